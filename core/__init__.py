@@ -1,0 +1,1 @@
+"""The authentication core: synchronous, Twisted-free domain logic over the SQL store."""

@@ -1,0 +1,346 @@
+"""The configuration model: TOML in, one validated, immutable ``Config`` out.
+
+Every setting is a dataclass field with a default and a one-line ``doc``; the schema
+*is* the documentation (``tesserad-manage config check`` prints it back), so a key
+cannot exist without a default and an explanation. Unknown keys, wrong types and bad
+values are refused with the file, the dotted key and the reason, before anything is
+created on disk.
+
+Strings may use ``{data_dir}``, which is replaced by the resolved data directory; the
+defaults of the database URL, the PAM socket and the key directory use it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from tesserad.core.errors import ConfigError
+
+SYSTEM_CONFIG_PATH = Path("/etc/tesserad/tesserad.toml")
+CONFIG_ENV = "TESSERAD_CONFIG"
+SECRET_MASK = "********"
+LOG_LEVELS = ("debug", "info", "warn", "error", "critical")
+LOG_FORMATS = ("text", "json")
+
+
+def setting(default: Any, doc: str, *, check: Callable[[Any], str | None] | None = None,
+            mask: Callable[[Any], Any] | None = None) -> Any:
+    """Declare a config key: its default, its documentation, an optional value check
+    (returns a reason when the value is bad) and an optional masking for display."""
+    meta = {"doc": doc, "check": check, "mask": mask}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _one_of(*choices: str) -> Callable[[Any], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}, not {value!r}"
+    return check
+
+
+def _positive(value: int) -> str | None:
+    return None if value > 0 else f"must be a positive integer, not {value}"
+
+
+def _udp_addresses(values: list[str]) -> str | None:
+    for value in values:
+        try:
+            parse_host_port(value)
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+def _non_empty_strings(values: list[str]) -> str | None:
+    return "must not contain empty strings" if any(not v.strip() for v in values) else None
+
+
+def mask_url_password(url: str) -> str:
+    """Hide the password of a database URL (``scheme://user:secret@host``)."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, location = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:{SECRET_MASK}@{location}"
+
+
+def parse_host_port(value: str) -> tuple[str, int]:
+    """Split ``127.0.0.1:1812`` or ``[::1]:1812`` into a literal IP address and a port."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host:
+        raise ValueError(f"{value!r} is not of the form host:port (IPv6 as [::1]:1812)")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{value!r}: {host!r} is not an IP address") from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r}: port must be a number from 1 to 65535")
+    return str(address), int(port)
+
+
+@dataclass(frozen=True)
+class ServerSection:
+    data_dir: str = setting(
+        "", "Keys, the SQLite database and runtime state. Default: $XDG_DATA_HOME/tesserad "
+        "when XDG_DATA_HOME is set, else ./var relative to the working directory.")
+    threads: int = setting(
+        16, "Size of the thread pool that runs SQL, hashing and user-store calls off the "
+            "reactor thread.", check=_positive)
+    shutdown_grace: int = setting(
+        8, "Seconds that in-flight requests get to finish on SIGTERM before the daemon exits.",
+        check=_positive)
+
+
+@dataclass(frozen=True)
+class DatabaseSection:
+    url: str = setting(
+        "sqlite:///{data_dir}/tesserad.db",
+        "Any SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db or mysql+pymysql://...",
+        mask=mask_url_password)
+    auto_upgrade: bool = setting(
+        True, "Apply pending schema migrations at start. With false, an outdated schema "
+              "stops the start and `tesserad-manage db upgrade` must be run.")
+
+
+@dataclass(frozen=True)
+class WebSection:
+    listen: list[str] = setting(
+        ["tcp:8080:interface=127.0.0.1"],
+        "Twisted endpoint strings for the REST API and web UI (tcp:, ssl:, unix:, systemd:).",
+        check=_non_empty_strings)
+
+
+@dataclass(frozen=True)
+class RadiusSection:
+    auth_listen: list[str] = setting(
+        ["127.0.0.1:1812"], "RADIUS authentication addresses, host:port ([::1]:1812 for IPv6); "
+                            "an empty list turns it off.", check=_udp_addresses)
+    acct_listen: list[str] = setting(
+        ["127.0.0.1:1813"], "RADIUS accounting addresses; an empty list turns it off.",
+        check=_udp_addresses)
+
+
+@dataclass(frozen=True)
+class PamSection:
+    listen: list[str] = setting(
+        ["unix:{data_dir}/pam.sock:mode=660"],
+        "Endpoints of the PAM listener that pam_tesserad.so connects to.",
+        check=_non_empty_strings)
+
+
+@dataclass(frozen=True)
+class LogSection:
+    level: str = setting("info", "Lowest level written: " + ", ".join(LOG_LEVELS) + ".",
+                         check=_one_of(*LOG_LEVELS))
+    format: str = setting("text", "text (one line per event) or json (one JSON object per line).",
+                          check=_one_of(*LOG_FORMATS))
+
+
+@dataclass(frozen=True)
+class SecuritySection:
+    key_dir: str = setting(
+        "{data_dir}/keys", "Directory of the encryption key file and the audit signing keys "
+                           "(created 0700 on first start; files 0600).")
+    argon2_time_cost: int = setting(3, "argon2id iterations for PINs and admin passwords.",
+                                    check=_positive)
+    argon2_memory_cost: int = setting(65536, "argon2id memory in KiB.", check=_positive)
+    argon2_parallelism: int = setting(4, "argon2id lanes.", check=_positive)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole, validated configuration; ``source`` says where it came from."""
+
+    server: ServerSection = field(default_factory=ServerSection)
+    database: DatabaseSection = field(default_factory=DatabaseSection)
+    web: WebSection = field(default_factory=WebSection)
+    radius: RadiusSection = field(default_factory=RadiusSection)
+    pam: PamSection = field(default_factory=PamSection)
+    log: LogSection = field(default_factory=LogSection)
+    security: SecuritySection = field(default_factory=SecuritySection)
+    source: str = field(default="<embedded default>", compare=False)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.server.data_dir)
+
+    @property
+    def key_dir(self) -> Path:
+        return Path(self.security.key_dir)
+
+
+SECTIONS: dict[str, type] = {name: hint for name, hint in typing.get_type_hints(Config).items()
+                             if name != "source"}
+
+
+def default_data_dir(env: typing.Mapping[str, str], cwd: Path) -> Path:
+    """Where the embedded default keeps its state (documented in the README)."""
+    xdg = env.get("XDG_DATA_HOME")
+    return Path(xdg) / "tesserad" if xdg else cwd / "var"
+
+
+def locate(cli_path: str | None, env: typing.Mapping[str, str]) -> Path | None:
+    """The config file to read: --config, else $TESSERAD_CONFIG, else /etc/tesserad/tesserad.toml
+    if it exists, else None for the embedded default."""
+    if cli_path:
+        return Path(cli_path)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return SYSTEM_CONFIG_PATH if SYSTEM_CONFIG_PATH.exists() else None
+
+
+def load(cli_path: str | None = None, *, env: typing.Mapping[str, str] | None = None,
+         cwd: Path | None = None) -> Config:
+    """Find, read and validate the configuration; raise ConfigError on any problem."""
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    path = locate(cli_path, env)
+    if path is None:
+        return resolve(Config(), env=env, cwd=cwd)
+    return resolve(parse(read_file(path), str(path)), env=env, cwd=cwd)
+
+
+def read_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {getattr(exc, 'strerror', None) or exc}",
+                          path=str(path)) from None
+
+
+def parse(text: str, source: str) -> Config:
+    """Validate TOML text against the schema (no defaults resolved yet)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=source) from None
+    sections = {}
+    for name, value in data.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"unknown section (known: {', '.join(SECTIONS)})",
+                              path=source, key=name)
+        sections[name] = _build(SECTIONS[name], value, name, source)
+    return Config(**sections, source=source)
+
+
+def _build(cls: type, data: Any, prefix: str, source: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError("must be a table", path=source, key=prefix)
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in data.items():
+        dotted = f"{prefix}.{key}"
+        if key not in fields:
+            raise ConfigError(f"unknown key (known: {', '.join(fields)})", path=source, key=dotted)
+        values[key] = _coerce(hints[key], value, dotted, source)
+        check = fields[key].metadata.get("check")
+        reason = check(values[key]) if check else None
+        if reason:
+            raise ConfigError(reason, path=source, key=dotted)
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, key: str, source: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"expected a list, got {_toml_type(value)}", path=source, key=key)
+        return [_coerce(item, v, f"{key}[{i}]", source) for i, v in enumerate(value)]
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key, source)
+    if origin in (typing.Union, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    # bool is a subclass of int: check it exactly, both ways.
+    if hint is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"expected an integer, got {_toml_type(value)}", path=source, key=key)
+    if hint is not int and not isinstance(value, hint):
+        raise ConfigError(f"expected {_toml_name(hint)}, got {_toml_type(value)}",
+                          path=source, key=key)
+    return value
+
+
+def _toml_name(hint: type) -> str:
+    return {str: "a string", bool: "a boolean (true/false)", int: "an integer",
+            float: "a number"}.get(hint, hint.__name__)
+
+
+def _toml_type(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def resolve(config: Config, *, env: typing.Mapping[str, str], cwd: Path) -> Config:
+    """Fill in derived defaults: an absolute data_dir, and ``{data_dir}`` in strings."""
+    raw = config.server.data_dir or str(default_data_dir(env, cwd))
+    data_dir = Path(raw).expanduser()
+    if not data_dir.is_absolute():
+        data_dir = cwd / data_dir
+    server = dataclasses.replace(config.server, data_dir=str(data_dir))
+    config = dataclasses.replace(config, server=server)
+    return _substitute(config, {"data_dir": str(data_dir)}, config.source)
+
+
+def _substitute(obj: Any, names: dict[str, str], source: str, prefix: str = "") -> Any:
+    if dataclasses.is_dataclass(obj):
+        changes = {}
+        for f in dataclasses.fields(obj):
+            if f.name == "source":
+                continue
+            key = f"{prefix}.{f.name}" if prefix else f.name
+            changes[f.name] = _substitute(getattr(obj, f.name), names, source, key)
+        return dataclasses.replace(obj, **changes)
+    if isinstance(obj, list):
+        return [_substitute(v, names, source, f"{prefix}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, str) and "{" in obj:
+        try:
+            return obj.format_map(names)
+        except (KeyError, ValueError, IndexError) as exc:
+            raise ConfigError(f"bad placeholder {exc} (only {{data_dir}} is known)",
+                              path=source, key=prefix) from None
+    return obj
+
+
+def effective(config: Config) -> dict[str, Any]:
+    """The resolved configuration as plain TOML data with secrets masked, for display."""
+    return {name: _plain(getattr(config, name)) for name in SECTIONS}
+
+
+def _plain(section: Any) -> Any:
+    if not dataclasses.is_dataclass(section):
+        return section
+    out = {}
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        mask = f.metadata.get("mask")
+        if isinstance(value, list):
+            value = [_plain(v) for v in value]
+        else:
+            value = _plain(value)
+        out[f.name] = mask(value) if mask else value
+    return out
+
+
+def documentation() -> list[tuple[str, Any, str]]:
+    """(dotted key, default, doc) for every setting: the reference the README is written from."""
+    rows = []
+    for name, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            rows.append((f"{name}.{f.name}", default, f.metadata["doc"]))
+    return rows

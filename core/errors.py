@@ -1,0 +1,45 @@
+"""The exceptions the core raises.
+
+Each edge catches ``TesseraError`` once and turns it into its protocol's answer
+(an exit status, a JSON error object, a RADIUS reject, a PAM return code).
+Messages are written for the operator and never contain secret material.
+"""
+
+
+class TesseraError(Exception):
+    """Base of every error tesserad raises on purpose."""
+
+
+class ConfigError(TesseraError):
+    """The configuration cannot be used: names the file, the key and the reason."""
+
+    def __init__(self, reason: str, *, path: str | None = None, key: str | None = None):
+        self.reason = reason
+        self.path = path
+        self.key = key
+        where = ": ".join(part for part in (path, key) if part)
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+class StartupError(TesseraError):
+    """The daemon cannot start (port in use, unwritable data directory, unsafe key file)."""
+
+
+class KeyFileError(TesseraError):
+    """A key file is missing, unreadable, malformed or has unsafe permissions."""
+
+
+class DecryptionError(TesseraError):
+    """A ciphertext was tampered with, truncated, or encrypted under an unknown key."""
+
+
+class DatabaseError(TesseraError):
+    """The database cannot be reached or used."""
+
+
+class SchemaError(DatabaseError):
+    """The database schema is not the one this version of tesserad can run against."""
+
+
+class AdminError(TesseraError):
+    """An administrator account operation cannot be carried out."""

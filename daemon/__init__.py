@@ -1,0 +1,1 @@
+"""Process assembly: entry points, configuration, services, logging and signals."""

@@ -1,0 +1,1 @@
+"""RADIUS edge: the native RADIUS server (issue: native RADIUS)."""
