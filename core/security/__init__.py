@@ -1,0 +1,1 @@
+"""Security modules: encryption of secrets at rest, random numbers, keyed MACs."""
