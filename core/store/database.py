@@ -1,0 +1,231 @@
+"""The ``Database`` handle: engine, sessions, health check and schema migrations.
+
+One ``Database`` per process wraps one SQLAlchemy engine. The daemon, the admin CLI and
+the tests all reach the schema through ``schema_state()`` and ``upgrade()``, so a
+process never runs against a schema it does not know.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tesserad import __version__
+from tesserad.core.errors import DatabaseError, SchemaError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+# libpq waits for the OS TCP timeout (minutes) by default; a health check must not.
+POSTGRESQL_CONNECT_TIMEOUT_S = 10
+# Key of the PostgreSQL advisory lock that lets one process at a time migrate ("tesserad").
+_MIGRATION_LOCK_KEY = int.from_bytes(b"tesserad", "big")
+
+
+class Database:
+    """A database reachable through one SQLAlchemy engine.
+
+    ``url`` is any SQLAlchemy URL; tesserad supports ``sqlite:///path``,
+    ``postgresql+psycopg://`` and ``mysql+pymysql://`` (MariaDB). Nothing connects
+    until first use.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int | None = None) -> None:
+        try:
+            self._url = make_url(url)
+        except (ArgumentError, ValueError):
+            # The parser's message would repeat the URL, password included.
+            raise DatabaseError(
+                "invalid database URL; expected e.g. sqlite:////var/lib/tesserad/tesserad.db "
+                "or postgresql+psycopg://user:password@host/dbname"
+            ) from None
+        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        if pool_size is not None:
+            options["pool_size"] = pool_size
+        backend = self._url.get_backend_name()
+        if backend == "postgresql" and "connect_timeout" not in self._url.query:
+            options["connect_args"] = {"connect_timeout": POSTGRESQL_CONNECT_TIMEOUT_S}
+        try:
+            self._engine = create_engine(self._url, **options)
+        except (ArgumentError, NoSuchModuleError, ImportError, TypeError) as exc:
+            raise DatabaseError(f"cannot use database {self.url}: {self._scrub(str(exc))}") from None
+        if backend == "sqlite":
+            event.listen(self._engine, "connect", _sqlite_on_connect)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> str:
+        """The URL with the password masked, fit for logs and messages."""
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def session(self) -> Session:
+        """A new ORM session; objects stay usable after commit (no implicit reload)."""
+        return self._sessions()
+
+    def ping(self) -> None:
+        """Check that the database answers; raises DatabaseError naming the reason."""
+        with self._errors("database unreachable"), self._engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def current_revision(self) -> str | None:
+        """The schema revision recorded in the database; None for an unversioned database."""
+        with self._errors("cannot read the schema revision"), self._engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str:
+        """The schema revision this version of tesserad runs against."""
+        return _head_revision()
+
+    def schema_state(self) -> str:
+        """``empty``, ``current`` or ``outdated``.
+
+        Raises SchemaError for a schema this version does not know (written by a newer
+        tesserad) and for a non-empty database without a tesserad schema revision.
+        """
+        with self._errors("cannot read the schema revision"), self._engine.connect() as conn:
+            return _schema_state(conn)
+
+    def upgrade(self) -> None:
+        """Create or upgrade the schema to this version's head. On SQLite and PostgreSQL
+        this is one transaction that one process at a time runs; MariaDB commits each DDL
+        statement on its own."""
+        with (
+            self._errors("schema upgrade failed"),
+            self._engine.connect() as conn,
+            _migration_transaction(conn),
+        ):
+            if _schema_state(conn) == "current":
+                return
+            command.upgrade(_alembic_config(conn), "head")
+
+    def dispose(self) -> None:
+        """Close all pooled connections."""
+        self._engine.dispose()
+
+    @contextlib.contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """Turn driver errors into DatabaseError, with the reason and without the password."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"{what}: {self.url}: {self._reason(exc)}") from exc
+
+    def _reason(self, exc: SQLAlchemyError) -> str:
+        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        reason = self._scrub(" ".join(str(cause).split())) or type(cause).__name__
+        path = self._url.database
+        if self._url.get_backend_name() == "sqlite" and path and path != ":memory:":
+            directory = Path(path).parent
+            if not directory.is_dir():
+                reason += f" (directory {directory} does not exist)"
+        return reason
+
+    def _scrub(self, message: str) -> str:
+        password = self._url.password
+        return message.replace(str(password), "***") if password else message
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the one writer; the busy timeout makes a second writer
+    (another thread or process) wait instead of failing; SQLite enforces foreign keys, and
+    with them ON DELETE CASCADE, only when asked."""
+    cursor = dbapi_connection.cursor()
+    try:
+        # busy_timeout first: switching to WAL needs a lock another process may hold.
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    """An Alembic configuration built in code: no alembic.ini is needed on disk."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    config.set_main_option("path_separator", "os")
+    config.attributes["connection"] = connection
+    return config
+
+
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def _head_revision() -> str:
+    head = _scripts().get_current_head()
+    if head is None:
+        raise SchemaError(f"no schema revisions found in {MIGRATIONS_DIR}")
+    return head
+
+
+def _schema_state(conn: Connection) -> str:
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current is None:
+        tables = sorted(set(inspect(conn).get_table_names()) - {"alembic_version"})
+        if tables:
+            raise SchemaError(
+                "the database is not empty but has no tesserad schema revision "
+                f"(it has tables {', '.join(tables[:5])}{', ...' if len(tables) > 5 else ''}); "
+                "refusing to use it"
+            )
+        return "empty"
+    if current == _head_revision():
+        return "current"
+    # Compare exact ids: Alembic would also resolve a mere prefix of a known revision.
+    if current not in {script.revision for script in _scripts().walk_revisions()}:
+        raise SchemaError(
+            f"the database schema revision {current!r} is unknown to tesserad {__version__} "
+            f"(which knows up to {_head_revision()!r}); it was probably written by a newer "
+            "tesserad: run that version or restore a backup taken before its upgrade"
+        )
+    return "outdated"
+
+
+@contextlib.contextmanager
+def _migration_transaction(conn: Connection) -> Iterator[None]:
+    """The transaction a migration runs in.
+
+    SQLite: pysqlite would run DDL outside any transaction, and with foreign keys on,
+    Alembic's table rebuilds (batch mode) would cascade-delete child rows. So, as SQLite's
+    ALTER TABLE documentation prescribes: foreign keys off, one explicit write
+    transaction (which also serializes concurrent upgrades), a foreign key check before
+    commit, foreign keys back on. PostgreSQL: transactional DDL under an advisory lock,
+    so N processes starting together migrate once.
+    """
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys = OFF")
+        saved_isolation = raw.isolation_level
+        raw.isolation_level = None  # we issue BEGIN ourselves
+        try:
+            with conn.begin():
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                yield
+                if conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise SchemaError("schema upgrade aborted: it would leave dangling foreign keys")
+        finally:
+            raw.isolation_level = saved_isolation
+            raw.execute("PRAGMA foreign_keys = ON")
+        return
+    with conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        yield

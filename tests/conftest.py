@@ -1,0 +1,50 @@
+"""Fixtures for the whole suite: databases on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from tests.helpers import require
+from tests.pgserver import PostgresUnavailable, start_postgres
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Superuser URL of a PostgreSQL server started once for the whole session."""
+    tmpdir = Path(tempfile.mkdtemp(prefix="tesserad-pg-"))
+    try:
+        url, stop = start_postgres(tmpdir)
+    except PostgresUnavailable as exc:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        require(False, f"PostgreSQL is not available: {exc}")
+    try:
+        yield url
+    finally:
+        stop()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty database: a new SQLite file, or a new database on the session's server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tesserad.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"test_{uuid.uuid4().hex}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -1,0 +1,70 @@
+"""A throwaway PostgreSQL server for tests: ``initdb`` and ``pg_ctl`` on a free loopback port.
+
+PostgreSQL refuses to run as root, so as root the server runs as the ``postgres`` user.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shlex
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.helpers import free_port
+
+
+class PostgresUnavailable(Exception):
+    """The PostgreSQL server binaries (or, as root, the postgres user) are not installed."""
+
+
+def _bindir() -> Path:
+    found = [path.parent for path in Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")
+             if path.parent.parent.name.isdigit()]
+    if not found:
+        raise PostgresUnavailable("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
+    return max(found, key=lambda path: int(path.parent.name))
+
+
+def _run(command: list[str], cwd: Path, log: Path | None = None) -> None:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        server_log = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+        raise RuntimeError(f"{shlex.join(command)} failed ({result.returncode}):\n"
+                           f"{result.stdout}{result.stderr}{server_log}")
+
+
+def start_postgres(tmpdir: Path) -> tuple[str, Callable[[], None]]:
+    """Start a server whose data and socket live in ``tmpdir``.
+
+    Returns the superuser URL (``postgresql+psycopg://postgres@127.0.0.1:<port>/postgres``,
+    trust authentication on loopback) and a function that stops the server. As root,
+    ``tmpdir`` is handed to the postgres user, so it must be reachable by that user: make it
+    with ``tempfile.mkdtemp()``, not inside pytest's private (0700) ``tmp_path``.
+    """
+    bindir = _bindir()
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            raise PostgresUnavailable("running as root, but there is no postgres user") from None
+        if shutil.which("runuser") is None:
+            raise PostgresUnavailable("running as root, but runuser is missing")
+        shutil.chown(tmpdir, "postgres", "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, log = tmpdir / "data", tmpdir / "server.log"
+    pg_ctl = str(bindir / "pg_ctl")
+    _run([*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+          "-E", "UTF8", "--no-locale", "--no-sync"], tmpdir)
+    port = free_port()
+    options = f"-p {port} -k {shlex.quote(str(tmpdir))} -c listen_addresses=127.0.0.1 -c fsync=off"
+    # -w: pg_ctl returns once the server accepts connections.
+    _run([*prefix, pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "start"], tmpdir, log)
+
+    def stop() -> None:
+        _run([*prefix, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], tmpdir, log)
+
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
