@@ -1,0 +1,42 @@
+"""``GET /healthz``: is the process up, which version, can it reach its database.
+
+For load balancers and monitoring. It answers 503 when the database is unreachable, so a
+balancer takes a node out of rotation whose store is gone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from klein import Klein
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.web.iweb import IRequest
+
+from tesserad import __version__
+from tesserad.admin_web.responses import json_body
+from tesserad.core.errors import DatabaseError
+
+Runner = Callable[..., Deferred[Any]]
+
+
+class Health:
+    app = Klein()
+    log = Logger()
+
+    def __init__(self, run: Runner, ping: Callable[[], None]):
+        self._run = run
+        self._ping = ping
+
+    @app.route("/healthz", methods=["GET", "HEAD"])
+    async def healthz(self, request: IRequest) -> bytes:
+        database: dict[str, Any] = {"reachable": True}
+        try:
+            await self._run(self._ping)
+        except DatabaseError as exc:
+            self.log.warn("health check: {reason}", reason=str(exc))
+            database = {"reachable": False, "error": str(exc)}
+        ok = database["reachable"]
+        return json_body(request, 200 if ok else 503,
+                         {"status": "ok" if ok else "unavailable", "version": __version__,
+                          "database": database})

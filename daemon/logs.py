@@ -1,0 +1,82 @@
+"""Structured logging through twisted.logger to stderr, as text or JSON lines.
+
+The level and format can change at run time (SIGHUP), so the observer and the level
+predicate are kept by a LogController instead of being fixed at start.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from typing import IO, Any
+
+from twisted.logger import (FilteringLogObserver, ILogObserver, LogLevel, LogLevelFilterPredicate,
+                            formatEvent, globalLogBeginner, textFileLogObserver)
+from zope.interface import implementer
+
+LEVELS = {"debug": LogLevel.debug, "info": LogLevel.info, "warn": LogLevel.warn,
+          "error": LogLevel.error, "critical": LogLevel.critical}
+
+
+@implementer(ILogObserver)
+class JsonLinesObserver:
+    """One JSON object per line: time, level, namespace, message, and the event's own fields."""
+
+    def __init__(self, stream: IO[str]):
+        self._stream = stream
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        record: dict[str, Any] = {
+            "time": datetime.fromtimestamp(event.get("log_time", 0), tz=timezone.utc).isoformat(),
+            "level": getattr(event.get("log_level"), "name", "info"),
+            "namespace": event.get("log_namespace", "-"),
+            "message": formatEvent(event),
+        }
+        for key, value in event.items():
+            if not key.startswith(("log_", "_")) and key not in ("format", "message", "system",
+                                                                   "time", "isError", "why"):
+                record[key] = value
+        failure = event.get("log_failure")
+        if failure is not None:
+            record["traceback"] = failure.getTraceback()
+        self._stream.write(json.dumps(record, default=repr) + "\n")
+        self._stream.flush()
+
+
+@implementer(ILogObserver)
+class LogController:
+    """The one global observer: filters by level and writes in the chosen format."""
+
+    def __init__(self, level: str = "info", fmt: str = "text", stream: IO[str] | None = None):
+        self._stream = stream or sys.stderr
+        self._predicate = LogLevelFilterPredicate(defaultLogLevel=LEVELS[level])
+        self.level = level
+        self.format = fmt
+        self._writer = self._make_writer(fmt)
+        self._filter = FilteringLogObserver(self._write, [self._predicate])
+
+    def _make_writer(self, fmt: str) -> ILogObserver:
+        return JsonLinesObserver(self._stream) if fmt == "json" else textFileLogObserver(self._stream)
+
+    def _write(self, event: dict[str, Any]) -> None:
+        self._writer(event)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self._filter(event)
+
+    def apply(self, level: str, fmt: str) -> list[str]:
+        """Switch level and format; returns a description of what changed."""
+        changes = []
+        if level != self.level:
+            changes.append(f"log.level {self.level} -> {level}")
+            self._predicate.setLogLevelForNamespace("", LEVELS[level])
+            self.level = level
+        if fmt != self.format:
+            changes.append(f"log.format {self.format} -> {fmt}")
+            self._writer = self._make_writer(fmt)
+            self.format = fmt
+        return changes
+
+    def begin(self) -> None:
+        globalLogBeginner.beginLoggingTo([self], redirectStandardIO=False)

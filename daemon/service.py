@@ -1,0 +1,114 @@
+"""The daemon: one MultiService owning the core context, the thread pool and the listeners.
+
+Start-up is split in two: ``prepare`` does everything that can fail (bind ports, data
+directory, keys, schema, initial admin) before the reactor runs, so failures become a
+one-line reason and exit status 2; ``startService`` only starts what was prepared.
+Stop is sequential: listeners close first, then in-flight work drains, then the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+from twisted.application.service import MultiService, Service
+from twisted.internet.defer import inlineCallbacks, maybeDeferred
+from twisted.logger import Logger
+
+from tesserad import __version__
+from tesserad.admin_web.health import Health
+from tesserad.admin_web.site import build_site
+from tesserad.core import bootstrap
+from tesserad.core.config import Config, mask_url_password
+from tesserad.core.context import Context
+from tesserad.daemon.executor import CoreExecutor
+from tesserad.daemon.listeners import StreamListeners
+from tesserad.daemon.logs import LogController
+from tesserad.daemon.sdnotify import notify
+
+# A reload hook applies one config section anew: it gets the old and the new config and
+# returns what it changed.
+ReloadHook = Callable[[Config, Config], list[str]]
+
+
+class Daemon(MultiService):
+    log = Logger()
+
+    def __init__(self, reactor: Any, config: Config, logs: LogController,
+                 environ: dict[str, str] | None = None):
+        super().__init__()
+        self.reactor = reactor
+        self.config = config
+        self.logs = logs
+        self.environ = environ
+        self.context: Context | None = None
+        self.executor = CoreExecutor(reactor, config.server.threads, config.server.shutdown_grace)
+        self.web: StreamListeners | None = None
+        self.reload_hooks: dict[str, ReloadHook] = {"log": self._reload_logging}
+
+    def prepare(self) -> str | None:
+        """Bind, create and migrate; returns the initial admin password on a first start."""
+        config = self.config
+        bootstrap.check_writable(config.data_dir)
+        self.executor.setServiceParent(self)
+        health = Health(self.executor.run, self._ping)
+        self.web = StreamListeners(self.reactor, "web.listen", config.web.listen, build_site(health),
+                                   config.source)
+        self.web.bind()
+        try:
+            return self._prepare_store()
+        except Exception:
+            self.web.stopService()
+            raise
+
+    def _prepare_store(self) -> str | None:
+        config = self.config
+        bootstrap.ensure_data_dir(config.data_dir)
+        if bootstrap.ensure_keys(config.key_dir):
+            self.log.info("generated new keys in {key_dir}", key_dir=str(config.key_dir))
+        self.context = Context.open(config)
+        done = bootstrap.prepare_schema(self.context.database, auto_upgrade=config.database.auto_upgrade)
+        if done != "current":
+            self.log.info("database schema {done} ({url})", done=done, url=self.context.database.url)
+        password = bootstrap.ensure_initial_admin(self.context)
+        assert self.web is not None
+        self.web.setServiceParent(self)
+        return password
+
+    def _ping(self) -> None:
+        assert self.context is not None
+        self.context.database.ping()
+
+    def startService(self) -> None:
+        super().startService()
+        assert self.web is not None
+        self.log.info("tesserad {version} serving; web on {web}; data in {data_dir}; database {url}",
+                      version=__version__, web=", ".join(str(a) for a in self.web.addresses()),
+                      data_dir=str(self.config.data_dir), url=mask_url_password(self.config.database.url))
+        notify("READY=1", self.environ)
+
+    @inlineCallbacks
+    def stopService(self) -> Any:
+        notify("STOPPING=1", self.environ)
+        self.log.info("stopping")
+        Service.stopService(self)
+        for service in reversed(list(self)):
+            yield maybeDeferred(service.stopService)
+        if self.context is not None:
+            self.context.close()
+        self.log.info("stopped")
+
+    def reload(self, new: Config) -> list[str]:
+        """Apply what can change without a restart; log what needs one."""
+        old = self.config
+        changes = [change for hook in self.reload_hooks.values() for change in hook(old, new)]
+        self.config = dataclasses.replace(old, **{name: getattr(new, name) for name in self.reload_hooks})
+        for section in dataclasses.fields(Config):
+            name = section.name
+            if name != "source" and name not in self.reload_hooks and getattr(old, name) != getattr(new, name):
+                self.log.warn("configuration section [{section}] changed; it takes effect after a restart",
+                              section=name)
+        return changes
+
+    def _reload_logging(self, old: Config, new: Config) -> list[str]:
+        return self.logs.apply(new.log.level, new.log.format)
