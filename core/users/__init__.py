@@ -1,0 +1,1 @@
+"""Users: resolvers that read external user stores, and realms that group them."""
