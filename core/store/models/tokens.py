@@ -44,7 +44,8 @@ class Token(Base):
     # Second PINs some types carry (mOTP user PIN, smartcard SO PIN).
     user_pin_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     so_pin_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    # HOTP: next counter to accept; TOTP: last accepted time step. Never moves backwards.
+    # HOTP: next counter to accept; TOTP: the time step after the last accepted one.
+    # Never moves backwards: the engine advances it with a conditional UPDATE.
     count: Mapped[int] = mapped_column(BigInteger, default=0)
     count_window: Mapped[int] = mapped_column(Integer, default=10)
     sync_window: Mapped[int] = mapped_column(Integer, default=1000)

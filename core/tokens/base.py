@@ -1,0 +1,290 @@
+"""The token class every type derives from: state access, PIN, enrollment and checks.
+
+A TokenClass wraps one ``Token`` row for the length of one request. Its checks are pure:
+``check_otp`` says which counter matched but changes nothing. The engine then makes the
+change with one conditional UPDATE (``consume``), so an OTP is accepted at most once even
+when several processes check it at the same moment.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session
+
+from tesserad.core.clock import Clock
+from tesserad.core.errors import TesseraError
+from tesserad.core.security.base import SecurityModule
+from tesserad.core.security.hashing import SecretHasher
+from tesserad.core.store.models import Token, TokenInfo
+from tesserad.core.sysconfig import SystemSettings
+
+DEFAULT_CHALLENGE_TEXT = "please enter otp: "
+# Built once: statement construction costs more than its execution on the hot path.
+_CONSUME = (update(Token).where(Token.id == bindparam("token_id"), Token.count <= bindparam("matched"))
+            .values(count=bindparam("next")).execution_options(synchronize_session=False))
+VALIDITY_FORMAT = "%Y-%m-%dT%H:%M%z"
+
+
+class TokenError(TesseraError):
+    """A token operation is not possible (privacyIDEA TokenAdminError, 301)."""
+
+
+class TokenNotFound(TokenError):
+    """No token has this serial (privacyIDEA ResourceNotFound, 601)."""
+
+
+class ParameterError(TesseraError):
+    """A request parameter is missing or malformed (privacyIDEA ParameterError, 905)."""
+
+
+@dataclass(frozen=True)
+class TokenEnv:
+    """What a token class may use besides its own row."""
+
+    security: SecurityModule
+    hasher: SecretHasher
+    clock: Clock
+    settings: SystemSettings
+    # Type-specific system settings such as ``totp.timeStep`` or ``hotp.hashlib``.
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ChallengeSpec:
+    """What a token wants stored and shown for a challenge it issues."""
+
+    message: str
+    data: str = ""
+    challenge: str = ""
+    attributes: dict[str, Any] | None = None
+    validity: int | None = None
+
+
+def param_bool(params: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    value = params.get(key, default)
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def param_int(params: Mapping[str, Any], key: str, default: int, *, allowed: tuple[int, ...] = ()) -> int:
+    value = params.get(key)
+    if value in (None, ""):
+        return default
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ParameterError(f"{key} must be a number, not {value!r}") from None
+    if allowed and number not in allowed:
+        raise ParameterError(f"{key} must be one of {', '.join(map(str, allowed))}")
+    return number
+
+
+def decode_key(params: Mapping[str, Any]) -> bytes:
+    """The ``otpkey`` parameter as bytes: hex by default, or ``otpkeyformat=base32``."""
+    raw = str(params.get("otpkey", "")).strip()
+    fmt = str(params.get("otpkeyformat", "hex")).lower()
+    try:
+        if fmt == "hex":
+            return binascii.unhexlify(raw)
+        if fmt in ("base32", "base32check"):
+            padded = raw.upper() + "=" * (-len(raw) % 8)
+            key = base64.b32decode(padded)
+            if fmt == "base32check":
+                checksum, key = key[:4], key[4:]
+                if not hmac.compare_digest(hashlib.sha1(key).digest()[:4], checksum):
+                    raise ParameterError("otpkey: base32check checksum does not match")
+            return key
+    except (binascii.Error, ValueError):
+        raise ParameterError(f"otpkey is not valid {fmt}") from None
+    raise ParameterError(f"otpkeyformat must be hex, base32 or base32check, not {fmt!r}")
+
+
+class TokenClass:
+    """Base of all token types. Subclasses set the class attributes and override the
+    hooks they need; most types only implement ``enroll`` and ``check_otp``."""
+
+    type: ClassVar[str] = ""
+    prefix: ClassVar[str] = "TOK"
+    title: ClassVar[str] = ""
+    # PIN alone always starts a challenge (email, sms, indexedsecret, ...).
+    challenge_always: ClassVar[bool] = False
+    # PIN alone starts a challenge only when the challenge_response policy lists the type.
+    challenge_by_policy: ClassVar[bool] = False
+    client_mode: ClassVar[str] = "interactive"
+    user_enrollable: ClassVar[bool] = True
+    # spass has no OTP part: the PIN is the whole credential.
+    has_otp: ClassVar[bool] = True
+
+    def __init__(self, row: Token, env: TokenEnv):
+        self.row = row
+        self.env = env
+        self._info: dict[str, TokenInfo] = {item.key: item for item in row.info}
+
+    @property
+    def serial(self) -> str:
+        return self.row.serial
+
+    # ---- token info --------------------------------------------------------------------
+
+    def info(self, key: str, default: str | None = None) -> str | None:
+        item = self._info.get(key)
+        return item.value if item is not None else default
+
+    def info_dict(self) -> dict[str, str]:
+        """Token info for display; encrypted values are masked."""
+        return {k: ("*" * 8 if v.type == "password" else v.value) for k, v in self._info.items()}
+
+    def set_info(self, key: str, value: Any, *, secret: bool = False) -> None:
+        text = str(value)
+        kind = ""
+        if secret:
+            text = base64.b64encode(self.env.security.encrypt(
+                text.encode(), context=self._context(f"info:{key}"))).decode()
+            kind = "password"
+        item = self._info.get(key)
+        if item is None:
+            item = TokenInfo(key=key, value=text, type=kind)
+            self.row.info.append(item)
+            self._info[key] = item
+        else:
+            item.value, item.type = text, kind
+
+    def secret_info(self, key: str) -> str | None:
+        item = self._info.get(key)
+        if item is None:
+            return None
+        if item.type != "password":
+            return item.value
+        return self.env.security.decrypt(base64.b64decode(item.value),
+                                         context=self._context(f"info:{key}")).decode()
+
+    def del_info(self, key: str) -> None:
+        item = self._info.pop(key, None)
+        if item is not None:
+            self.row.info.remove(item)
+
+    # ---- secret and PIN ------------------------------------------------------------------
+
+    def _context(self, purpose: str = "secret") -> bytes:
+        return f"token:{self.serial}:{purpose}".encode()
+
+    def secret(self) -> bytes:
+        if self.row.secret_enc is None:
+            raise TokenError(f"token {self.serial} has no secret")
+        return self.env.security.decrypt(self.row.secret_enc, context=self._context())
+
+    def set_secret(self, raw: bytes) -> None:
+        self.row.secret_enc = self.env.security.encrypt(raw, context=self._context())
+
+    def set_pin(self, pin: str, *, encrypt: bool = False) -> None:
+        """Store the OTP PIN: argon2id hash by default, encrypted with ``encrypt_pin``."""
+        if encrypt:
+            self.row.pin_enc = self.env.security.encrypt(pin.encode(), context=self._context("pin"))
+            self.row.pin_hash = None
+        else:
+            self.row.pin_hash = self.env.hasher.hash(pin)
+            self.row.pin_enc = None
+
+    def check_pin(self, pin: str) -> bool:
+        """Constant-time check; a token without a PIN matches only the empty PIN."""
+        if self.row.pin_enc is not None:
+            stored = self.env.security.decrypt(self.row.pin_enc, context=self._context("pin"))
+            return hmac.compare_digest(stored, pin.encode())
+        if self.row.pin_hash is not None:
+            return self.env.hasher.verify(self.row.pin_hash, pin)
+        return hmac.compare_digest(pin.encode(), b"")
+
+    # ---- enrollment ----------------------------------------------------------------------
+
+    def enroll(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply the enrollment parameters of ``/token/init``; returns the type's part of
+        the response ``detail``. The base handles what every type shares."""
+        if "description" in params:
+            self.row.description = str(params["description"])[:255]
+        return {}
+
+    # ---- authentication ------------------------------------------------------------------
+
+    def split_pin(self, passw: str) -> tuple[str, str]:
+        """(PIN, OTP) from the ``pass`` value, per system setting PrependPin."""
+        if not self.has_otp:
+            return passw, ""
+        n = self.row.otplen
+        if len(passw) < n:
+            return "", passw  # too short to hold an OTP: all of it is the OTP part, as in the spec
+        if self.env.settings.PrependPin:
+            return passw[:len(passw) - n], passw[len(passw) - n:]
+        return passw[n:], passw[:n]
+
+    def check_otp(self, otp: str) -> int:
+        """The counter that ``otp`` matches (>= 0), or -1. Changes nothing."""
+        return -1
+
+    def previously_used(self, otp: str) -> bool:
+        """True when ``otp`` was valid once but is consumed (message "previous otp used again")."""
+        return False
+
+    def consume(self, session: Session, matched: int) -> bool:
+        """Atomically move the counter past ``matched``; False if another request already
+        did (the OTP was used concurrently or is a replay)."""
+        result = session.connection().execute(_CONSUME, {"token_id": self.row.id, "matched": matched, "next": matched + 1})
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        # The database has the new value already; keep the object in step without
+        # making the session write it a second time.
+        set_committed_value(self.row, "count", matched + 1)
+        return True
+
+    def is_challenge_request(self, policy_types: frozenset[str]) -> bool:
+        """May a PIN alone ask this token for a challenge? (The engine then checks that the
+        whole ``pass`` is the PIN.) ``policy_types`` is the challenge_response policy."""
+        return self.challenge_always or (self.challenge_by_policy and self.type in policy_types)
+
+    def create_challenge(self, text: str | None = None) -> ChallengeSpec:
+        return ChallengeSpec(message=text or DEFAULT_CHALLENGE_TEXT)
+
+    def check_challenge_response(self, answer: str, challenge_data: str) -> int:
+        """Check the answer to a challenge this token issued; counter or -1."""
+        return self.check_otp(answer)
+
+    def resync(self, otp1: str, otp2: str) -> int | None:
+        """The counter after two consecutive values, or None; types without counters: None."""
+        return None
+
+    def post_success(self, session: Session) -> None:
+        """Hook after a successful authentication (registration tokens delete themselves)."""
+
+    # ---- state checks ----------------------------------------------------------------------
+
+    def validity_problem(self, now: datetime) -> str | None:
+        """Why this token may not authenticate now, in the spec's words, or None."""
+        row = self.row
+        if row.rollout_state in ("clientwait", "verify", "pending"):
+            return "Token is not yet enrolled"
+        if not row.active:
+            return "Token is disabled"
+        if row.failcount >= row.maxfail:
+            return "Failcounter exceeded"
+        maximum = self.info("count_auth_max")
+        if maximum and row.count_auth >= int(maximum):
+            return "Authentication counter exceeded"
+        maximum = self.info("count_auth_success_max")
+        if maximum and row.count_auth_success >= int(maximum):
+            return "Authentication counter exceeded"
+        start, end = self.info("validity_period_start"), self.info("validity_period_end")
+        if start and now < datetime.strptime(start, VALIDITY_FORMAT):
+            return "Outside validity period"
+        if end and now > datetime.strptime(end, VALIDITY_FORMAT):
+            return "Outside validity period"
+        return None

@@ -1,0 +1,48 @@
+"""Password token: a fixed secret as the OTP part (also the temporary token of /token/lost)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tesserad.core.tokens.base import ParameterError, TokenClass, param_bool, param_int
+from tesserad.core.tokens.registry import register
+
+# The spec's "cn" contents: letters and digits, without look-alikes.
+PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0OIl1")
+
+
+def random_password(length: int) -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+
+
+@register
+class PasswordToken(TokenClass):
+    type = "pw"
+    prefix = "PW"
+    title = "Password Token"
+    user_enrollable = False
+
+    def enroll(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        detail = super().enroll(params)
+        if param_bool(params, "genkey"):
+            password = random_password(param_int(params, "otplen", int(self.env.extra.get("pw.length", 12))))
+            detail["password"] = password
+        elif params.get("otpkey"):
+            password = str(params["otpkey"])
+        else:
+            raise ParameterError("missing parameter: otpkey (the password) or genkey=1")
+        self.row.otplen = len(password)
+        self.set_secret(password.encode())
+        return detail
+
+    def check_otp(self, otp: str) -> int:
+        return 0 if hmac.compare_digest(self.secret(), otp.encode()) else -1
+
+    def consume(self, session: Session, matched: int) -> bool:
+        return True  # a password is not used up
