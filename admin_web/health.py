@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from klein import Klein
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.web.iweb import IRequest
@@ -21,14 +20,14 @@ Runner = Callable[..., Deferred[Any]]
 
 
 class Health:
-    app = Klein()
+    """Mounted at ``/healthz`` by the site root."""
+
     log = Logger()
 
     def __init__(self, run: Runner, ping: Callable[[], None]):
         self._run = run
         self._ping = ping
 
-    @app.route("/healthz", methods=["GET", "HEAD"])
     async def healthz(self, request: IRequest) -> bytes:
         database: dict[str, Any] = {"reachable": True}
         try:

@@ -1,17 +1,42 @@
-"""The root web resource: every HTTP route of the daemon hangs off this one Klein app."""
+"""The root web resource: every HTTP route of the daemon hangs off this one Klein app,
+each REST resource mounted as a branch of its own."""
 
 from __future__ import annotations
 
-from twisted.web.resource import IResource
+from typing import Any
+
+from klein import Klein
+from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource, NoResource
 from twisted.web.server import Site
 
 from tesserad.admin_web.health import Health
+from tesserad.admin_web.validate import Validate
 
 
-def build_site(health: Health) -> Site:
-    """A twisted.web Site for the web listeners; REST resources join as they are built."""
-    resource: IResource = health.app.resource()
-    site = Site(resource)
+class Root:
+    """The daemon binds its ports before the core exists, so resources that need the core
+    are attached after start-up preparation (and before the reactor serves a request)."""
+
+    app = Klein()
+
+    def __init__(self, health: Health, validate: Validate | None = None):
+        self._health = health
+        self.validate_resource = validate
+
+    @app.route("/healthz", methods=["GET", "HEAD"])
+    def healthz(self, request: IRequest) -> Any:
+        return self._health.healthz(request)
+
+    @app.route("/validate/", branch=True)
+    def validate(self, request: IRequest) -> IResource:
+        if self.validate_resource is None:
+            return NoResource()
+        return self.validate_resource.app.resource()
+
+
+def build_site(root: Root) -> Site:
+    site = Site(root.app.resource())
     site.noisy = False
     site.displayTracebacks = False
     return site

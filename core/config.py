@@ -112,6 +112,10 @@ class DatabaseSection:
     auto_upgrade: bool = setting(
         True, "Apply pending schema migrations at start. With false, an outdated schema "
               "stops the start and `tesserad-manage db upgrade` must be run.")
+    sqlite_synchronous: str = setting(
+        "normal", "SQLite only: normal (WAL; a power loss may lose the last transactions) or "
+                  "full (every commit synced to disk; about half the login rate).",
+        check=_one_of("normal", "full"))
 
 
 @dataclass(frozen=True)

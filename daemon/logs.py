@@ -7,11 +7,12 @@ predicate are kept by a LogController instead of being fixed at start.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import datetime, timezone
 from typing import IO, Any
 
-from twisted.logger import (FilteringLogObserver, ILogObserver, LogLevel, LogLevelFilterPredicate,
+from twisted.logger import (FilteringLogObserver, ILogObserver, Logger, LogLevel, LogLevelFilterPredicate,
                             formatEvent, globalLogBeginner, textFileLogObserver)
 from zope.interface import implementer
 
@@ -80,3 +81,19 @@ class LogController:
 
     def begin(self) -> None:
         globalLogBeginner.beginLoggingTo([self], redirectStandardIO=False)
+        root = logging.getLogger()
+        root.addHandler(StdlibBridge())
+        root.setLevel(logging.DEBUG)  # filtering happens once, in this controller
+
+
+STDLIB_LEVELS = {logging.DEBUG: LogLevel.debug, logging.INFO: LogLevel.info, logging.WARNING: LogLevel.warn,
+                 logging.ERROR: LogLevel.error, logging.CRITICAL: LogLevel.critical}
+
+
+class StdlibBridge(logging.Handler):
+    """Sends the core's (and libraries') stdlib ``logging`` records into twisted.logger,
+    so that every line goes out in the one configured format and level."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = STDLIB_LEVELS.get(record.levelno, LogLevel.info)
+        Logger(namespace=record.name).emit(level, "{message}", message=record.getMessage())

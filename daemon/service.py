@@ -17,7 +17,8 @@ from twisted.logger import Logger
 
 from tesserad import __version__
 from tesserad.admin_web.health import Health
-from tesserad.admin_web.site import build_site
+from tesserad.admin_web.site import Root, build_site
+from tesserad.admin_web.validate import Validate
 from tesserad.core import bootstrap
 from tesserad.core.config import Config, mask_url_password
 from tesserad.core.context import Context
@@ -44,6 +45,7 @@ class Daemon(MultiService):
         self.context: Context | None = None
         self.executor = CoreExecutor(reactor, config.server.threads, config.server.shutdown_grace)
         self.web: StreamListeners | None = None
+        self.root: Root | None = None
         self.reload_hooks: dict[str, ReloadHook] = {"log": self._reload_logging}
 
     def prepare(self) -> str | None:
@@ -51,8 +53,8 @@ class Daemon(MultiService):
         config = self.config
         bootstrap.check_writable(config.data_dir)
         self.executor.setServiceParent(self)
-        health = Health(self.executor.run, self._ping)
-        self.web = StreamListeners(self.reactor, "web.listen", config.web.listen, build_site(health),
+        self.root = Root(Health(self.executor.run, self._ping))
+        self.web = StreamListeners(self.reactor, "web.listen", config.web.listen, build_site(self.root),
                                    config.source)
         self.web.bind()
         try:
@@ -71,6 +73,7 @@ class Daemon(MultiService):
         if done != "current":
             self.log.info("database schema {done} ({url})", done=done, url=self.context.database.url)
         password = bootstrap.ensure_initial_admin(self.context)
+        self.root.validate_resource = Validate(self.executor.run, self.context.auth)
         assert self.web is not None
         self.web.setServiceParent(self)
         return password

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from tesserad.core.store import Database
 from tests.helpers import require
 from tests.pgserver import PostgresUnavailable, start_postgres
 
@@ -48,3 +49,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """A migrated database on SQLite and on PostgreSQL."""
+    database = Database(db_url)
+    database.upgrade()
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+from tests.wired import core  # noqa: E402,F401  (the wired-core fixture, shared by several folders)

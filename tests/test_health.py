@@ -10,7 +10,7 @@ from twisted.trial.unittest import TestCase
 
 from tesserad import __version__
 from tesserad.admin_web.health import Health
-from tesserad.admin_web.site import build_site
+from tesserad.admin_web.site import Root, build_site
 from tesserad.core.errors import DatabaseError
 
 
@@ -28,7 +28,7 @@ def broken_ping() -> None:
 
 class HealthTests(TestCase):
     async def get(self, ping):  # type: ignore[no-untyped-def]
-        client = StubTreq(build_site(Health(run_inline, ping)).resource)
+        client = StubTreq(build_site(Root(Health(run_inline, ping))).resource)
         response = await client.get("http://localhost/healthz")
         return response.code, json.loads(await response.content())
 

@@ -42,3 +42,26 @@ def test_apply_switches_level_and_format_and_reports_the_change() -> None:
     assert controller.apply("debug", "json") == []
     emit(controller)
     assert [json.loads(line)["n"] for line in out.getvalue().splitlines()] == [1, 2, 3]
+
+
+def test_stdlib_logging_reaches_the_same_output() -> None:
+    import logging
+
+    from twisted.logger import globalLogPublisher
+
+    from tesserad.daemon.logs import StdlibBridge
+    out = io.StringIO()
+    controller = LogController("info", "json", out)
+    globalLogPublisher.addObserver(controller)
+    logger = logging.getLogger("tesserad.core.test")
+    logger.addHandler(StdlibBridge())
+    logger.propagate = False
+    try:
+        logger.warning("resolver %s unreachable", "ldap1")
+        logger.debug("hidden at info")
+    finally:
+        globalLogPublisher.removeObserver(controller)
+        logger.handlers.clear()
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(r["namespace"], r["level"], r["message"]) for r in records] == [
+        ("tesserad.core.test", "warn", "resolver ldap1 unreachable")]

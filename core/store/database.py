@@ -27,6 +27,10 @@ from tesserad.core.errors import DatabaseError, SchemaError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# WAL with synchronous=NORMAL survives a crash of tesserad intact, but a power loss or OS
+# crash may roll back the last transactions (an OTP used in those moments could be used
+# again); FULL syncs every commit and halves the login rate. PostgreSQL is always durable.
+SQLITE_SYNCHRONOUS = ("normal", "full")
 # libpq waits for the OS TCP timeout (minutes) by default; a health check must not.
 POSTGRESQL_CONNECT_TIMEOUT_S = 10
 # Key of the PostgreSQL advisory lock that lets one process at a time migrate ("tesserad").
@@ -41,7 +45,8 @@ class Database:
     until first use.
     """
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int | None = None) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int | None = None,
+                 sqlite_synchronous: str = "normal") -> None:
         try:
             self._url = make_url(url)
         except (ArgumentError, ValueError):
@@ -54,6 +59,9 @@ class Database:
         if pool_size is not None:
             options["pool_size"] = pool_size
         backend = self._url.get_backend_name()
+        if backend == "sqlite":
+            # A file cannot go away like a server connection: no pre-ping round trip.
+            options["pool_pre_ping"] = False
         if backend == "postgresql" and "connect_timeout" not in self._url.query:
             options["connect_args"] = {"connect_timeout": POSTGRESQL_CONNECT_TIMEOUT_S}
         try:
@@ -61,7 +69,9 @@ class Database:
         except (ArgumentError, NoSuchModuleError, ImportError, TypeError) as exc:
             raise DatabaseError(f"cannot use database {self.url}: {self._scrub(str(exc))}") from None
         if backend == "sqlite":
-            event.listen(self._engine, "connect", _sqlite_on_connect)
+            if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
+                raise DatabaseError(f"sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
+            event.listen(self._engine, "connect", functools.partial(_sqlite_on_connect, sqlite_synchronous))
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
     @property
@@ -140,16 +150,17 @@ class Database:
         return message.replace(str(password), "***") if password else message
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(synchronous: str, dbapi_connection: Any, _record: Any) -> None:
     """WAL lets readers run beside the one writer; the busy timeout makes a second writer
     (another thread or process) wait instead of failing; SQLite enforces foreign keys, and
-    with them ON DELETE CASCADE, only when asked."""
+    with them ON DELETE CASCADE, only when asked. ``synchronous``: see SQLITE_SYNCHRONOUS."""
     cursor = dbapi_connection.cursor()
     try:
         # busy_timeout first: switching to WAL needs a lock another process may hold.
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA synchronous = {synchronous.upper()}")
     finally:
         cursor.close()
 

@@ -1,0 +1,129 @@
+"""The privacyIDEA JSON envelope, its error objects, and request parameter parsing.
+
+Existing privacyIDEA clients read ``result.status``, ``result.value``,
+``result.authentication``, ``detail`` and ``result.error.code``; every REST resource
+answers through ``ok`` and ``failed`` so the shape cannot drift between endpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from twisted.web.iweb import IRequest
+
+from tesserad import __version__
+from tesserad.core.errors import DatabaseError, TesseraError
+from tesserad.core.policy.errors import PolicyError, PolicyNotFound
+from tesserad.core.tokens.base import ParameterError, TokenError, TokenNotFound
+from tesserad.core.users.base import ResolverError, UserError
+
+# The API level tesserad implements; clients that check it see the privacyIDEA release
+# whose REST API this is.
+API_VERSION = "3.8"
+VERSION_STRING = f"privacyIDEA {API_VERSION} compatible (tesserad {__version__})"
+MAX_BODY = 1024 * 1024
+
+# Exception class -> (privacyIDEA error code, HTTP status). Most specific first.
+ERRORS: list[tuple[type[Exception], int, int]] = [
+    (TokenNotFound, 601, 404),
+    (PolicyNotFound, 601, 404),
+    (PolicyError, 303, 403),
+    (ParameterError, 905, 400),
+    (UserError, 904, 400),
+    (ResolverError, 904, 400),
+    (TokenError, 301, 400),
+    (DatabaseError, 903, 503),
+]
+
+
+class RequestTooLarge(ParameterError):
+    """The request body exceeds MAX_BODY."""
+
+
+def envelope(result: dict[str, Any], detail: Any, request_id: int) -> dict[str, Any]:
+    return {"id": request_id, "jsonrpc": "2.0", "result": result, "detail": detail,
+            "version": VERSION_STRING, "versionnumber": API_VERSION, "time": time.time()}
+
+
+def write_json(request: IRequest, status: int, body: dict[str, Any]) -> bytes:
+    request.setResponseCode(status)
+    request.setHeader(b"Content-Type", b"application/json; charset=utf-8")
+    request.setHeader(b"Cache-Control", b"no-store")
+    payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
+    request.setHeader(b"Content-Length", str(len(payload)).encode())
+    return payload
+
+
+def ok(request: IRequest, value: Any, detail: Any = None, *, request_id: int = 1,
+       extra: dict[str, Any] | None = None) -> bytes:
+    result = {"status": True, "value": value, **(extra or {})}
+    return write_json(request, 200, envelope(result, detail, request_id))
+
+
+def error_code(exc: Exception) -> tuple[int, int]:
+    for cls, code, status in ERRORS:
+        if isinstance(exc, cls):
+            return code, status
+    return 500, 500
+
+
+def failed(request: IRequest, exc: TesseraError, *, request_id: int = 1) -> bytes:
+    code, status = error_code(exc)
+    result = {"status": False, "error": {"code": code, "message": f"ERR{code}: {exc}"}}
+    return write_json(request, status, envelope(result, None, request_id))
+
+
+def internal_error(request: IRequest, *, request_id: int = 1) -> bytes:
+    result = {"status": False, "error": {"code": 500, "message": "ERR500: internal error (see the server log)"}}
+    return write_json(request, 500, envelope(result, None, request_id))
+
+
+def params(request: IRequest) -> dict[str, str]:
+    """Parameters from the query string, a form body or a JSON body, as strings; the first
+    value wins for repeated keys. Non-UTF-8 and oversized input is a ParameterError."""
+    length = request.getHeader(b"content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY:
+        raise RequestTooLarge(f"request body larger than {MAX_BODY} bytes")
+    values: dict[str, str] = {}
+    query = request.uri.split(b"?", 1)[1] if b"?" in request.uri else b""
+    _merge(values, _decode_pairs(query))
+    body = request.content.read(MAX_BODY + 1) if request.content is not None else b""
+    if len(body) > MAX_BODY:
+        raise RequestTooLarge(f"request body larger than {MAX_BODY} bytes")
+    kind = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
+    if body and kind == b"application/json":
+        _merge(values, _decode_json(body).items())
+    elif body and kind in (b"application/x-www-form-urlencoded", b""):
+        _merge(values, _decode_pairs(body))
+    return values
+
+
+def _merge(values: dict[str, str], pairs: Any) -> None:
+    for key, value in pairs:
+        values.setdefault(key, value)
+
+
+def _decode_pairs(raw: bytes) -> list[tuple[str, str]]:
+    try:
+        text = raw.decode("utf-8")
+        return parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=200)
+    except (UnicodeDecodeError, ValueError):
+        raise ParameterError("parameters must be UTF-8 and at most 200 fields") from None
+
+
+def _decode_json(raw: bytes) -> dict[str, str]:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ParameterError("the body is not valid UTF-8 JSON") from None
+    if not isinstance(data, dict):
+        raise ParameterError("the JSON body must be an object")
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, (dict, list)):
+            raise ParameterError(f"parameter {key} must be a string, number or boolean")
+        out[key] = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+    return out

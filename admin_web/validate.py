@@ -1,0 +1,120 @@
+"""``/validate/*``: privacyIDEA's authentication endpoints, over the one engine.
+
+Handlers only translate: parameters -> AuthRequest, AuthResult -> the spec's JSON. The
+engine runs in the core thread pool; nothing here touches the database directly.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable
+from typing import Any, Callable
+
+from klein import Klein
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.web.iweb import IRequest
+
+from tesserad.admin_web import api
+from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
+from tesserad.core.auth.service import AuthService
+from tesserad.core.errors import TesseraError
+from tesserad.core.tokens.base import ParameterError
+
+Runner = Callable[..., Deferred[Any]]
+VALIDATE_ID = 2  # privacyIDEA answers validate requests with id 2
+
+
+def auth_request(request: IRequest, values: dict[str, str], protocol: str = "http") -> AuthRequest:
+    if "pass" not in values:
+        raise ParameterError("missing parameter: pass")
+    client = request.getClientAddress()
+    return AuthRequest(
+        password=values["pass"], user=values.get("user") or None, realm=values.get("realm") or None,
+        serial=values.get("serial") or None,
+        transaction_id=values.get("transaction_id") or values.get("state") or None,
+        token_type=values.get("type") or None, otp_only=values.get("otponly", "") in ("1", "true"),
+        client=getattr(client, "host", "") or "", protocol=protocol,
+        user_agent=(request.getHeader(b"user-agent") or b"").decode("latin-1")[:255])
+
+
+def result_detail(result: AuthResult) -> dict[str, Any]:
+    """``detail`` as privacyIDEA shapes it for accept, reject and challenge."""
+    detail: dict[str, Any] = {"message": result.message}
+    if result.serial:
+        detail["serial"] = result.serial
+    if result.token_type:
+        detail["type"] = result.token_type
+    if result.otplen is not None:
+        detail["otplen"] = result.otplen
+    if result.challenges:
+        multi = [c.as_dict() for c in result.challenges]
+        detail.update(multi[-1])  # privacyIDEA copies the last challenge to the top level
+        detail["message"] = result.message
+        detail["messages"] = [c.message for c in result.challenges]
+        detail["transaction_ids"] = [c.transaction_id for c in result.challenges]
+        detail["multi_challenge"] = multi
+    return detail
+
+
+class Validate:
+    app = Klein()
+    log = Logger()
+
+    def __init__(self, run: Runner, auth: AuthService):
+        self._run = run
+        self._auth = auth
+
+    async def _authenticate(self, request: IRequest, action: str) -> AuthResult:
+        values = api.params(request)
+        return await self._run(self._auth.authenticate, auth_request(request, values), action)
+
+    async def _respond(self, request: IRequest, action: str,
+                       render: Callable[[AuthResult], Awaitable[bytes] | bytes]) -> bytes:
+        """Authenticate and render; errors become privacyIDEA error objects, and an
+        unexpected failure a logged 500, never a traceback to the client."""
+        try:
+            result = await self._authenticate(request, f"{request.method.decode()} /validate/{action}")
+            rendered = render(result)
+            return await rendered if inspect.isawaitable(rendered) else rendered
+        except TesseraError as exc:
+            return api.failed(request, exc, request_id=VALIDATE_ID)
+        except Exception:
+            self.log.failure("/validate/{action} failed", action=action)
+            return api.internal_error(request, request_id=VALIDATE_ID)
+
+    @app.route("/check", methods=["GET", "POST"])
+    async def check(self, request: IRequest) -> bytes:
+        return await self._respond(request, "check", lambda result: api.ok(
+            request, result.accepted, result_detail(result), request_id=VALIDATE_ID,
+            extra={"authentication": result.outcome.value}))
+
+    @app.route("/radiuscheck", methods=["GET", "POST"])
+    async def radiuscheck(self, request: IRequest) -> bytes:
+        """Success is an empty 204, anything else an empty 400 (for simple RADIUS bridges)."""
+        def render(result: AuthResult) -> bytes:
+            request.setResponseCode(204 if result.accepted else 400)
+            return b""
+        return await self._respond(request, "radiuscheck", render)
+
+    @app.route("/samlcheck", methods=["GET", "POST"])
+    async def samlcheck(self, request: IRequest) -> bytes:
+        async def render(result: AuthResult) -> bytes:
+            attributes = await self._run(self._auth.saml_attributes, result)
+            return api.ok(request, {"auth": result.accepted, "attributes": attributes}, result_detail(result),
+                          request_id=VALIDATE_ID, extra={"authentication": result.outcome.value})
+        return await self._respond(request, "samlcheck", render)
+
+    @app.route("/polltransaction", methods=["GET"])
+    @app.route("/polltransaction/<string:transaction_id>", methods=["GET"])
+    async def polltransaction(self, request: IRequest, transaction_id: str | None = None) -> bytes:
+        try:
+            transaction_id = transaction_id or api.params(request).get("transaction_id")
+            if not transaction_id:
+                raise ParameterError("missing parameter: transaction_id")
+            answered = await self._run(self._auth.poll, transaction_id)
+        except TesseraError as exc:
+            return api.failed(request, exc, request_id=VALIDATE_ID)
+        return api.ok(request, answered, {"challenge_status": "accept" if answered else "pending"},
+                      request_id=VALIDATE_ID,
+                      extra={"authentication": Outcome.ACCEPT.value if answered else Outcome.REJECT.value})

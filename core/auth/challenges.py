@@ -1,0 +1,66 @@
+"""Open challenges, shared through the database so the answer may reach another node.
+
+A transaction id is 20 random decimal digits (privacyIDEA's format, which RADIUS clients
+carry in State). Answering deletes every challenge of the transaction in the same
+transaction as the success, so a transaction can be answered only once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from tesserad.core.store.models import Challenge
+from tesserad.core.tokens.base import ChallengeSpec
+
+TRANSACTION_ID_DIGITS = 20
+
+
+def new_transaction_id() -> str:
+    return str(secrets.randbelow(10 ** TRANSACTION_ID_DIGITS)).zfill(TRANSACTION_ID_DIGITS)
+
+
+def is_transaction_id(value: str) -> bool:
+    return len(value) <= 64 and value.isascii() and value.isalnum()
+
+
+def create(session: Session, transaction_id: str, serial: str, spec: ChallengeSpec, now: datetime,
+           validity: int) -> Challenge:
+    row = Challenge(transaction_id=transaction_id, serial=serial, challenge=spec.challenge, data=spec.data,
+                    created_at=now, expires_at=now + timedelta(seconds=spec.validity or validity))
+    session.add(row)
+    return row
+
+
+def live(session: Session, transaction_id: str, now: datetime) -> dict[str, Challenge]:
+    """The unexpired challenges of a transaction, by serial."""
+    rows = session.scalars(select(Challenge).where(Challenge.transaction_id == transaction_id,
+                                                   Challenge.expires_at > now))
+    return {row.serial: row for row in rows}
+
+
+def count_attempt(session: Session, challenge_id: int) -> None:
+    session.execute(update(Challenge).where(Challenge.id == challenge_id)
+                    .values(received_count=Challenge.received_count + 1))
+
+
+def finish(session: Session, transaction_id: str) -> bool:
+    """Delete the transaction's challenges; False if another request already did (so only
+    one answer to a transaction can ever succeed)."""
+    result = session.execute(delete(Challenge).where(Challenge.transaction_id == transaction_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def answered(session: Session, transaction_id: str, now: datetime) -> bool:
+    """``/validate/polltransaction``: has an unexpired challenge been answered?"""
+    return session.scalar(select(Challenge.id).where(
+        Challenge.transaction_id == transaction_id, Challenge.expires_at > now,
+        Challenge.otp_valid.is_(True)).limit(1)) is not None
+
+
+def purge_expired(session: Session, now: datetime) -> int:
+    result = session.execute(delete(Challenge).where(Challenge.expires_at <= now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,50 @@
+"""What the engine asks of the policy engine, as one small interface.
+
+The engine reads resolved settings for one request (``AuthSettings``) and never looks at
+policies itself, so the policy engine can land without changing the engine. Until then
+``StaticPolicies`` answers with the spec's defaults (or fixed settings, in tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from tesserad.core.users.base import User
+
+OTPPIN_VALUES = ("tokenpin", "userstore", "none")
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Authentication-scope policy values for one request, with the spec's defaults."""
+
+    otppin: str = "tokenpin"
+    # ``userstore``: users without tokens authenticate with their user-store password.
+    passthru: bool = False
+    pass_on_no_token: bool = False
+    pass_on_no_user: bool = False
+    # Token types for which a PIN alone triggers a challenge (e.g. {"hotp", "totp"}).
+    challenge_response: frozenset[str] = frozenset()
+    challenge_text: str | None = None
+    increase_failcounter_on_challenge: bool = False
+    reset_all_user_tokens: bool = False
+    # Names of the policies these values came from, for the audit column.
+    policy_names: tuple[str, ...] = field(default=())
+
+
+class AuthPolicies(Protocol):
+    def for_request(self, session: Session, user: User | None, client: str) -> AuthSettings:
+        """The settings that apply to ``user`` (None for serial-only requests) from ``client``."""
+
+
+class StaticPolicies:
+    """The same settings for every request: the defaults, or what a test fixes."""
+
+    def __init__(self, settings: AuthSettings | None = None):
+        self.settings = settings or AuthSettings()
+
+    def for_request(self, session: Session, user: User | None, client: str) -> AuthSettings:
+        return self.settings

@@ -1,0 +1,80 @@
+"""The seam between the edges and the engine: AuthRequest in, AuthResult out.
+
+Every edge (RADIUS, PAM, HTTP) turns its protocol into an AuthRequest and the AuthResult
+back into its protocol; the rules of authentication live only in the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from tesserad.core.users.base import User
+
+# Longest accepted ``pass``: PIN + OTP, or a WebAuthn assertion later. A 10 MB password
+# is refused before any work is done.
+MAX_PASSWORD_LENGTH = 4096
+MAX_NAME_LENGTH = 320
+
+
+class Outcome(str, Enum):
+    ACCEPT = "ACCEPT"
+    REJECT = "REJECT"
+    CHALLENGE = "CHALLENGE"
+
+
+@dataclass(frozen=True)
+class AuthRequest:
+    password: str
+    user: str | None = None
+    realm: str | None = None
+    serial: str | None = None
+    transaction_id: str | None = None
+    token_type: str | None = None
+    otp_only: bool = False
+    client: str = ""
+    protocol: str = "http"
+    # NAS identity (RADIUS) or host name (PAM), for audit and policies.
+    nas: str = ""
+    user_agent: str = ""
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IssuedChallenge:
+    serial: str
+    transaction_id: str
+    message: str
+    type: str
+    client_mode: str = "interactive"
+    attributes: Mapping[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"serial": self.serial, "transaction_id": self.transaction_id,
+                               "message": self.message, "type": self.type, "client_mode": self.client_mode}
+        if self.attributes:
+            out["attributes"] = dict(self.attributes)
+        return out
+
+
+@dataclass
+class AuthResult:
+    outcome: Outcome
+    message: str
+    user: User | None = None
+    serial: str | None = None
+    token_type: str | None = None
+    otplen: int | None = None
+    challenges: list[IssuedChallenge] = field(default_factory=list)
+    # Names of the policies (or built-in rules) that decided, for the audit trail.
+    decided_by: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome is Outcome.ACCEPT
+
+    @property
+    def transaction_id(self) -> str | None:
+        return self.challenges[0].transaction_id if self.challenges else None
