@@ -72,6 +72,7 @@ class LogController:
         if level != self.level:
             changes.append(f"log.level {self.level} -> {level}")
             self._predicate.setLogLevelForNamespace("", LEVELS[level])
+            self._set_stdlib_level(level)
             self.level = level
         if fmt != self.format:
             changes.append(f"log.format {self.format} -> {fmt}")
@@ -81,11 +82,20 @@ class LogController:
 
     def begin(self) -> None:
         globalLogBeginner.beginLoggingTo([self], redirectStandardIO=False)
-        root = logging.getLogger()
-        root.addHandler(StdlibBridge())
-        root.setLevel(logging.DEBUG)  # filtering happens once, in this controller
+        logging.getLogger().addHandler(StdlibBridge())
+        self._set_stdlib_level(self.level)
+
+    @staticmethod
+    def _set_stdlib_level(level: str) -> None:
+        """Stdlib loggers decide before formatting; keep them at the configured level so
+        that disabled messages cost nothing. SQLAlchemy's statement log (with parameters)
+        stays off whatever the level: it would put secrets in the log."""
+        logging.getLogger().setLevel(STDLIB_NAMES[level])
+        logging.getLogger("sqlalchemy").setLevel(max(STDLIB_NAMES[level], logging.WARNING))
 
 
+STDLIB_NAMES = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
+                "error": logging.ERROR, "critical": logging.CRITICAL}
 STDLIB_LEVELS = {logging.DEBUG: LogLevel.debug, logging.INFO: LogLevel.info, logging.WARNING: LogLevel.warn,
                  logging.ERROR: LogLevel.error, logging.CRITICAL: LogLevel.critical}
 

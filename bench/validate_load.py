@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""HTTP load generator for POST /validate/check: successful PIN+HOTP logins per second.
+
+It provisions a throw-away tesserad (flat-file realm, one HOTP token per user, PINs stored
+with the chosen method), starts it on a free loopback port, and drives it with keep-alive
+HTTP/1.1 connections, each worker logging in its own users with their next OTP values.
+Bounded by --duration and --count; loopback only. Not part of the test suite.
+
+    .venv/bin/python bench/validate_load.py --duration 10 --concurrency 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tesserad.core.tokens.oath import hotp  # noqa: E402
+from tests.daemon_process import DaemonProcess  # noqa: E402
+from tests.helpers import daemon_config, write_config  # noqa: E402
+from tests.provision import provision  # noqa: E402
+
+SEED = bytes(range(20))
+PIN = "4711"
+
+
+def process_cpu(pid: int) -> float:
+    """User+system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
+
+
+async def worker(host: str, port: int, users: list[int], deadline: float, budget: list[int],
+                 latencies: list[float], failures: list[str]) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    counters = {u: 0 for u in users}
+    try:
+        while time.monotonic() < deadline and budget[0] > 0:
+            for user in users:
+                if time.monotonic() >= deadline or budget[0] <= 0:
+                    return
+                budget[0] -= 1
+                body = urlencode({"user": f"user{user}", "pass": PIN + hotp(SEED, counters[user])}).encode()
+                counters[user] += 1
+                request = (b"POST /validate/check HTTP/1.1\r\nHost: bench\r\n"
+                           b"Content-Type: application/x-www-form-urlencoded\r\n"
+                           b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                started = time.monotonic()
+                writer.write(request)
+                status_line = await reader.readline()
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                payload = await reader.readexactly(length)
+                latencies.append(time.monotonic() - started)
+                if b" 200 " not in status_line or b'"value":true' not in payload:
+                    failures.append((status_line + payload[:300]).decode(errors="replace"))
+    finally:
+        writer.close()
+
+
+async def drive(url: str, users: int, concurrency: int, duration: float, count: int) -> tuple[list[float], list[str], float]:
+    parts = urlsplit(url)
+    latencies: list[float] = []
+    failures: list[str] = []
+    budget = [count]
+    started = time.monotonic()
+    deadline = started + duration
+    groups = [list(range(i, users, concurrency)) for i in range(concurrency)]
+    await asyncio.gather(*(worker(parts.hostname or "127.0.0.1", parts.port or 80, g, deadline, budget,
+                                  latencies, failures) for g in groups if g))
+    return latencies, failures, time.monotonic() - started
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--users", type=int, default=256, help="users, one HOTP token each")
+    p.add_argument("--concurrency", type=int, default=16, help="keep-alive connections")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds of load (upper bound)")
+    p.add_argument("--count", type=int, default=200_000, help="requests (upper bound)")
+    p.add_argument("--pin", choices=("encrypted", "argon2"), default="encrypted",
+                   help="PIN storage: encrypted (the cheapest check, spec policy encrypt_pin) or argon2id")
+    p.add_argument("--threads", type=int, default=16, help="server.threads of the daemon")
+    p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in a temporary directory)")
+    args = p.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="tesserad-bench-") as tmp:
+        workdir = Path(tmp)
+        passwd = workdir / "passwd"
+        passwd.write_text("".join(f"user{i}:x:{10000 + i}:100::/:/bin/false\n" for i in range(args.users)))
+        data = daemon_config(workdir, log={"level": "warn"}, server={"threads": args.threads})
+        if args.database_url:
+            data["database"] = {"url": args.database_url}
+        if args.pin == "argon2":
+            data["security"] = {}  # the production argon2id defaults
+        config = write_config(workdir, data)
+        print(f"provisioning {args.users} users ...", flush=True)
+        tokens = [{"user": f"user{i}", "type": "hotp", "otpkey": SEED.hex(), "pin": PIN,
+                   "encryptpin": "1" if args.pin == "encrypted" else "0"} for i in range(args.users)]
+        provision(config, passwd, tokens)
+        daemon = DaemonProcess(workdir / "run", config).start()
+        url = "http://127.0.0.1:" + data["web"]["listen"][0].split(":")[1]
+        try:
+            cpu_before = process_cpu(daemon.proc.pid)
+            latencies, failures, elapsed = asyncio.run(
+                drive(url, args.users, args.concurrency, args.duration, args.count))
+            server_cpu = process_cpu(daemon.proc.pid) - cpu_before
+        finally:
+            daemon.stop()
+            daemon.close()
+    latencies.sort()
+    ok = len(latencies) - len(failures)
+    print(f"requests {len(latencies)}  successful logins {ok}  failures {len(failures)}  "
+          f"in {elapsed:.1f}s  on {os.cpu_count()} cores")
+    print(f"successful logins/s {ok / elapsed:.0f}")
+    print("latency ms  p50 {:.1f}  p95 {:.1f}  p99 {:.1f}  max {:.1f}".format(
+        *(1000 * percentile(latencies, f) for f in (0.50, 0.95, 0.99)), 1000 * (latencies[-1] if latencies else 0)))
+    print(f"server CPU per request {1000 * server_cpu / max(len(latencies), 1):.2f} ms "
+          f"({100 * server_cpu / elapsed:.0f}% of one core)")
+    if failures:
+        print("first failure:", failures[0])
+    return 0 if not failures else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
