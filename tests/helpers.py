@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import tomli_w
+from twisted.internet.defer import Deferred, fail, succeed
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BIN = Path(sys.executable).parent
@@ -65,3 +66,11 @@ def manage(*args: str, config: Path | None = None, stdin: str = "",
         command += ["--config", str(config)]
     return subprocess.run(command + list(args), input=stdin, capture_output=True, text=True,
                           env=env or clean_env(), cwd=cwd, timeout=60)
+
+
+def run_inline(fn: Any, *args: Any) -> Deferred[Any]:
+    """The core executor, synchronously: results are ready when the request returns."""
+    try:
+        return succeed(fn(*args))
+    except Exception as exc:  # the executor delivers it as a failed Deferred
+        return fail(exc)

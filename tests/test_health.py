@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import json
 
-from treq.testing import StubTreq
-from twisted.internet.defer import succeed
-from twisted.trial.unittest import TestCase
-
 from tesserad import __version__
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.site import Root, build_site
 from tesserad.core.errors import DatabaseError
+from treq.testing import StubTreq
+from twisted.trial.unittest import TestCase
 
-
-def run_inline(fn, *args):  # type: ignore[no-untyped-def]
-    try:
-        return succeed(fn(*args))
-    except Exception as exc:  # the executor would deliver it as a failed Deferred
-        from twisted.internet.defer import fail
-        return fail(exc)
+from tests.helpers import run_inline
 
 
 def broken_ping() -> None:

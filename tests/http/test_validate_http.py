@@ -13,14 +13,14 @@ from typing import Any, Iterator
 
 import pytest
 from sqlalchemy import select
-
 from tesserad.core import config as configuration
 from tesserad.core.context import Context
 from tesserad.core.store.models import Token
-from tests.wired import PASSWD, RFC4226, RFC_SEED_HEX
+
 from tests.daemon_process import DaemonProcess
 from tests.helpers import daemon_config, write_config
 from tests.provision import provision
+from tests.wired import PASSWD, RFC4226, RFC_SEED_HEX
 
 
 class Server:

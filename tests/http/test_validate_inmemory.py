@@ -8,21 +8,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from treq.testing import StubTreq
-from twisted.internet.defer import Deferred, fail, succeed
-
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.site import Root, build_site
 from tesserad.admin_web.validate import Validate
+from treq.testing import StubTreq
+from twisted.internet.defer import Deferred
+
+from tests.helpers import run_inline
 from tests.wired import RFC4226, RFC_SEED_HEX, Core
-
-
-def run_inline(fn, *args):  # type: ignore[no-untyped-def]
-    """The core executor, synchronously: results are ready when the request returns."""
-    try:
-        return succeed(fn(*args))
-    except Exception as exc:
-        return fail(exc)
 
 
 def resolved(d: Deferred[Any]) -> Any:
