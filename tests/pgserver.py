@@ -5,13 +5,17 @@ PostgreSQL refuses to run as root, so as root the server runs as the ``postgres`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shlex
 import shutil
 import subprocess
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from sqlalchemy import create_engine, make_url, text
 
 from tests.helpers import free_port
 
@@ -68,3 +72,18 @@ def start_postgres(tmpdir: Path) -> tuple[str, Callable[[], None]]:
         _run([*prefix, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], tmpdir, log)
 
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
+
+
+@contextlib.contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server for one test; dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -14,8 +14,8 @@ from typing import Any, Iterator
 
 import pytest
 import tomli_w
-
 from tesserad import __version__
+
 from tests.daemon_process import DaemonProcess
 from tests.helpers import BIN, clean_env, daemon_config, manage, require, write_config
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 import json
 
-from twisted.logger import Logger
-
 from tesserad.daemon.logs import LogController
+from twisted.logger import Logger
 
 
 def emit(controller: LogController) -> None:
@@ -47,9 +46,8 @@ def test_apply_switches_level_and_format_and_reports_the_change() -> None:
 def test_stdlib_logging_reaches_the_same_output() -> None:
     import logging
 
-    from twisted.logger import globalLogPublisher
-
     from tesserad.daemon.logs import StdlibBridge
+    from twisted.logger import globalLogPublisher
     out = io.StringIO()
     controller = LogController("info", "json", out)
     globalLogPublisher.addObserver(controller)

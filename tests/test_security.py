@@ -6,12 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-
 from tesserad.core.errors import DecryptionError, KeyFileError
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
-from tesserad.core.security.keystore import (AUDIT_PRIVATE_FILE, AUDIT_PUBLIC_FILE, SECRETS_FILE,
-                                             KeyStore)
+from tesserad.core.security.keystore import AUDIT_PRIVATE_FILE, AUDIT_PUBLIC_FILE, SECRETS_FILE, KeyStore
 from tesserad.core.security.signing import Signer
 
 CHEAP = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}

@@ -7,12 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
-
 from tesserad.core.auth.request import Outcome
 from tesserad.core.store.models import AuditEntry, Challenge
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import ParameterError, TokenError
 from tesserad.core.users.base import UserError
+
 from tests.wired import RFC4226, RFC_SEED_HEX, Core
 
 

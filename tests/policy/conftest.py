@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tesserad.core.clock import FixedClock
 from tesserad.core.policy import PolicySet, build_policy
 from tesserad.core.store import Database

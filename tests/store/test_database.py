@@ -10,11 +10,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
-
 from tesserad.core.errors import DatabaseError, SchemaError
 from tesserad.core.store import Database
 from tesserad.core.store.database import _alembic_config
 from tesserad.core.store.models import Base
+
 from tests.helpers import free_port
 
 PASSWORD = "S3cret-Pw-never-shown"

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import configure_mappers
-
 from tesserad.core.store import Database
 from tesserad.core.store.models import (
     Admin,

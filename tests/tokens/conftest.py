@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
-
 from tesserad.core.clock import FixedClock
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
@@ -24,6 +22,8 @@ from tesserad.core.store.models import Token
 from tesserad.core.sysconfig import SystemSettings
 from tesserad.core.tokens.base import TokenClass, TokenEnv
 from tesserad.core.tokens.registry import token_class
+
+from tests.pgserver import fresh_database
 
 START = 1_700_000_000
 
@@ -60,20 +60,11 @@ def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
         yield db
         db.dispose()
         return
-    server = request.getfixturevalue("postgres_server")
-    name = f"test_{uuid.uuid4().hex}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        db = Database(make_url(server).set(database=name).render_as_string(hide_password=False))
+    with fresh_database(request.getfixturevalue("postgres_server")) as url:
+        db = Database(url)
         db.upgrade()
         yield db
         db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 @pytest.fixture

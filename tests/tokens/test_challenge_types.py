@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from tesserad.core.store import Database
 from tesserad.core.tokens.base import ParameterError, TokenEnv, TokenError
+
 from tests.tokens.conftest import Enroll, load
 
 SECRET = "mySecret"

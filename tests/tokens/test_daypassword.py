@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from tesserad.core.clock import FixedClock
 from tesserad.core.store import Database
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import ParameterError, TokenEnv
 from tesserad.core.tokens.daypassword import parse_time_step
+
 from tests.tokens.conftest import Enroll, load
 
 SEED20 = b"12345678901234567890"

@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
-
 from tesserad.core.store import Database
 from tesserad.core.store.models import Token, TokenInfo
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import ParameterError, TokenEnv
+
 from tests.tokens.conftest import Enroll, load
 
 SEED20 = b"12345678901234567890"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
 from tesserad.core.clock import FixedClock
 from tesserad.core.store import Database
 from tesserad.core.tokens.base import ParameterError, TokenEnv
 from tesserad.core.tokens.motp import motp_value
+
 from tests.tokens.conftest import Enroll, load
 
 SECRET = "1234567890abcdef"

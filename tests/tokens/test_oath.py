@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from tesserad.core.clock import FixedClock
 from tesserad.core.store import Database
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import ParameterError, TokenEnv
+
 from tests.tokens.conftest import Enroll, load
 
 SEED20 = b"12345678901234567890"

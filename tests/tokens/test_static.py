@@ -6,12 +6,12 @@ import string
 
 import pytest
 from sqlalchemy import func, select
-
 from tesserad.core.store import Database
 from tesserad.core.store.models import Token, TokenInfo
 from tesserad.core.tokens.base import ParameterError, TokenEnv
 from tesserad.core.tokens.registration import CONTENT_GROUPS, generate_code, parse_contents
 from tesserad.core.tokens.registry import load_all, token_class
+
 from tests.tokens.conftest import Enroll, load
 
 

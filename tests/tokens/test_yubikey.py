@@ -8,10 +8,10 @@ import struct
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 from tesserad.core.store import Database
 from tesserad.core.tokens.base import ParameterError, TokenEnv
 from tesserad.core.tokens.yubikey import YubicoOtp, crc16, modhex_decode, modhex_encode
+
 from tests.tokens.conftest import Enroll, load
 
 KEY = bytes(range(16))

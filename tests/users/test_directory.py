@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, insert, select
-
 from tesserad.core.clock import FixedClock, utc_datetime
 from tesserad.core.security.keyfile import KeyFileSecurityModule
 from tesserad.core.stamps import DEFAULT_INTERVAL
@@ -21,7 +20,8 @@ from tesserad.core.users.directory import CENSORED, Directory
 from tesserad.core.users.passwd import PasswdResolver
 
 from tests.users.conftest import PASSWD
-from tests.users.test_sql import MAP, users as user_table
+from tests.users.test_sql import MAP
+from tests.users.test_sql import users as user_table
 
 HELLO = ("$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLi"
          "BFdcbYEdFCoEOfaS35inz1")

@@ -8,7 +8,6 @@ import hashlib
 import bcrypt
 import pytest
 from passlib.hash import phpass
-
 from tesserad.core.users.hashes import HASH_TYPES, hash_password, is_supported, verify_password
 
 # Fixed vectors published with (or computed by) the reference implementations.
