@@ -35,8 +35,20 @@ class Root:
         return self.validate_resource.app.resource()
 
 
+def access_log_line(timestamp: str, request: IRequest) -> str:
+    """The combined log format without the query string: GET parameters of /validate/check
+    carry passwords and OTP values, and those never reach a log."""
+    path = request.uri.split(b"?", 1)[0].decode("ascii", "replace")
+    client = getattr(request.getClientAddress(), "host", "-")
+    agent = (request.getHeader(b"user-agent") or b"-").decode("ascii", "replace").replace('"', "'")
+    method = request.method.decode("ascii", "replace")
+    protocol = request.clientproto.decode("ascii", "replace")
+    length = request.sentLength or "-"
+    return f'"{client}" - - {timestamp} "{method} {path} {protocol}" {request.code} {length} "{agent}"'
+
+
 def build_site(root: Root) -> Site:
-    site = Site(root.app.resource())
+    site = Site(root.app.resource(), logFormatter=access_log_line)
     site.noisy = False
     site.displayTracebacks = False
     return site

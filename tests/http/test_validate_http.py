@@ -90,6 +90,9 @@ def test_hotp_vectors_and_envelope(server: Server) -> None:
     status, body = server.call("/validate/check", {"user": "alice", "pass": "1234" + RFC4226[0]}, method="GET")
     assert body["result"] == {"status": True, "value": False, "authentication": "REJECT"}
     assert body["detail"]["message"] == "wrong otp value. previous otp used again"
+    # The access log names the path of that GET, never its query string with the password.
+    assert "GET /validate/check HTTP/1.1" in server.daemon.stderr
+    assert RFC4226[0] not in server.daemon.stderr
 
 
 def test_challenge_response_over_http(server: Server) -> None:
