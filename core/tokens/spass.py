@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from tesserad.core.tokens.base import TokenClass
 from tesserad.core.tokens.registry import register
 
@@ -16,5 +18,5 @@ class SpassToken(TokenClass):
     def check_otp(self, otp: str) -> int:
         return 0 if otp == "" else -1
 
-    def consume(self, session, matched):  # type: ignore[no-untyped-def]
+    def consume(self, session: Session, matched: int) -> bool:
         return True  # nothing to consume: a PIN may be used again
