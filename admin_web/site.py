@@ -11,28 +11,39 @@ from twisted.web.resource import IResource, NoResource
 from twisted.web.server import Site
 
 from tesserad.admin_web.health import Health
+from tesserad.admin_web.rest import Resource, Rest, Runner
 from tesserad.admin_web.validate import Validate
+from tesserad.core.context import Context
+
+# The REST resources, mounted by ``Root.attach`` (one module each).
+RESOURCES: tuple[type[Resource], ...] = ()
 
 
 class Root:
-    """The daemon binds its ports before the core exists, so resources that need the core
-    are attached after start-up preparation (and before the reactor serves a request)."""
-
-    app = Klein()
+    """The daemon binds its ports before the core exists, so the routes that need the core
+    are attached after start-up preparation (and before the reactor serves a request).
+    The app is per instance: the REST routes are added to it at attach time."""
 
     def __init__(self, health: Health, validate: Validate | None = None):
-        self._health = health
+        self.app = Klein()
         self.validate_resource = validate
 
-    @app.route("/healthz", methods=["GET", "HEAD"])
-    def healthz(self, request: IRequest) -> Any:
-        return self._health.healthz(request)
+        @self.app.route("/healthz", methods=["GET", "HEAD"])
+        def healthz(request: IRequest) -> Any:
+            return health.healthz(request)
 
-    @app.route("/validate/", branch=True)
-    def validate(self, request: IRequest) -> IResource:
-        if self.validate_resource is None:
-            return NoResource()
-        return self.validate_resource.app.resource()
+        @self.app.route("/validate/", branch=True)
+        def validate_branch(request: IRequest) -> IResource:
+            if self.validate_resource is None:
+                return NoResource()
+            return self.validate_resource.app.resource()
+
+    def attach(self, run: Runner, ctx: Context) -> Rest:
+        """Mount /validate and the REST resources over the core ``ctx``."""
+        self.validate_resource = Validate(run, ctx.auth)
+        rest = Rest(run, ctx)
+        rest.mount(self.app, [resource() for resource in RESOURCES])
+        return rest
 
 
 def access_log_line(timestamp: str, request: IRequest) -> str:
@@ -48,7 +59,9 @@ def access_log_line(timestamp: str, request: IRequest) -> str:
 
 
 def build_site(root: Root) -> Site:
-    site = Site(root.app.resource(), logFormatter=access_log_line)
+    # api.params() parses bodies itself; Twisted's form parsing would parse each
+    # Content-Type with the email package first, a measurable cost per request.
+    site = Site(root.app.resource(), logFormatter=access_log_line, parsePOSTFormSubmission=False)
     site.noisy = False
     site.displayTracebacks = False
     return site

@@ -32,9 +32,10 @@ PIN = "4711"
 
 
 def process_cpu(pid: int) -> float:
-    """User+system CPU seconds of a process (Linux /proc)."""
+    """User+system CPU seconds of a process and its worker processes (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") + sum(process_cpu(int(c)) for c in children)
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -94,7 +95,8 @@ def main() -> int:
     p.add_argument("--count", type=int, default=200_000, help="requests (upper bound)")
     p.add_argument("--pin", choices=("encrypted", "argon2"), default="encrypted",
                    help="PIN storage: encrypted (the cheapest check, spec policy encrypt_pin) or argon2id")
-    p.add_argument("--threads", type=int, default=16, help="server.threads of the daemon")
+    p.add_argument("--threads", type=int, default=16, help="server.threads of each worker")
+    p.add_argument("--workers", type=int, default=0, help="server.workers (0: one per core)")
     p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in a temporary directory)")
     args = p.parse_args()
 
@@ -102,7 +104,7 @@ def main() -> int:
         workdir = Path(tmp)
         passwd = workdir / "passwd"
         passwd.write_text("".join(f"user{i}:x:{10000 + i}:100::/:/bin/false\n" for i in range(args.users)))
-        data = daemon_config(workdir, log={"level": "warn"}, server={"threads": args.threads})
+        data = daemon_config(workdir, log={"level": "warn"}, server={"threads": args.threads, "workers": args.workers})
         if args.database_url:
             data["database"] = {"url": args.database_url}
         if args.pin == "argon2":

@@ -47,6 +47,10 @@ def _one_of(*choices: str) -> Callable[[Any], str | None]:
     return check
 
 
+def _not_negative(value: int) -> str | None:
+    return None if value >= 0 else f"must be 0 or more, not {value}"
+
+
 def _positive(value: int) -> str | None:
     return None if value > 0 else f"must be a positive integer, not {value}"
 
@@ -95,9 +99,13 @@ class ServerSection:
     data_dir: str = setting(
         "", "Keys, the SQLite database and runtime state. Default: $XDG_DATA_HOME/tesserad "
         "when XDG_DATA_HOME is set, else ./var relative to the working directory.")
+    workers: int = setting(
+        1, "Processes that serve requests side by side on the same ports; 0 means one per CPU "
+           "core. Python runs one thread at a time per process, so more than one worker is how "
+           "tesserad uses several cores.", check=_not_negative)
     threads: int = setting(
-        16, "Size of the thread pool that runs SQL, hashing and user-store calls off the "
-            "reactor thread.", check=_positive)
+        16, "Size of each worker's thread pool that runs SQL, hashing and user-store calls off "
+            "the reactor thread.", check=_positive)
     shutdown_grace: int = setting(
         8, "Seconds that in-flight requests get to finish on SIGTERM before the daemon exits.",
         check=_positive)
@@ -124,6 +132,19 @@ class WebSection:
         ["tcp:8080:interface=127.0.0.1"],
         "Twisted endpoint strings for the REST API and web UI (tcp:, ssl:, unix:, systemd:).",
         check=_non_empty_strings)
+    superuser_realms: list[str] = setting(
+        [], "Realms whose users log in to the API as administrators (privacyIDEA's SUPERUSER_REALM).",
+        check=_non_empty_strings)
+    session_lifetime: int = setting(
+        3600, "Seconds an API token from POST /auth stays valid.", check=_positive)
+    login_failures_per_user: int = setting(
+        10, "Failed POST /auth logins of one user name within login_failure_window after which "
+            "further attempts are refused until the window has passed.", check=_positive)
+    login_failures_per_client: int = setting(
+        50, "Failed POST /auth logins from one client address within login_failure_window after "
+            "which that address is refused.", check=_positive)
+    login_failure_window: int = setting(
+        300, "Seconds over which failed POST /auth logins are counted.", check=_positive)
 
 
 @dataclass(frozen=True)

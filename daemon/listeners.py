@@ -2,19 +2,61 @@
 
 Binding happens before the reactor runs and before anything is created on disk, so a
 port in use or a bad endpoint string stops the start cleanly with the config key named.
+With several worker processes the supervisor binds and hands the sockets over; each
+worker adopts them, and the kernel gives every new connection to one of them.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from twisted.application.service import Service
+from twisted.internet import tcp, unix
 from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
-from twisted.internet.endpoints import serverFromString
+from twisted.internet.endpoints import SSL4ServerEndpoint, serverFromString
 from twisted.internet.interfaces import IListeningPort, IProtocolFactory
+from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.python.failure import Failure
 
 from tesserad.core.errors import ConfigError, StartupError
+
+
+@dataclass(frozen=True)
+class InheritedPort:
+    """A listening socket that the supervisor bound, as a worker receives it."""
+
+    key: str
+    description: str
+    fd: int
+    family: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _OneAcceptPerWakeup:
+    """Twisted accepts up to 100 pending connections per wake-up; with a socket shared by
+    several workers that lets one worker grab a whole burst. One accept per wake-up leaves
+    the rest to whichever worker is idle, and the socket stays readable until all are taken."""
+
+    @property
+    def numberAccepts(self) -> int:
+        return 1
+
+    @numberAccepts.setter
+    def numberAccepts(self, _value: int) -> None:
+        pass
+
+
+class _SharedTCPPort(_OneAcceptPerWakeup, tcp.Port):
+    pass
+
+
+class _SharedUNIXPort(_OneAcceptPerWakeup, unix.Port):
+    pass
 
 
 class StreamListeners(Service):
@@ -52,6 +94,35 @@ class StreamListeners(Service):
         if isinstance(outcome[0], Failure):
             raise StartupError(f"{key}: cannot listen on {description!r}: {outcome[0].getErrorMessage()}")
         return outcome[0]
+
+    def hand_over(self) -> list[InheritedPort]:
+        """The bound sockets for worker processes; this process stops accepting on them
+        (its reactor has not run, so it never took a connection) but keeps them open."""
+        handed = []
+        for index, (description, port) in enumerate(zip(self._descriptions, self.ports)):
+            port.stopReading()
+            handed.append(InheritedPort(f"{self._key}[{index}]", description, port.fileno(),
+                                        port.socket.family))
+        return handed
+
+    def adopt(self, inherited: list[InheritedPort]) -> None:
+        """Serve on sockets a supervisor bound (worker processes)."""
+        for item in inherited:
+            factory = self._wrapped(item)
+            if item.family == socket.AF_UNIX:
+                port = _SharedUNIXPort._fromListeningDescriptor(self._reactor, item.fd, factory)
+            else:
+                port = _SharedTCPPort._fromListeningDescriptor(self._reactor, item.fd, item.family, factory)
+            port.startListening()
+            os.close(item.fd)  # the port listens on its own duplicate
+            self.ports.append(port)
+
+    def _wrapped(self, item: InheritedPort) -> IProtocolFactory:
+        """The factory as the endpoint would have wrapped it: TLS for ``ssl:`` endpoints."""
+        endpoint = serverFromString(self._reactor, item.description)
+        if isinstance(endpoint, SSL4ServerEndpoint):
+            return TLSMemoryBIOFactory(endpoint._sslContextFactory, False, self._factory)
+        return self._factory
 
     def addresses(self) -> list[Any]:
         return [port.getHost() for port in self.ports]

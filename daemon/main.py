@@ -52,10 +52,16 @@ def main(argv: list[str] | None = None) -> int:
     from twisted.internet import reactor
 
     from tesserad.daemon.service import Daemon
+    from tesserad.daemon.supervisor import Supervisor, worker_count
 
     logs = LogController(config.log.level, config.log.format)
     logs.begin()
-    daemon = Daemon(reactor, config, logs, dict(os.environ))
+    workers = worker_count(config.server.workers)
+    daemon: Daemon | Supervisor
+    if workers > 1:
+        daemon = Supervisor(reactor, config, logs, args.config, workers, dict(os.environ))
+    else:
+        daemon = Daemon(reactor, config, logs, dict(os.environ))
     try:
         password = daemon.prepare()
     except TesseraError as exc:
@@ -102,7 +108,7 @@ def run(reactor: Any, daemon: Any, config_path: str | None) -> int:
     reactor.addSystemEventTrigger("before", "shutdown", daemon.stopService)
     reactor.callWhenRunning(start)
     reactor.run()
-    return status[0]
+    return status[0] or daemon.exit_status
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ Start-up is split in two: ``prepare`` does everything that can fail (bind ports,
 directory, keys, schema, initial admin) before the reactor runs, so failures become a
 one-line reason and exit status 2; ``startService`` only starts what was prepared.
 Stop is sequential: listeners close first, then in-flight work drains, then the store.
+A worker process (see ``daemon.supervisor``) is the same daemon on sockets and a store
+that its supervisor already prepared.
 """
 
 from __future__ import annotations
@@ -23,25 +25,47 @@ from tesserad.core import bootstrap
 from tesserad.core.config import Config, mask_url_password
 from tesserad.core.context import Context
 from tesserad.daemon.executor import CoreExecutor
-from tesserad.daemon.listeners import StreamListeners
+from tesserad.daemon.listeners import InheritedPort, StreamListeners
 from tesserad.daemon.logs import LogController
 from tesserad.daemon.sdnotify import notify
 
 # A reload hook applies one config section anew: it gets the old and the new config and
 # returns what it changed.
 ReloadHook = Callable[[Config, Config], list[str]]
+# Where readiness goes: systemd's notify socket, or a worker's pipe to its supervisor.
+Notifier = Callable[[str], object]
+
+
+def prepare_store(config: Config, log: Logger) -> tuple[Context, str | None]:
+    """Data directory, keys, schema and the initial admin; returns the open context and the
+    initial admin's password when it was created now."""
+    bootstrap.ensure_data_dir(config.data_dir)
+    if bootstrap.ensure_keys(config.key_dir):
+        log.info("generated new keys in {key_dir}", key_dir=str(config.key_dir))
+    context = Context.open(config)
+    try:
+        done = bootstrap.prepare_schema(context.database, auto_upgrade=config.database.auto_upgrade)
+        if done != "current":
+            log.info("database schema {done} ({url})", done=done, url=context.database.url)
+        return context, bootstrap.ensure_initial_admin(context)
+    except Exception:
+        context.close()
+        raise
 
 
 class Daemon(MultiService):
     log = Logger()
 
     def __init__(self, reactor: Any, config: Config, logs: LogController,
-                 environ: dict[str, str] | None = None):
+                 environ: dict[str, str] | None = None, *, inherited: list[InheritedPort] | None = None,
+                 notifier: Notifier | None = None):
         super().__init__()
         self.reactor = reactor
         self.config = config
         self.logs = logs
-        self.environ = environ
+        self.inherited = inherited
+        self.notify: Notifier = notifier or (lambda state: notify(state, environ))
+        self.exit_status = 0
         self.context: Context | None = None
         self.executor = CoreExecutor(reactor, config.server.threads, config.server.shutdown_grace)
         self.web: StreamListeners | None = None
@@ -49,32 +73,27 @@ class Daemon(MultiService):
         self.reload_hooks: dict[str, ReloadHook] = {"log": self._reload_logging}
 
     def prepare(self) -> str | None:
-        """Bind, create and migrate; returns the initial admin password on a first start."""
+        """Bind, create and migrate; returns the initial admin password on a first start.
+        A worker adopts its supervisor's sockets and only checks that the schema is current."""
         config = self.config
-        bootstrap.check_writable(config.data_dir)
         self.executor.setServiceParent(self)
         self.root = Root(Health(self.executor.run, self._ping))
         self.web = StreamListeners(self.reactor, "web.listen", config.web.listen, build_site(self.root),
                                    config.source)
-        self.web.bind()
-        try:
-            return self._prepare_store()
-        except Exception:
-            self.web.stopService()
-            raise
-
-    def _prepare_store(self) -> str | None:
-        config = self.config
-        bootstrap.ensure_data_dir(config.data_dir)
-        if bootstrap.ensure_keys(config.key_dir):
-            self.log.info("generated new keys in {key_dir}", key_dir=str(config.key_dir))
-        self.context = Context.open(config)
-        done = bootstrap.prepare_schema(self.context.database, auto_upgrade=config.database.auto_upgrade)
-        if done != "current":
-            self.log.info("database schema {done} ({url})", done=done, url=self.context.database.url)
-        password = bootstrap.ensure_initial_admin(self.context)
+        password = None
+        if self.inherited is None:
+            bootstrap.check_writable(config.data_dir)
+            self.web.bind()
+            try:
+                self.context, password = prepare_store(config, self.log)
+            except Exception:
+                self.web.stopService()
+                raise
+        else:
+            self.context = Context.open(config)
+            bootstrap.prepare_schema(self.context.database, auto_upgrade=False)
+            self.web.adopt(self.inherited)
         self.root.validate_resource = Validate(self.executor.run, self.context.auth)
-        assert self.web is not None
         self.web.setServiceParent(self)
         return password
 
@@ -85,14 +104,15 @@ class Daemon(MultiService):
     def startService(self) -> None:
         super().startService()
         assert self.web is not None
-        self.log.info("tesserad {version} serving; web on {web}; data in {data_dir}; database {url}",
-                      version=__version__, web=", ".join(str(a) for a in self.web.addresses()),
-                      data_dir=str(self.config.data_dir), url=mask_url_password(self.config.database.url))
-        notify("READY=1", self.environ)
+        if self.inherited is None:
+            self.log.info("tesserad {version} serving; web on {web}; data in {data_dir}; database {url}",
+                          version=__version__, web=", ".join(str(a) for a in self.web.addresses()),
+                          data_dir=str(self.config.data_dir), url=mask_url_password(self.config.database.url))
+        self.notify("READY=1")
 
     @inlineCallbacks
     def stopService(self) -> Any:
-        notify("STOPPING=1", self.environ)
+        self.notify("STOPPING=1")
         self.log.info("stopping")
         Service.stopService(self)
         for service in reversed(list(self)):
