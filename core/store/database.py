@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ class Database:
             if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
                 raise DatabaseError(f"sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
             event.listen(self._engine, "connect", functools.partial(_sqlite_on_connect, sqlite_synchronous))
+            SqliteWriteGate(SQLITE_BUSY_TIMEOUT_MS / 1000).install(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
     @property
@@ -148,6 +150,49 @@ class Database:
     def _scrub(self, message: str) -> str:
         password = self._url.password
         return message.replace(str(password), "***") if password else message
+
+
+class SqliteWriteGate:
+    """One writing connection at a time per process, queued on a Python lock.
+
+    SQLite has one writer per database. A second writer waits in SQLite's busy handler,
+    which sleeps in growing steps (1, 2, 5, 10 ... 100 ms) and polls, so under load the lock
+    sits free while waiters sleep: p99 latencies of a second at a few hundred logins/s.
+    Writers of this process queue here instead and wake the moment the previous write
+    transaction ends (at check-in of its connection, i.e. after commit or rollback); only
+    writers of other processes still meet the busy handler. A write transaction starts at
+    the first INSERT, UPDATE or DELETE (pysqlite begins it there), so reads never queue.
+    """
+
+    _KEY = "tesserad_write_gate"
+    _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+    def __init__(self, timeout: float):
+        self._lock = threading.Lock()
+        self._timeout = timeout
+
+    def install(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine.pool, "checkin", self._checkin)
+        event.listen(engine.pool, "invalidate", self._invalidate)
+
+    def _before_execute(self, conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        info = conn.info
+        if info.get(self._KEY) or not statement.lstrip()[:7].upper().startswith(self._WRITES):
+            return
+        if not self._lock.acquire(timeout=self._timeout):
+            raise DatabaseError(f"database busy: no write slot within {self._timeout:g} s")
+        info[self._KEY] = True
+
+    def _release(self, info: dict[str, Any]) -> None:
+        if info.pop(self._KEY, False):
+            self._lock.release()
+
+    def _checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        self._release(record.info)
+
+    def _invalidate(self, _dbapi_connection: Any, record: Any, _exception: Any) -> None:
+        self._release(record.info)
 
 
 def _sqlite_on_connect(synchronous: str, dbapi_connection: Any, _record: Any) -> None:
