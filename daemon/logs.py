@@ -49,8 +49,10 @@ class JsonLinesObserver:
 class LogController:
     """The one global observer: filters by level and writes in the chosen format."""
 
-    def __init__(self, level: str = "info", fmt: str = "text", stream: IO[str] | None = None):
+    def __init__(self, level: str = "info", fmt: str = "text", stream: IO[str] | None = None,
+                 worker: int | None = None):
         self._stream = stream or sys.stderr
+        self._worker = worker
         self._predicate = LogLevelFilterPredicate(defaultLogLevel=LEVELS[level])
         self.level = level
         self.format = fmt
@@ -61,6 +63,11 @@ class LogController:
         return JsonLinesObserver(self._stream) if fmt == "json" else textFileLogObserver(self._stream)
 
     def _write(self, event: dict[str, Any]) -> None:
+        if self._worker is not None:
+            # Which worker process wrote the line: a field in JSON, a tag in text.
+            system = event.get("log_system") or "{}#{}".format(
+                event.get("log_namespace", "-"), getattr(event.get("log_level"), "name", "-"))
+            event = {**event, "worker": self._worker, "log_system": f"{system} worker={self._worker}"}
         self._writer(event)
 
     def __call__(self, event: dict[str, Any]) -> None:

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from tesserad.daemon.main import run
     from tesserad.daemon.service import Daemon
 
-    logs = LogController(config.log.level, config.log.format)
+    logs = LogController(config.log.level, config.log.format, worker=args.slot)
     logs.begin()
     inherited = [InheritedPort(**item) for item in json.loads(args.ports)]
     daemon = Daemon(reactor, config, logs, inherited=inherited, notifier=report)

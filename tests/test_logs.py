@@ -34,6 +34,14 @@ def test_json_lines_carry_structured_fields() -> None:
     assert record["namespace"] == "tesserad.test" and record["time"].endswith("+00:00")
 
 
+def test_worker_processes_tag_their_lines() -> None:
+    text, lines = io.StringIO(), io.StringIO()
+    emit(LogController("warn", "text", text, worker=1))
+    emit(LogController("warn", "json", lines, worker=1))
+    assert "[tesserad.test#warn worker=1] warn 3" in text.getvalue()
+    assert json.loads(lines.getvalue())["worker"] == 1
+
+
 def test_apply_switches_level_and_format_and_reports_the_change() -> None:
     out = io.StringIO()
     controller = LogController("info", "text", out)
