@@ -117,10 +117,11 @@ def main() -> int:
         daemon = DaemonProcess(workdir / "run", config).start()
         url = "http://127.0.0.1:" + data["web"]["listen"][0].split(":")[1]
         try:
-            cpu_before = process_cpu(daemon.proc.pid)
+            cpu_before, client_before = process_cpu(daemon.proc.pid), time.process_time()
             latencies, failures, elapsed = asyncio.run(
                 drive(url, args.users, args.concurrency, args.duration, args.count))
             server_cpu = process_cpu(daemon.proc.pid) - cpu_before
+            client_cpu = time.process_time() - client_before
         finally:
             daemon.stop()
             daemon.close()
@@ -132,7 +133,8 @@ def main() -> int:
     print("latency ms  p50 {:.1f}  p95 {:.1f}  p99 {:.1f}  max {:.1f}".format(
         *(1000 * percentile(latencies, f) for f in (0.50, 0.95, 0.99)), 1000 * (latencies[-1] if latencies else 0)))
     print(f"server CPU per request {1000 * server_cpu / max(len(latencies), 1):.2f} ms "
-          f"({100 * server_cpu / elapsed:.0f}% of one core)")
+          f"({100 * server_cpu / elapsed:.0f}% of one core); load generator "
+          f"{1000 * client_cpu / max(len(latencies), 1):.2f} ms ({100 * client_cpu / elapsed:.0f}%)")
     if failures:
         print("first failure:", failures[0])
     return 0 if not failures else 1
