@@ -62,6 +62,8 @@ class WorkerProcess(ProcessProtocol):
         self.slot = slot
         self.ready = False
         self.ended = False
+        # A SIGHUP before the worker installed its handler would kill it: hold it until READY.
+        self.reload_pending = False
         self._status = b""
 
     @property
@@ -153,6 +155,9 @@ class Supervisor(Service):
         self.log.debug("worker {slot} started (pid {pid})", slot=slot, pid=worker.pid)
 
     def worker_ready(self, worker: WorkerProcess) -> None:
+        if worker.reload_pending:
+            worker.reload_pending = False
+            worker.signal("HUP")
         if self._all_ready or not all(w.ready for w in self.workers.values()):
             return
         self._all_ready = True
@@ -185,8 +190,10 @@ class Supervisor(Service):
         """Apply the log settings here and pass SIGHUP on: each worker reloads itself."""
         changes = self.logs.apply(new.log.level, new.log.format)
         for worker in self.workers.values():
-            if not worker.ended:
+            if worker.ready and not worker.ended:
                 worker.signal("HUP")
+            else:
+                worker.reload_pending = True
         if new.server.workers != self.config.server.workers:
             self.log.warn("server.workers changed; it takes effect after a restart")
         return changes + [f"signalled {self.count} workers"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from typing import Any
 
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--slot", type=int, required=True)
     p.add_argument("--ports", required=True, help="JSON list of inherited listening sockets")
     args = p.parse_args(argv)
+    # Until run() installs the reload handler, a SIGHUP must not end the worker; the
+    # supervisor sends it again once the worker is ready.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         config = configuration.load(args.config)
     except TesseraError as exc:
