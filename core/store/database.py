@@ -8,7 +8,9 @@ process never runs against a schema it does not know.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,7 +75,7 @@ class Database:
             if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
                 raise DatabaseError(f"sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
             event.listen(self._engine, "connect", functools.partial(_sqlite_on_connect, sqlite_synchronous))
-            SqliteWriteGate(SQLITE_BUSY_TIMEOUT_MS / 1000).install(self._engine)
+            SqliteWriteGate(SQLITE_BUSY_TIMEOUT_MS / 1000, _lock_file_for(self._url.database)).install(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
     @property
@@ -152,24 +154,36 @@ class Database:
         return message.replace(str(password), "***") if password else message
 
 
+def _lock_file_for(database: str | None) -> Path | None:
+    """The file whose lock orders writers of all processes; none for in-memory databases."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).with_name(Path(database).name + "-writer.lock")
+
+
 class SqliteWriteGate:
-    """One writing connection at a time per process, queued on a Python lock.
+    """One writing connection at a time, queued on a Python lock within the process and on
+    a file lock (flock) across processes.
 
     SQLite has one writer per database. A second writer waits in SQLite's busy handler,
     which sleeps in growing steps (1, 2, 5, 10 ... 100 ms) and polls, so under load the lock
     sits free while waiters sleep: p99 latencies of a second at a few hundred logins/s.
-    Writers of this process queue here instead and wake the moment the previous write
-    transaction ends (at check-in of its connection, i.e. after commit or rollback); only
-    writers of other processes still meet the busy handler. A write transaction starts at
-    the first INSERT, UPDATE or DELETE (pysqlite begins it there), so reads never queue.
+    Writers queue here instead and the kernel or the lock wakes the next one the moment the
+    previous write transaction ends (at check-in of its connection, i.e. after commit or
+    rollback). A write transaction starts at the first INSERT, UPDATE or DELETE (pysqlite
+    begins it there), so reads never queue. Processes that do not use the gate (an older
+    tesserad, the sqlite3 shell) still meet SQLite's own lock and busy timeout, which also
+    bounds how long a gate holder can wait for them.
     """
 
     _KEY = "tesserad_write_gate"
     _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
-    def __init__(self, timeout: float):
+    def __init__(self, timeout: float, lock_file: Path | None = None):
         self._lock = threading.Lock()
         self._timeout = timeout
+        self._lock_file = lock_file
+        self._fd: int | None = None
 
     def install(self, engine: Engine) -> None:
         event.listen(engine, "before_cursor_execute", self._before_execute)
@@ -182,10 +196,24 @@ class SqliteWriteGate:
             return
         if not self._lock.acquire(timeout=self._timeout):
             raise DatabaseError(f"database busy: no write slot within {self._timeout:g} s")
+        try:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL; released by the kernel on exit
+        except OSError as exc:
+            self._lock.release()
+            raise DatabaseError(f"cannot lock {self._lock_file}: {exc.strerror}") from None
         info[self._KEY] = True
+
+    def _file(self) -> int | None:
+        if self._fd is None and self._lock_file is not None:
+            self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return self._fd
 
     def _release(self, info: dict[str, Any]) -> None:
         if info.pop(self._KEY, False):
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
             self._lock.release()
 
     def _checkin(self, _dbapi_connection: Any, record: Any) -> None:
