@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
-
 from tesserad.core.store.models import Challenge
 from tesserad.core.tokens.base import ChallengeSpec
 
@@ -28,9 +27,11 @@ def is_transaction_id(value: str) -> bool:
 
 
 def create(session: Session, transaction_id: str, serial: str, spec: ChallengeSpec, now: datetime,
-           validity: int) -> Challenge:
+           validity: int, *, step: int = 0) -> Challenge:
+    """Store a challenge; ``step`` numbers the challenges of a multi-step authentication."""
     row = Challenge(transaction_id=transaction_id, serial=serial, challenge=spec.challenge, data=spec.data,
-                    created_at=now, expires_at=now + timedelta(seconds=spec.validity or validity))
+                    session=str(step) if step else "", created_at=now,
+                    expires_at=now + timedelta(seconds=spec.validity or validity))
     session.add(row)
     return row
 
@@ -51,6 +52,21 @@ def finish(session: Session, transaction_id: str) -> bool:
     """Delete the transaction's challenges; False if another request already did (so only
     one answer to a transaction can ever succeed)."""
     result = session.execute(delete(Challenge).where(Challenge.transaction_id == transaction_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def step(challenge: Challenge) -> int:
+    """The number of a challenge in its multi-step authentication (0 for the first)."""
+    return int(challenge.session or 0)
+
+
+def advance(session: Session, answered: Challenge) -> bool:
+    """Delete the answered step of a multi-step challenge (the caller creates the next step
+    in the same transaction); False if another request already did. The step number is
+    part of the condition: SQLite may give the next step the id this one had."""
+    result = session.execute(delete(Challenge).where(Challenge.id == answered.id,
+                                                     Challenge.session == answered.session)
+                             .execution_options(synchronize_session=False))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, case, update
 from sqlalchemy.orm import Session
-
 from tesserad.core.store.models import Token
+from tesserad.core.tokens.base import SUCCESS
 
 _OPTIONS = {"synchronize_session": False}
 _BY_IDS = Token.id.in_(bindparam("ids", expanding=True))
@@ -29,12 +29,6 @@ FAIL = update(Token).where(_BY_IDS).values(_FAILURE).execution_options(**_OPTION
 FAIL_COUNTED = (update(Token).where(_BY_IDS).values({**_FAILURE, Token.count_auth: Token.count_auth + 1})
                 .execution_options(**_OPTIONS))
 ATTEMPT = update(Token).where(_BY_IDS).values(count_auth=Token.count_auth + 1).execution_options(**_OPTIONS)
-_SUCCESS = {Token.failcount: 0, Token.failcount_exceeded_at: None, Token.last_auth_at: bindparam("now")}
-SUCCESS = update(Token).where(Token.id == bindparam("token_id")).values(_SUCCESS).execution_options(**_OPTIONS)
-SUCCESS_COUNTED = (update(Token).where(Token.id == bindparam("token_id"))
-                   .values({**_SUCCESS, Token.count_auth: Token.count_auth + 1,
-                            Token.count_auth_success: Token.count_auth_success + 1})
-                   .execution_options(**_OPTIONS))
 RESET = (update(Token).where(_BY_IDS).values(failcount=0, failcount_exceeded_at=None)
          .execution_options(**_OPTIONS))
 
@@ -54,7 +48,9 @@ def record_attempt(session: Session, token_ids: Iterable[int]) -> None:
 
 
 def record_success(session: Session, token_id: int, now: datetime, *, count_auth: bool) -> None:
-    session.connection().execute(SUCCESS_COUNTED if count_auth else SUCCESS, {"token_id": token_id, "now": now})
+    """A success without an OTP to use up in the same statement (an answered challenge;
+    a PIN+OTP login records it with ``TokenClass.consume``)."""
+    session.connection().execute(SUCCESS[count_auth], {"token_id": token_id, "now": now})
 
 
 def reset_failcount(session: Session, token_ids: Iterable[int]) -> None:

@@ -4,45 +4,85 @@ For each of the user's tokens the engine classifies the request as an answer to 
 challenge, a request for a challenge, or a PIN+OTP attempt, and decides with the spec's
 precedence: valid > challenge answered > challenge requested > right PIN (wrong OTP) >
 wrong PIN. Every counter change is one atomic UPDATE, so a value is accepted at most once
-and fail counters add up across processes.
+and fail counters add up across processes; a PIN+OTP login uses up the value and records
+the success in the same statement.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload, selectinload
-
-from tesserad.core.auth import challenges, counters
+from sqlalchemy import Row, bindparam, select
+from sqlalchemy.orm import Session, selectinload
+from tesserad.core.auth import challenges, counters, resync
+from tesserad.core.auth.limits import RateLimit
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
-from tesserad.core.auth.request import (MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, AuthRequest, AuthResult,
-                                        IssuedChallenge, Outcome)
+from tesserad.core.auth.request import (
+    MAX_NAME_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    AuthRequest,
+    AuthResult,
+    IssuedChallenge,
+    Outcome,
+)
 from tesserad.core.clock import Clock, utc_datetime
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
-from tesserad.core.store.models import Token, TokenOwner
-from tesserad.core.sysconfig import SystemConfig
-from tesserad.core.tokens.base import ParameterError, TokenClass, TokenEnv, TokenError, TokenNotFound
+from tesserad.core.store.models import Challenge, Token, TokenInfo, TokenOwner
+from tesserad.core.sysconfig import SystemConfig, SystemSettings
+from tesserad.core.tokens import oath
+from tesserad.core.tokens.base import (
+    ChallengeSpec,
+    ParameterError,
+    Success,
+    TokenClass,
+    TokenEnv,
+    TokenError,
+    TokenNotFound,
+)
+from tesserad.core.tokens.record import TokenRecord
 from tesserad.core.tokens.registry import token_class
 from tesserad.core.users.base import User, UserError
 from tesserad.core.users.directory import Directory
 
-# The hot path's one query: a user's tokens with their info, built once.
-_TOKENS_OF_USER = (select(Token).join(TokenOwner)
-                   .where(TokenOwner.resolver == bindparam("resolver"), TokenOwner.user_id == bindparam("uid"))
-                   .options(joinedload(Token.info)))
+# The hot path's one query, built once: a user's tokens, each with its info, as plain rows
+# (ORM objects cost more to build than the rest of the check; see TokenRecord).
+_TOKEN_COLUMNS = tuple(Token.__table__.columns.keys())
+_TOKENS_OF_USER = (select(*Token.__table__.columns, TokenInfo.key, TokenInfo.value, TokenInfo.type)
+                   .join(TokenOwner, TokenOwner.token_id == Token.id)
+                   .outerjoin(TokenInfo, TokenInfo.token_id == Token.id)
+                   .where(TokenOwner.resolver == bindparam("resolver"), TokenOwner.user_id == bindparam("uid")))
 # Out-of-band and slow types go last so that OTP tokens are tried first (spec: push weight).
 TYPE_WEIGHT = {"push": 1000}
+# The key of the decoy OTP check for users without tokens (see Engine._decoy).
+_DECOY_KEY = os.urandom(20)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a token whose OTP matched may log in now."""
+
+    # The token's state (the spec's check_all), added to "matching N tokens".
+    problem: str | None = None
+    # An authorization limit (auth_max_*, last_auth): the whole message.
+    denial: str | None = None
+    # The fail counter lock is past failcounter_clear_timeout: the right OTP clears it.
+    lock_expired: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None and self.denial is None
 
 
 @dataclass
 class Walk:
     """The tokens of one request, sorted into the spec's classes."""
 
-    valid: list[tuple[TokenClass, int]] = field(default_factory=list)
-    answered: list[tuple[TokenClass, int]] = field(default_factory=list)
+    valid: list[tuple[TokenClass, Verdict]] = field(default_factory=list)
+    answered: list[tuple[TokenClass, Challenge]] = field(default_factory=list)
     unanswered: list[TokenClass] = field(default_factory=list)
     challenge_requested: list[TokenClass] = field(default_factory=list)
     pin_matching: list[tuple[TokenClass, bool]] = field(default_factory=list)
@@ -55,9 +95,21 @@ class RequestState:
 
     now: datetime
     settings: AuthSettings
+    system: SystemSettings
+    env: TokenEnv
     user: User | None
     # User-store password checks by candidate PIN: a bind or hash costs, do it once.
     userstore: dict[str, bool] = field(default_factory=dict)
+    # Whether the user reached the auth_max_* limit of an outcome: each read once.
+    limits: dict[Outcome, bool] = field(default_factory=dict)
+
+    @property
+    def count_auth(self) -> bool:
+        return not self.system.no_auth_counter
+
+    @property
+    def success(self) -> Success:
+        return Success(self.now, count_auth=self.count_auth)
 
 
 def validate_request(req: AuthRequest) -> None:
@@ -89,57 +141,63 @@ class Engine:
     def check(self, session: Session, req: AuthRequest) -> AuthResult:
         """Decide one request inside the caller's transaction (the caller commits)."""
         validate_request(req)
-        now = utc_datetime(self.clock)
-        user = self._user(session, req)
-        settings = self.policies.for_request(session, user, req.client)
-        state = RequestState(now, settings, user)
+        state = self._state(session, req)
         if req.serial:
-            tokens = self._tokens_by_serial(session, req.serial, user)
+            tokens = self._tokens_by_serial(session, state, req.serial)
         else:
-            assert user is not None
-            if not user.exists:
-                return self._unknown_user(state)
-            tokens = self._tokens_of(session, user)
+            assert state.user is not None
+            # Asked for an unknown user too: the same query whether the name exists or not.
+            tokens = self._tokens_of(session, state, state.user)
+            if not state.user.exists:
+                return self._unknown_user(req, state)
             if not tokens:
                 return self._no_tokens(session, req, state)
-        return self._walk(session, req, state, tokens)
+        result = self._walk(session, req, state, tokens)
+        if result.outcome is Outcome.REJECT:
+            result.message = self._limit_denial(session, state, Outcome.REJECT) or result.message
+        return result
 
-    def _user(self, session: Session, req: AuthRequest) -> User | None:
-        if not req.user:
-            return None
-        return self.directory.resolve(session, req.user, req.realm)
+    def _state(self, session: Session, req: AuthRequest) -> RequestState:
+        user = self.directory.resolve(session, req.user, req.realm) if req.user else None
+        settings = self.policies.for_request(session, user, req.client)
+        snapshot = self.sysconfig.snapshot(session)
+        env = TokenEnv(self.security, self.hasher, self.clock, snapshot.settings, snapshot.extra)
+        return RequestState(utc_datetime(self.clock), settings, snapshot.settings, env, user)
 
     # ---- token loading ---------------------------------------------------------------------
 
-    def _env(self, session: Session) -> TokenEnv:
-        snapshot = self.sysconfig.snapshot(session)
-        return TokenEnv(self.security, self.hasher, self.clock, snapshot.settings, snapshot.extra)
+    @staticmethod
+    def _sorted(tokens: list[TokenClass]) -> list[TokenClass]:
+        return sorted(tokens, key=lambda t: (TYPE_WEIGHT.get(t.type, ord(t.type[0])), t.serial))
 
-    def _wrap(self, session: Session, rows: list[Token]) -> list[TokenClass]:
-        env = self._env(session)
-        wrapped = [token_class(row.tokentype)(row, env) for row in rows]
-        return sorted(wrapped, key=lambda t: (TYPE_WEIGHT.get(t.type, ord(t.type[0])), t.serial))
+    def _tokens_of(self, session: Session, state: RequestState, user: User) -> list[TokenClass]:
+        records: dict[int, tuple[TokenRecord, list[Row[Any]]]] = {}
+        for found in session.connection().execute(_TOKENS_OF_USER, {"resolver": user.resolver, "uid": user.uid}):
+            if found.id not in records:
+                records[found.id] = (TokenRecord(session, dict(zip(_TOKEN_COLUMNS, found))), [])
+            if found.key is not None:
+                records[found.id][1].append(found)
+        return self._sorted([token_class(record.tokentype)(record, state.env, items)
+                             for record, items in records.values()])
 
-    def _tokens_of(self, session: Session, user: User) -> list[TokenClass]:
-        rows = session.scalars(_TOKENS_OF_USER, {"resolver": user.resolver, "uid": user.uid}).unique().all()
-        return self._wrap(session, list(rows))
-
-    def _tokens_by_serial(self, session: Session, serial: str, user: User | None) -> list[TokenClass]:
+    def _tokens_by_serial(self, session: Session, state: RequestState, serial: str) -> list[TokenClass]:
         row = session.scalar(select(Token).where(Token.serial == serial).options(
             selectinload(Token.info), selectinload(Token.owners)))
         if row is None:
             raise TokenNotFound(f"The token with serial {serial} does not exist")
+        user = state.user
         if user is not None and not any(o.resolver == user.resolver and o.user_id == user.uid
                                         for o in row.owners):
             raise ParameterError("Given serial does not belong to given user!")
-        return self._wrap(session, [row])
+        return [token_class(row.tokentype)(row, state.env)]
 
     # ---- users without tokens -------------------------------------------------------------
 
-    def _unknown_user(self, state: RequestState) -> AuthResult:
+    def _unknown_user(self, req: AuthRequest, state: RequestState) -> AuthResult:
         if state.settings.pass_on_no_user:
             return AuthResult(Outcome.ACCEPT, "user does not exist, accepted due to 'passOnNoUser'",
                               user=state.user, decided_by=list(state.settings.policy_names))
+        self._decoy(req.password)
         raise UserError("The user can not be found in any resolver in this realm!")
 
     def _no_tokens(self, session: Session, req: AuthRequest, state: RequestState) -> AuthResult:
@@ -150,10 +208,19 @@ class Engine:
         if settings.passthru:
             assert state.user is not None
             ok = self.directory.check_password(session, state.user, req.password)
-            return AuthResult(Outcome.ACCEPT if ok else Outcome.REJECT,
-                              "against userstore due to 'passthru'", user=state.user,
-                              decided_by=list(settings.policy_names))
+            outcome = Outcome.ACCEPT if ok else Outcome.REJECT
+            denial = self._limit_denial(session, state, outcome)
+            return AuthResult(Outcome.REJECT if denial else outcome, denial or "against userstore due to 'passthru'",
+                              user=state.user, decided_by=list(settings.policy_names))
+        self._decoy(req.password)
         return AuthResult(Outcome.REJECT, "The user has no tokens assigned", user=state.user)
+
+    def _decoy(self, password: str) -> None:
+        """Spend what checking a token with a hashed PIN costs (a PIN verification and an
+        OTP window) before refusing a user without tokens, so that the response time does
+        not tell which names exist. (The token query ran already, found or not.)"""
+        self.hasher.verify_nothing(password)
+        oath.find_counter(_DECOY_KEY, password[-6:], 0, 10, 6, "sha1")
 
     # ---- the walk ------------------------------------------------------------------------
 
@@ -169,9 +236,9 @@ class Engine:
             for token in tokens:
                 self._classify(session, req, state, token, walk)
         if walk.valid:
-            return self._accept(session, state, walk.valid)
+            return self._accept(session, state, walk.valid, tokens)
         if walk.answered or walk.unanswered:
-            return self._answer(session, req, state, walk)
+            return self._answer(session, req, state, walk, tokens)
         if walk.challenge_requested:
             return self._issue_challenges(session, state, walk.challenge_requested)
         if walk.pin_matching:
@@ -205,10 +272,16 @@ class Engine:
             walk.invalid.append(token)
             return
         matched = token.check_otp(otp)
-        if matched >= 0 and token.consume(session, matched):
-            walk.valid.append((token, matched))
+        if matched < 0 and state.system.AutoResync:
+            matched = resync.auto_resync(session, token, otp, state.now, state.system.AutoResyncTimeout)
+        if matched < 0:
+            walk.pin_matching.append((token, token.previously_used(otp)))
+            return
+        verdict = self._verdict(session, state, token)
+        if token.consume(session, matched, state.success if verdict.ok else None):
+            walk.valid.append((token, verdict))
         else:
-            walk.pin_matching.append((token, matched >= 0 or token.previously_used(otp)))
+            walk.pin_matching.append((token, True))  # used by a concurrent request, or a replay
 
     def _classify_answers(self, session: Session, req: AuthRequest, state: RequestState,
                           tokens: list[TokenClass], walk: Walk) -> None:
@@ -222,59 +295,109 @@ class Engine:
             challenges.count_attempt(session, challenge.id)
             matched = token.check_challenge_response(req.password, challenge.data)
             if matched >= 0 and token.consume(session, matched):
-                walk.answered.append((token, matched))
+                walk.answered.append((token, challenge))
             else:
                 walk.unanswered.append(token)
 
+    # ---- may a matching token log in? --------------------------------------------------------
+
+    @staticmethod
+    def _lock_expired(state: RequestState, row: Token | TokenRecord) -> bool:
+        timeout = state.system.failcounter_clear_timeout
+        return bool(row.failcount >= row.maxfail and timeout and row.failcount_exceeded_at is not None
+                    and state.now >= row.failcount_exceeded_at + timedelta(minutes=timeout))
+
+    def _verdict(self, session: Session, state: RequestState, token: TokenClass) -> Verdict:
+        lock_expired = self._lock_expired(state, token.row)
+        problem = token.validity_problem(state.now, lock_expired=lock_expired)
+        if problem:
+            return Verdict(problem=problem, lock_expired=lock_expired)
+        denial = self._limit_denial(session, state, Outcome.ACCEPT) or self._last_auth_denial(state, token.row)
+        return Verdict(denial=denial, lock_expired=lock_expired)
+
+    @staticmethod
+    def _last_auth_denial(state: RequestState, row: Token | TokenRecord) -> str | None:
+        """Authorization policy ``last_auth``: a token unused for too long is refused (one
+        never used is not). A refused login does not count as use."""
+        limit, last = state.settings.last_auth, row.last_auth_at
+        if limit is None or last is None or state.now <= last + limit:
+            return None
+        return f"The last successful authentication was {last.isoformat()}. It is to long ago."
+
+    @staticmethod
+    def _limit_denial(session: Session, state: RequestState, outcome: Outcome) -> str | None:
+        """Authorization policies ``auth_max_fail`` (whatever the outcome) and, for an
+        acceptance, ``auth_max_success``: the message that replaces the outcome, or None."""
+        fail, success = state.settings.auth_max_fail, state.settings.auth_max_success
+        if fail is not None and _reached(session, state, fail, Outcome.REJECT):
+            return f"Only {fail.count} failed authentications per {fail.period}"
+        if outcome is Outcome.ACCEPT and success is not None and _reached(session, state, success, Outcome.ACCEPT):
+            return f"Only {success.count} successful authentications per {success.period}"
+        return None
+
     # ---- outcomes --------------------------------------------------------------------------
 
-    def _usable(self, session: Session, state: RequestState, token: TokenClass) -> str | None:
-        """The reason a token that matched may still not log in, after the clear timeout."""
-        row = token.row
-        timeout = self.sysconfig.settings(session).failcounter_clear_timeout
-        if (row.failcount >= row.maxfail and timeout and row.failcount_exceeded_at is not None
-                and state.now >= row.failcount_exceeded_at + timedelta(minutes=timeout)):
-            counters.reset_failcount(session, [row.id])
-            row.failcount = 0
-        return token.validity_problem(state.now)
+    @staticmethod
+    def _refuse(session: Session, token: TokenClass, verdict: Verdict) -> None:
+        """A token matched but may not log in: count the attempt (a right value after the
+        clear timeout still clears the fail counter lock)."""
+        if verdict.lock_expired:
+            counters.reset_failcount(session, [token.row.id])
+        counters.record_attempt(session, [token.row.id])
 
-    def _succeed(self, session: Session, state: RequestState, token: TokenClass) -> None:
-        no_counter = self.sysconfig.settings(session).no_auth_counter
-        counters.record_success(session, token.row.id, state.now, count_auth=not no_counter)
-        token.post_success(session)
+    @staticmethod
+    def _after_success(session: Session, state: RequestState, accepted: list[TokenClass],
+                       tokens: list[TokenClass]) -> None:
+        for token in accepted:
+            token.post_success(session)
+        if state.settings.reset_all_user_tokens:
+            counters.reset_failcount(session, [t.row.id for t in tokens if t not in accepted])
 
-    def _accept(self, session: Session, state: RequestState, valid: list[tuple[TokenClass, int]]) -> AuthResult:
-        problems = []
-        accepted = []
-        for token, _ in valid:
-            problem = self._usable(session, state, token)
-            if problem:
-                problems.append(problem)
-                counters.record_attempt(session, [token.row.id])
-            else:
-                self._succeed(session, state, token)
+    def _accept(self, session: Session, state: RequestState, valid: list[tuple[TokenClass, Verdict]],
+                tokens: list[TokenClass]) -> AuthResult:
+        accepted, problems, denials = [], [], []
+        for token, verdict in valid:
+            if verdict.ok:  # consume() has recorded the success
                 accepted.append(token)
-        message = "matching {} tokens".format(len(valid))
-        if problems:
-            message = ", ".join([message, *problems])
+            else:
+                self._refuse(session, token, verdict)
+                if verdict.denial:
+                    denials.append(verdict.denial)
+                else:
+                    problems.append(verdict.problem)
+        self._after_success(session, state, accepted, tokens)
+        if accepted or not denials:
+            message = ", ".join(["matching {} tokens".format(len(valid)), *problems])
+        else:
+            message = ", ".join(dict.fromkeys(denials))
         result = AuthResult(Outcome.ACCEPT if accepted else Outcome.REJECT, message, user=state.user)
-        self._describe(result, [t for t, _ in valid])
-        return result
+        return self._described(result, [t for t, _ in valid])
 
-    def _answer(self, session: Session, req: AuthRequest, state: RequestState, walk: Walk) -> AuthResult:
-        assert req.transaction_id is not None
-        for token, _ in walk.answered:
-            problem = self._usable(session, state, token)
-            if problem:
-                return self._described(AuthResult(Outcome.REJECT, problem, user=state.user), [token])
-            if not challenges.finish(session, req.transaction_id):
+    def _answer(self, session: Session, req: AuthRequest, state: RequestState, walk: Walk,
+                tokens: list[TokenClass]) -> AuthResult:
+        transaction_id = req.transaction_id
+        assert transaction_id is not None
+        for token, challenge in walk.answered:
+            verdict = self._verdict(session, state, token)
+            if not verdict.ok:
+                self._refuse(session, token, verdict)
+                return self._described(AuthResult(Outcome.REJECT, verdict.denial or verdict.problem or "",
+                                                  user=state.user), [token])
+            further = token.next_challenge(challenge.data, state.settings.challenge_options)
+            if further is not None:
+                if not challenges.advance(session, challenge):
+                    break  # another request answered this step first
+                return self._challenge(session, state, transaction_id, [(token, further)],
+                                       step=challenges.step(challenge) + 1)
+            if not challenges.finish(session, transaction_id):
                 break  # another request answered this transaction first
-            self._succeed(session, state, token)
+            counters.record_success(session, token.row.id, state.now, count_auth=state.count_auth)
+            self._after_success(session, state, [token], tokens)
             return self._described(AuthResult(Outcome.ACCEPT, "Found matching challenge", user=state.user),
                                    [token])
         failed = [t for t, _ in walk.answered] + walk.unanswered
         counters.record_failure(session, [t.row.id for t in failed], state.now,
-                                count_auth=not self.sysconfig.settings(session).no_auth_counter)
+                                count_auth=state.count_auth)
         message = ("Response did not match the challenge." if len(failed) == 1
                    else f"Response did not match for {len(failed)} tokens.")
         return self._described(AuthResult(Outcome.REJECT, message, user=state.user), failed)
@@ -283,43 +406,51 @@ class Engine:
         active = [t for t in tokens if t.row.active and not t.row.locked]
         if not active:
             return AuthResult(Outcome.REJECT, "No active challenge response token found", user=state.user)
-        for token in active:
-            self._usable(session, state, token)
-        validity = self.sysconfig.settings(session).DefaultChallengeValidityTime
-        transaction_id = challenges.new_transaction_id()
+        denial = self._limit_denial(session, state, Outcome.CHALLENGE)
+        if denial:
+            return AuthResult(Outcome.REJECT, denial, user=state.user)
+        expired = [t.row.id for t in active if self._lock_expired(state, t.row)]
+        if expired:
+            counters.reset_failcount(session, expired)  # the spec: a triggered challenge clears it too
+        options = state.settings.challenge_options
+        return self._challenge(session, state, challenges.new_transaction_id(),
+                               [(t, t.create_challenge(options)) for t in active])
+
+    def _challenge(self, session: Session, state: RequestState, transaction_id: str,
+                   specs: list[tuple[TokenClass, ChallengeSpec]], *, step: int = 0) -> AuthResult:
+        """Store the challenges under one transaction id and describe them."""
         issued = []
-        for token in active:
-            spec = token.create_challenge(state.settings.challenge_text)
-            challenges.create(session, transaction_id, token.serial, spec, state.now, validity)
+        for token, spec in specs:
+            challenges.create(session, transaction_id, token.serial, spec, state.now,
+                              state.system.DefaultChallengeValidityTime, step=step)
             issued.append(IssuedChallenge(token.serial, transaction_id, spec.message, token.type,
                                           token.client_mode, spec.attributes))
-        ids = [t.row.id for t in active]
+        ids = [t.row.id for t, _ in specs]
         if state.settings.increase_failcounter_on_challenge:
             counters.record_failure(session, ids, state.now, count_auth=True)
         else:
             counters.record_attempt(session, ids)
         message = ", ".join(dict.fromkeys(c.message for c in issued))
         result = AuthResult(Outcome.CHALLENGE, message, user=state.user, challenges=issued)
-        return self._described(result, active)
+        return self._described(result, [t for t, _ in specs])
 
     def _pin_matching(self, session: Session, state: RequestState,
                       tokens: list[tuple[TokenClass, bool]]) -> AuthResult:
         counters.record_failure(session, [t.row.id for t, _ in tokens], state.now,
-                                count_auth=not self.sysconfig.settings(session).no_auth_counter)
+                                count_auth=state.count_auth)
         message = "wrong otp value"
         if any(replayed for _, replayed in tokens):
             message += ". previous otp used again"
         return self._described(AuthResult(Outcome.REJECT, message, user=state.user), [t for t, _ in tokens])
 
     def _wrong_pin(self, session: Session, state: RequestState, tokens: list[TokenClass]) -> AuthResult:
-        settings = self.sysconfig.settings(session)
-        if settings.IncFailCountOnFalsePin:
+        if state.system.IncFailCountOnFalsePin:
             counters.record_failure(session, [t.row.id for t in tokens], state.now,
-                                    count_auth=not settings.no_auth_counter)
+                                    count_auth=state.count_auth)
         return self._described(AuthResult(Outcome.REJECT, "wrong otp pin", user=state.user), tokens)
 
     @staticmethod
-    def _describe(result: AuthResult, tokens: list[TokenClass]) -> None:
+    def _described(result: AuthResult, tokens: list[TokenClass]) -> AuthResult:
         """Name the token in the result when exactly one was involved (the spec's detail)."""
         if len(tokens) == 1:
             result.serial, result.token_type, result.otplen = (tokens[0].serial, tokens[0].type,
@@ -327,7 +458,13 @@ class Engine:
         elif tokens:
             types = {t.type for t in tokens}
             result.token_type = types.pop() if len(types) == 1 else "undetermined"
-
-    def _described(self, result: AuthResult, tokens: list[TokenClass]) -> AuthResult:
-        self._describe(result, tokens)
         return result
+
+
+def _reached(session: Session, state: RequestState, limit: RateLimit, counted: Outcome) -> bool:
+    """Whether the request's user reached ``limit`` of ``counted`` outcomes (asked once)."""
+    if state.user is None:
+        return False
+    if counted not in state.limits:
+        state.limits[counted] = limit.reached(session, state.user, counted.value, state.now)
+    return state.limits[counted]

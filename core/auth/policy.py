@@ -8,10 +8,12 @@ policies itself, so the policy engine can land without changing the engine. Unti
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
-
+from tesserad.core.auth.limits import RateLimit
+from tesserad.core.tokens.base import ChallengeOptions
 from tesserad.core.users.base import User
 
 OTPPIN_VALUES = ("tokenpin", "userstore", "none")
@@ -31,8 +33,20 @@ class AuthSettings:
     challenge_text: str | None = None
     increase_failcounter_on_challenge: bool = False
     reset_all_user_tokens: bool = False
+    # indexedsecret_count (None: the system setting) and question_number.
+    indexedsecret_count: int | None = None
+    question_number: int = 1
+    # Authorization scope: successes and failures per user and period (from the audit
+    # trail), and the longest a token may have gone without a successful authentication.
+    auth_max_success: RateLimit | None = None
+    auth_max_fail: RateLimit | None = None
+    last_auth: timedelta | None = None
     # Names of the policies these values came from, for the audit column.
     policy_names: tuple[str, ...] = field(default=())
+
+    @property
+    def challenge_options(self) -> ChallengeOptions:
+        return ChallengeOptions(self.challenge_text, self.indexedsecret_count, self.question_number)
 
 
 class AuthPolicies(Protocol):

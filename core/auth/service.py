@@ -8,16 +8,24 @@ audited in a fresh transaction before the error goes back to the edge.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
-from tesserad.core.auth import challenges
-from tesserad.core.clock import utc_datetime
-
+from sqlalchemy.orm import Session
 from tesserad.core.audit import Auditor
-from tesserad.core.auth.engine import Engine
-from tesserad.core.auth.request import AuthRequest, AuthResult
+from tesserad.core.auth import challenges
+from tesserad.core.auth.engine import Engine, validate_request
+from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
+from tesserad.core.clock import utc_datetime
 from tesserad.core.errors import TesseraError
 from tesserad.core.store import Database
+from tesserad.core.users.base import UserError
+
+
+def audit_detail(nas: str, attributes: Mapping[str, str]) -> str:
+    """The audit row's action_detail: the NAS or host, then the edge's extra attributes
+    (e.g. the RADIUS client name and Calling-Station-Id)."""
+    return " ".join([nas, *(f"{key}={value}" for key, value in attributes.items())]).strip()
 
 
 class AuthService:
@@ -42,7 +50,7 @@ class AuthService:
                 serial=result.serial or ",".join(c.serial for c in result.challenges),
                 token_type=result.token_type or "", user=user.login if user else "",
                 realm=user.realm if user else "", resolver=user.resolver if user else "",
-                client=req.client, user_agent=req.user_agent, action_detail=req.nas,
+                client=req.client, user_agent=req.user_agent, action_detail=audit_detail(req.nas, req.attributes),
                 policies=",".join(result.decided_by))
             session.commit()
             return result
@@ -52,8 +60,29 @@ class AuthService:
             self.auditor.record(session, action=action, success=False, started=started, info=str(exc),
                                 user=(req.user or "")[:255], realm=(req.realm or "")[:255],
                                 serial=(req.serial or "")[:255], client=req.client, user_agent=req.user_agent,
-                                action_detail=req.nas)
+                                action_detail=audit_detail(req.nas, req.attributes))
             session.commit()
+
+    def trigger_challenges(self, session: Session, req: AuthRequest) -> AuthResult:
+        """``/validate/triggerchallenge`` (an admin's call, in the caller's transaction): a
+        challenge for each active challenge-response token of the user, or of ``serial``,
+        whether or not the challenge_response policy names its type. ``token_type`` narrows
+        the user's tokens."""
+        validate_request(req)
+        engine = self.engine
+        state = engine._state(session, req)
+        if req.serial:
+            tokens = engine._tokens_by_serial(session, state, req.serial)
+        else:
+            assert state.user is not None
+            if not state.user.exists:
+                raise UserError("The user can not be found in any resolver in this realm!")
+            tokens = [t for t in engine._tokens_of(session, state, state.user)
+                      if not req.token_type or t.type == req.token_type.lower()]
+        capable = [t for t in tokens if not t.row.revoked and (t.challenge_always or t.challenge_by_policy)]
+        if not capable:
+            return AuthResult(Outcome.REJECT, "No active challenge response token found", user=state.user)
+        return engine._issue_challenges(session, state, capable)
 
     def poll(self, transaction_id: str) -> bool:
         """``/validate/polltransaction``: no fail counter, no audit of the secret."""

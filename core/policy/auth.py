@@ -1,20 +1,24 @@
 """The authentication engine's view of the policies (``core.auth.policy.AuthPolicies``).
 
-Each request resolves the authentication-scope actions the engine reads into one
-``AuthSettings``, with the names of the policies that decided, for the audit log.
+Each request resolves the authentication- and authorization-scope actions the engine
+reads into one ``AuthSettings``, with the names of the policies that decided, for the
+audit log. Most requests of a snapshot ask the same few questions (the same users from the
+same clients), so the answers are memoized per policy snapshot whenever they cannot depend
+on anything but the user and the client: no policy of those scopes has a time window, an
+extended condition or ``check_all_resolvers``.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
-
+from tesserad.core.auth.limits import RateLimit, parse_age
 from tesserad.core.auth.policy import AuthSettings
-from tesserad.core.policy.actions import AUTH
+from tesserad.core.policy.actions import AUTH, AUTHZ
 from tesserad.core.policy.matching import PolicyQuery, PolicySet
 from tesserad.core.policy.store import PolicyStore
 from tesserad.core.users.base import User
@@ -26,6 +30,14 @@ log = logging.getLogger(__name__)
 _SWITCHES = {"pass_on_no_token": "passOnNoToken", "pass_on_no_user": "passOnNoUser",
              "increase_failcounter_on_challenge": "increase_failcounter_on_challenge",
              "reset_all_user_tokens": "reset_all_user_tokens"}
+# AuthSettings field <- authorization action, with the parser of its value.
+_AUTHZ_VALUES: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "auth_max_success": ("auth_max_success", RateLimit.parse),
+    "auth_max_fail": ("auth_max_fail", RateLimit.parse),
+    "last_auth": ("last_auth", parse_age)}
+# Memoized answers per snapshot; past this many (users x clients) the memo starts over.
+MEMO_SIZE = 4096
+MemoKey = tuple[str | None, str | None, str | None, str]
 
 
 class PolicyAuthPolicies:
@@ -41,31 +53,56 @@ class PolicyAuthPolicies:
         self._store = store
         self._node = node
         self._directory = directory
+        # (snapshot, its answers by user and client, or None when they may not be memoized)
+        self._memo: tuple[PolicySet, dict[MemoKey, AuthSettings] | None] | None = None
 
     def for_request(self, session: Session, user: User | None, client: str) -> AuthSettings:
         policies = self._store.snapshot(session)
-        query = self._query(session, user, client)
+        memo = self._memo
+        if memo is None or memo[0] is not policies:
+            memo = self._memo = (policies, {} if _memoizable(policies) else None)
+        answers = memo[1]
+        if answers is None:
+            return self._resolve(session, policies, user, client)
+        key = (user.login, user.realm, user.resolver, client) if user else (None, None, None, client)
+        found = answers.get(key)
+        if found is None:
+            found = self._resolve(session, policies, user, client)
+            if len(answers) >= MEMO_SIZE:
+                answers.clear()
+            answers[key] = found
+        return found
+
+    def _resolve(self, session: Session, policies: PolicySet, user: User | None, client: str) -> AuthSettings:
+        facts = self._facts(session, user, client)
+        auth, authz = PolicyQuery(scope=AUTH, **facts), PolicyQuery(scope=AUTHZ, **facts)
         decided: dict[str, None] = {}  # policy names in order, once each
 
-        def value(action: str, default: Any) -> Any:
+        def value(query: PolicyQuery, action: str, default: Any) -> Any:
             found, names = policies.get_value(query.with_action(action), default)
             decided.update(dict.fromkeys(names))
             return found
 
         def switch(action: str) -> bool:
-            found, names = policies.get_bool(query.with_action(action))
+            found, names = policies.get_bool(auth.with_action(action))
             decided.update(dict.fromkeys(names))
             return found
 
-        settings = {"otppin": value("otppin", "tokenpin"), "passthru": _passthru(value("passthru", None)),
-                    "challenge_text": value("challenge_text", None),
-                    "challenge_response": _types(policies, query, decided),
-                    **{field: switch(action) for field, action in _SWITCHES.items()}}
+        settings = {"otppin": value(auth, "otppin", "tokenpin"), "passthru": _passthru(value(auth, "passthru", None)),
+                    "challenge_text": value(auth, "challenge_text", None),
+                    "challenge_response": _types(policies, auth, decided),
+                    **{field: switch(action) for field, action in _SWITCHES.items()},
+                    "indexedsecret_count": value(auth, "indexedsecret_count", None),
+                    "question_number": value(auth, "question_number", 1)}
+        for field, (action, parse) in _AUTHZ_VALUES.items():
+            found = value(authz, action, None)
+            settings[field] = parse(found) if found is not None else None
         return AuthSettings(**settings, policy_names=tuple(decided))
 
-    def _query(self, session: Session, user: User | None, client: str) -> PolicyQuery:
+    def _facts(self, session: Session, user: User | None, client: str) -> dict[str, Any]:
+        """What the queries of both scopes know about the request."""
         if user is None or self._directory is None:
-            return PolicyQuery(scope=AUTH, user_object=user, client=client, node=self._node)
+            return {"user_object": user, "client": client, "node": self._node}
         directory = self._directory
 
         @functools.cache
@@ -78,8 +115,15 @@ class PolicyAuthPolicies:
             names = [member["name"] for member in realm["resolver"]] if realm else []
             return tuple(n for n in names if user.login and directory.resolver(session, n).uid_for(user.login))
 
-        return PolicyQuery(scope=AUTH, user_object=user, client=client, node=self._node,
-                           userinfo=userinfo, user_resolvers=resolvers)
+        return {"user_object": user, "client": client, "node": self._node, "userinfo": userinfo,
+                "user_resolvers": resolvers}
+
+
+def _memoizable(policies: PolicySet) -> bool:
+    """Whether the answers depend on the user and the client alone (not on the time of day,
+    user attributes or other resolvers). Broken policies raise on every request anyway."""
+    return not any(p.time.windows or p.check_all_resolvers or any(c.active for c in p.conditions)
+                   for p in policies.policies if p.active and p.scope in (AUTH, AUTHZ))
 
 
 def _passthru(found: Any) -> bool:

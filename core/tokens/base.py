@@ -12,27 +12,46 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import bindparam, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import ColumnElement, Update, bindparam, update
 from sqlalchemy.orm import Session
-
 from tesserad.core.clock import Clock
 from tesserad.core.errors import TesseraError
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.store.models import Token, TokenInfo
 from tesserad.core.sysconfig import SystemSettings
+from tesserad.core.tokens.record import TokenRecord, settle
 
 DEFAULT_CHALLENGE_TEXT = "please enter otp: "
-# Built once: statement construction costs more than its execution on the hot path.
-_CONSUME = (update(Token).where(Token.id == bindparam("token_id"), Token.count <= bindparam("matched"))
-            .values(count=bindparam("next")).execution_options(synchronize_session=False))
 VALIDITY_FORMAT = "%Y-%m-%dT%H:%M%z"
+
+
+def _update(where: list[ColumnElement[bool]], values: Mapping[Any, Any]) -> Update:
+    return update(Token).where(*where).values(values).execution_options(synchronize_session=False)
+
+
+def _success_values(counted: bool) -> dict[Any, Any]:
+    values: dict[Any, Any] = {Token.failcount: 0, Token.failcount_exceeded_at: None,
+                              Token.last_auth_at: bindparam("now")}
+    if counted:
+        values.update({Token.count_auth: Token.count_auth + 1, Token.count_auth_success: Token.count_auth_success + 1})
+    return values
+
+
+# Built once: statement construction costs more than its execution on the hot path. The
+# keys of the dicts say whether the statement also counts the authentication (count_auth).
+_BY_ID = Token.id == bindparam("token_id")
+_NOT_USED_YET = Token.count <= bindparam("matched")
+_CONSUME = _update([_BY_ID, _NOT_USED_YET], {Token.count: bindparam("next")})
+_CONSUME_SUCCESS = {counted: _update([_BY_ID, _NOT_USED_YET], {Token.count: bindparam("next"),
+                                                               **_success_values(counted)})
+                    for counted in (False, True)}
+SUCCESS = {counted: _update([_BY_ID], _success_values(counted)) for counted in (False, True)}
 
 
 class TokenError(TesseraError):
@@ -57,6 +76,39 @@ class TokenEnv:
     settings: SystemSettings
     # Type-specific system settings such as ``totp.timeStep`` or ``hotp.hashlib``.
     extra: Mapping[str, str] = field(default_factory=dict)
+
+
+class InfoItem(Protocol):
+    """One tokeninfo entry: a ``TokenInfo`` object, or a row of a plain query."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Success:
+    """A successful authentication, recorded by the statement that uses up the OTP value:
+    fail counter reset, ``last_auth_at``, and the auth counters unless ``no_auth_counter``."""
+
+    now: datetime
+    count_auth: bool = True
+
+
+@dataclass(frozen=True)
+class ChallengeOptions:
+    """The authentication policy values that shape the challenges a token issues."""
+
+    text: str | None = None
+    # indexedsecret_count: positions asked (None: the system setting, else the type's default).
+    position_count: int | None = None
+    # question_number: questions asked one after the other in one authentication.
+    question_number: int = 1
 
 
 @dataclass
@@ -126,10 +178,14 @@ class TokenClass:
     # spass has no OTP part: the PIN is the whole credential.
     has_otp: ClassVar[bool] = True
 
-    def __init__(self, row: Token, env: TokenEnv):
+    def __init__(self, row: Token | TokenRecord, env: TokenEnv, info: Iterable[InfoItem] | None = None):
+        """``row``: the ORM object, or (the engine's hot path) a TokenRecord with ``info``
+        read by the same plain query; the ORM collection ``row.info`` is then loaded only
+        if the token changes its info."""
         self.row = row
         self.env = env
-        self._info: dict[str, TokenInfo] = {item.key: item for item in row.info}
+        self._info_loaded = info is None
+        self._info: dict[str, InfoItem] = {item.key: item for item in (row.info if info is None else info)}
 
     @property
     def serial(self) -> str:
@@ -145,6 +201,13 @@ class TokenClass:
         """Token info for display; encrypted values are masked."""
         return {k: ("*" * 8 if v.type == "password" else v.value) for k, v in self._info.items()}
 
+    def _stored_info(self) -> dict[str, TokenInfo]:
+        """The info as ORM objects, to change them (loaded now if the engine read it plainly)."""
+        if not self._info_loaded:
+            self._info = {item.key: item for item in self.row.info}
+            self._info_loaded = True
+        return self._info  # type: ignore[return-value]
+
     def set_info(self, key: str, value: Any, *, secret: bool = False) -> None:
         text = str(value)
         kind = ""
@@ -152,11 +215,12 @@ class TokenClass:
             text = base64.b64encode(self.env.security.encrypt(
                 text.encode(), context=self._context(f"info:{key}"))).decode()
             kind = "password"
-        item = self._info.get(key)
+        stored = self._stored_info()
+        item = stored.get(key)
         if item is None:
             item = TokenInfo(key=key, value=text, type=kind)
             self.row.info.append(item)
-            self._info[key] = item
+            stored[key] = item
         else:
             item.value, item.type = text, kind
 
@@ -170,7 +234,7 @@ class TokenClass:
                                          context=self._context(f"info:{key}")).decode()
 
     def del_info(self, key: str) -> None:
-        item = self._info.pop(key, None)
+        item = self._stored_info().pop(key, None)
         if item is not None:
             self.row.info.remove(item)
 
@@ -235,15 +299,37 @@ class TokenClass:
         """True when ``otp`` was valid once but is consumed (message "previous otp used again")."""
         return False
 
-    def consume(self, session: Session, matched: int) -> bool:
-        """Atomically move the counter past ``matched``; False if another request already
-        did (the OTP was used concurrently or is a replay)."""
-        result = session.connection().execute(_CONSUME, {"token_id": self.row.id, "matched": matched, "next": matched + 1})
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+    def next_count(self, matched: int) -> int | None:
+        """``count`` once ``matched`` is used up; None for types without a counter (then
+        ``use_up`` says whether the value was still there)."""
+        return matched + 1
+
+    def use_up(self, session: Session, matched: int) -> bool:
+        """Types without a counter: use up ``matched`` atomically (a TAN is deleted);
+        False if another request already did. Nothing to use up by default."""
+        return True
+
+    def consume(self, session: Session, matched: int, success: Success | None = None) -> bool:
+        """Atomically use up ``matched``: the counter moves past it with one conditional
+        UPDATE; False if another request already did (a concurrent use or a replay). With
+        ``success`` the same statement records the successful authentication, so that a
+        login costs one UPDATE and a replay can never count as a success."""
+        connection = session.connection()
+        following = self.next_count(matched)
+        if following is None:
+            if not self.use_up(session, matched):
+                return False
+            if success is not None:
+                connection.execute(SUCCESS[success.count_auth], {"token_id": self.row.id, "now": success.now})
+            return True
+        params: dict[str, Any] = {"token_id": self.row.id, "matched": matched, "next": following}
+        if success is None:
+            statement = _CONSUME
+        else:
+            statement, params["now"] = _CONSUME_SUCCESS[success.count_auth], success.now
+        if connection.execute(statement, params).rowcount != 1:  # type: ignore[attr-defined]
             return False
-        # The database has the new value already; keep the object in step without
-        # making the session write it a second time.
-        set_committed_value(self.row, "count", matched + 1)
+        settle(self.row, "count", following)
         return True
 
     def is_challenge_request(self, policy_types: frozenset[str]) -> bool:
@@ -251,12 +337,21 @@ class TokenClass:
         whole ``pass`` is the PIN.) ``policy_types`` is the challenge_response policy."""
         return self.challenge_always or (self.challenge_by_policy and self.type in policy_types)
 
-    def create_challenge(self, text: str | None = None) -> ChallengeSpec:
-        return ChallengeSpec(message=text or DEFAULT_CHALLENGE_TEXT)
+    def create_challenge(self, options: ChallengeOptions = ChallengeOptions()) -> ChallengeSpec:
+        return ChallengeSpec(message=options.text or DEFAULT_CHALLENGE_TEXT)
 
     def check_challenge_response(self, answer: str, challenge_data: str) -> int:
         """Check the answer to a challenge this token issued; counter or -1."""
         return self.check_otp(answer)
+
+    def next_challenge(self, challenge_data: str, options: ChallengeOptions) -> ChallengeSpec | None:
+        """After a right answer to the challenge with ``challenge_data``: the next challenge
+        of a multi-step authentication, or None when the answer completes it."""
+        return None
+
+    def sync_counter(self, otp: str) -> int:
+        """The counter ``otp`` matches within the sync window (resync, AutoResync), or -1."""
+        return -1
 
     def resync(self, otp1: str, otp2: str) -> int | None:
         """The counter after two consecutive values, or None; types without counters: None."""
@@ -267,14 +362,15 @@ class TokenClass:
 
     # ---- state checks ----------------------------------------------------------------------
 
-    def validity_problem(self, now: datetime) -> str | None:
-        """Why this token may not authenticate now, in the spec's words, or None."""
+    def validity_problem(self, now: datetime, *, lock_expired: bool = False) -> str | None:
+        """Why this token may not authenticate now, in the spec's words, or None.
+        ``lock_expired``: the fail counter lock is past ``failcounter_clear_timeout``."""
         row = self.row
         if row.rollout_state in ("clientwait", "verify", "pending"):
             return "Token is not yet enrolled"
         if not row.active:
             return "Token is disabled"
-        if row.failcount >= row.maxfail:
+        if row.failcount >= row.maxfail and not lock_expired:
             return "Failcounter exceeded"
         maximum = self.info("count_auth_max")
         if maximum and row.count_auth >= int(maximum):

@@ -12,10 +12,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
-
-from tesserad.core.store.models import Token
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import ParameterError
 from tesserad.core.tokens.registry import register
@@ -63,15 +59,8 @@ class DayPasswordToken(TotpToken):
     def previously_used(self, otp: str) -> bool:
         return False
 
-    def consume(self, session: Session, matched: int) -> bool:
-        """Record the step; succeeds again for the same step, never for an older one."""
-        result = session.execute(
-            update(Token).where(Token.id == self.row.id, Token.count <= matched)
-            .values(count=matched).execution_options(synchronize_session=False))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return False
-        self.row.count = matched
-        return True
+    def next_count(self, matched: int) -> int:
+        return matched  # the same step may be used again, an older one never
 
-    def resync(self, otp1: str, otp2: str) -> int | None:
-        return None  # one value per step and no drift: nothing to synchronize
+    def sync_counter(self, otp: str) -> int:
+        return -1  # one value per step and no drift: nothing to synchronize

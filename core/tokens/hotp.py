@@ -77,11 +77,13 @@ class HotpToken(TokenClass):
         return oath.find_counter(self.secret(), otp, start, self.row.count - start,
                                  self.row.otplen, self.hashlib_name) >= 0
 
+    def sync_counter(self, otp: str) -> int:
+        return oath.find_counter(self.secret(), otp, self.row.count, self.row.sync_window,
+                                 self.row.otplen, self.hashlib_name)
+
     def resync(self, otp1: str, otp2: str) -> int | None:
-        key = self.secret()
-        first = oath.find_counter(key, otp1, self.row.count, self.row.sync_window,
-                                  self.row.otplen, self.hashlib_name)
+        first = self.sync_counter(otp1)
         if first < 0:
             return None
-        second = oath.hotp(key, first + 1, self.row.otplen, self.hashlib_name)
+        second = oath.hotp(self.secret(), first + 1, self.row.otplen, self.hashlib_name)
         return first + 1 if hmac.compare_digest(second.encode(), otp2.encode()) else None

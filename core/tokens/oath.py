@@ -13,7 +13,9 @@ DEFAULT_KEYSIZE = {"sha1": 20, "sha256": 32, "sha512": 64}
 
 def hotp(key: bytes, counter: int, digits: int = 6, hashlib_name: str = "sha1") -> str:
     """The OTP value for ``counter``: HMAC, dynamic truncation, ``digits`` decimal digits."""
-    digest = hmac.new(key, struct.pack(">Q", counter), HASHLIBS[hashlib_name]).digest()
+    if hashlib_name not in HASHLIBS:
+        raise ValueError(f"unsupported hashlib {hashlib_name!r}")
+    digest = hmac.digest(key, struct.pack(">Q", counter), hashlib_name)  # OpenSSL's one-shot HMAC
     offset = digest[-1] & 0x0F
     code = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
     return str(code % 10 ** digits).zfill(digits)
@@ -23,15 +25,16 @@ def find_counter(key: bytes, otp: str, start: int, window: int, digits: int,
                  hashlib_name: str) -> int:
     """The first counter in [start, start+window) whose value equals ``otp``, or -1.
 
-    Every candidate is compared in constant time, and the loop does not stop early, so the
-    time taken does not tell how far into the window a value lies.
+    Every candidate is compared in constant time. The search stops at the first match:
+    where in the window a value lies tells nothing secret (the counter is no secret), and
+    a wrong value always costs the whole window.
     """
-    found = -1
     wanted = otp.encode()
-    for counter in range(max(start, 0), max(start, 0) + window):
-        if hmac.compare_digest(hotp(key, counter, digits, hashlib_name).encode(), wanted) and found < 0:
-            found = counter
-    return found
+    first = max(start, 0)
+    for counter in range(first, first + window):
+        if hmac.compare_digest(hotp(key, counter, digits, hashlib_name).encode(), wanted):
+            return counter
+    return -1
 
 
 def time_step(now: float, step: int, shift: int = 0) -> int:

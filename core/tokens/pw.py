@@ -8,8 +8,6 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from tesserad.core.tokens.base import ParameterError, TokenClass, param_bool, param_int
 from tesserad.core.tokens.registry import register
 
@@ -44,5 +42,5 @@ class PasswordToken(TokenClass):
     def check_otp(self, otp: str) -> int:
         return 0 if hmac.compare_digest(self.secret(), otp.encode()) else -1
 
-    def consume(self, session: Session, matched: int) -> bool:
-        return True  # a password is not used up
+    def next_count(self, matched: int) -> None:
+        return None  # a password is not used up

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
-
 from tesserad.core.store.models import Token
 from tesserad.core.tokens.base import ParameterError, TokenClass, param_int
+from tesserad.core.tokens.record import forget
 from tesserad.core.tokens.registry import register
 
 DEFAULT_LENGTH = 24
@@ -124,5 +124,4 @@ class RegistrationToken(TokenClass):
         ORM object, so that nothing tries to write it back."""
         session.execute(delete(Token).where(Token.id == self.row.id)
                         .execution_options(synchronize_session=False))
-        if self.row in session:
-            session.expunge(self.row)
+        forget(session, self.row)

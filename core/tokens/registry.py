@@ -10,7 +10,7 @@ import pkgutil
 from tesserad.core.tokens.base import ParameterError, TokenClass
 
 TOKEN_TYPES: dict[str, type[TokenClass]] = {}
-_INFRASTRUCTURE = {"base", "registry", "oath", "otpauth", "service"}
+_INFRASTRUCTURE = {"base", "registry", "record", "oath", "otpauth", "service"}
 
 
 def register(cls: type[TokenClass]) -> type[TokenClass]:

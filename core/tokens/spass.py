@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from tesserad.core.tokens.base import TokenClass
 from tesserad.core.tokens.registry import register
 
@@ -18,5 +16,5 @@ class SpassToken(TokenClass):
     def check_otp(self, otp: str) -> int:
         return 0 if otp == "" else -1
 
-    def consume(self, session: Session, matched: int) -> bool:
-        return True  # nothing to consume: a PIN may be used again
+    def next_count(self, matched: int) -> None:
+        return None  # nothing to use up: a PIN may be used again

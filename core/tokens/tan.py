@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-
 from tesserad.core.store.models import TokenInfo
 from tesserad.core.tokens.base import ParameterError, TokenClass, param_int
 from tesserad.core.tokens.paper import MAX_COUNT, otp_count
@@ -91,7 +90,10 @@ class TanToken(TokenClass):
                 found = int(key[len(KEY_PREFIX):])
         return found
 
-    def consume(self, session: Session, matched: int) -> bool:
+    def next_count(self, matched: int) -> None:
+        return None  # each TAN is used up on its own (use_up)
+
+    def use_up(self, session: Session, matched: int) -> bool:
         key = f"{KEY_PREFIX}{matched}"
         result = session.execute(delete(TokenInfo).where(TokenInfo.token_id == self.row.id,
                                                          TokenInfo.key == key)
@@ -99,7 +101,7 @@ class TanToken(TokenClass):
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
         item = self._info.pop(key, None)
-        if item is not None:
+        if item is not None and self._info_loaded:
             # The row is gone already: drop it from the collection without a pending
             # orphan-DELETE, and from the session.
             set_committed_value(self.row, "info", [i for i in self.row.info if i is not item])

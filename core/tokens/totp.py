@@ -6,14 +6,12 @@ once and never one older than the last; ``timeShift`` follows the token's clock 
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
-
 from tesserad.core.tokens import oath
-from tesserad.core.tokens.base import param_int
+from tesserad.core.tokens.base import Success, param_int
 from tesserad.core.tokens.hotp import HotpToken
 from tesserad.core.tokens.otpauth import otpauth_uri
 from tesserad.core.tokens.registry import register
@@ -65,19 +63,14 @@ class TotpToken(HotpToken):
         return oath.find_counter(self.secret(), otp, start, self.row.count - start, self.row.otplen,
                                  self.hashlib_name) >= 0
 
-    def consume(self, session: Session, matched: int) -> bool:
-        if not super().consume(session, matched):
+    def consume(self, session: Session, matched: int, success: Success | None = None) -> bool:
+        if not super().consume(session, matched, success):
             return False
         drift = (matched - oath.time_step(self.env.clock.now(), self.step)) * self.step
         if drift != self.shift:
             self.set_info("timeShift", drift)
         return True
 
-    def resync(self, otp1: str, otp2: str) -> int | None:
-        key = self.secret()
+    def sync_counter(self, otp: str) -> int:
         first, last = self._steps(self.row.sync_window)
-        found = oath.find_counter(key, otp1, first, last - first + 1, self.row.otplen, self.hashlib_name)
-        if found < 0:
-            return None
-        second = oath.hotp(key, found + 1, self.row.otplen, self.hashlib_name)
-        return found + 1 if hmac.compare_digest(second.encode(), otp2.encode()) else None
+        return oath.find_counter(self.secret(), otp, first, last - first + 1, self.row.otplen, self.hashlib_name)

@@ -18,8 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy.orm import Session
-
-from tesserad.core.tokens.base import ParameterError, TokenClass, decode_key, param_bool, param_int
+from tesserad.core.tokens.base import ParameterError, Success, TokenClass, decode_key, param_bool, param_int
 from tesserad.core.tokens.registry import register
 
 MODHEX = "cbdefghijklnrtuv"
@@ -171,8 +170,8 @@ class YubikeyToken(TokenClass):
         _, fields = self._decode(otp)
         return fields is not None and fields.counter < self.row.count
 
-    def consume(self, session: Session, matched: int) -> bool:
-        if not super().consume(session, matched):
+    def consume(self, session: Session, matched: int, success: Success | None = None) -> bool:
+        if not super().consume(session, matched, success):
             return False
         # Learn the private uid from the first valid OTP (privacyIDEA does the same), so
         # a later OTP of another key sharing this AES key is refused.

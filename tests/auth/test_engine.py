@@ -13,6 +13,8 @@ from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import ParameterError, TokenError
 from tesserad.core.users.base import UserError
 
+from tests.tokens.fake_yubikey import KEY as YUBIKEY_KEY
+from tests.tokens.fake_yubikey import FakeYubikey
 from tests.wired import RFC4226, RFC_SEED_HEX, Core
 
 
@@ -234,6 +236,29 @@ def test_the_same_otp_fired_concurrently_is_accepted_once(core: Core) -> None:
     assert outcomes.count(Outcome.ACCEPT) == 1
     assert outcomes.count(Outcome.REJECT) == 49
     token = core.token(serial)
-    assert token.count == 1
+    assert (token.count, token.count_auth_success) == (1, 1)  # a replay never counts as a success
     # Every rejection happened after the winner's commit reset the counter; maxfail caps it.
     assert token.failcount == min(49, token.maxfail)
+
+
+def test_types_that_change_more_than_the_counter(core: Core) -> None:
+    """Through the engine's plain token rows: a registration code deletes its token, a TAN
+    is used up, a yubikey learns its private uid (tokeninfo written through the ORM)."""
+    with core.database.session() as session:
+        _, detail = core.tokens.init(session, {"type": "registration"}, core.user("alice"))
+        tan, tans = core.tokens.init(session, {"type": "tan", "tans": "111111 222222", "pin": "1"}, core.user("bob"))
+        session.commit()
+        tan_serial = tan.serial
+    code = detail["registrationcode"]
+    assert core.check(code).accepted
+    assert core.check(code).message == "The user has no tokens assigned"  # the token is gone
+    assert core.check("1222222", user="bob").accepted
+    assert core.check("1222222", user="bob").outcome is Outcome.REJECT
+    assert core.check("1111111", user="bob").accepted
+    with core.database.session() as session:
+        assert core.tokens.get(session, tan_serial).remaining() == 0
+    serial = core.enroll("carol", type="yubikey", otpkey=YUBIKEY_KEY.hex(), pin="")
+    device = FakeYubikey()
+    assert core.check(device.press(), user="carol").accepted
+    assert core.token_info(serial, "yubikey.tokenid") == device.uid.hex()
+    assert core.check(FakeYubikey(uid=b"\x09" * 6).press(), user="carol").outcome is Outcome.REJECT

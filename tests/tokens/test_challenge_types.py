@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from tesserad.core.store import Database
-from tesserad.core.tokens.base import ParameterError, TokenEnv, TokenError
+from tesserad.core.tokens.base import ChallengeOptions, ParameterError, TokenEnv, TokenError
 
 from tests.tokens.conftest import Enroll, load
 
@@ -49,16 +50,37 @@ def test_indexedsecret_example_from_the_manual(database: Database, env: TokenEnv
 
 
 def test_indexedsecret_count_and_text(database: Database, env: TokenEnv, enroll: Enroll) -> None:
-    import dataclasses
     serial, _ = enroll("indexedsecret", {"otpkey": SECRET})
     with database.session() as session:
-        row = load(session, env, serial).row
-        token = type(load(session, env, serial))(row, dataclasses.replace(env, extra={"indexedsecret_count": "4"}))
-        spec = token.create_challenge(r"Give me {0!s}\, please")
+        token = load(session, env, serial)
+        spec = token.create_challenge(ChallengeOptions(r"Give me {0!s}\, please", position_count=4))
         assert len(spec.data.split(",")) == 4
         assert spec.message == f"Give me {spec.data}, please"
         # A generic challenge text without the positions tag would hide the positions.
-        assert token.create_challenge("please enter otp: ").message.startswith("Please enter the positions ")
+        generic = token.create_challenge(ChallengeOptions("please enter otp: "))
+        assert generic.message.startswith("Please enter the positions ")
+
+
+def test_indexedsecret_multichallenge_asks_one_position_after_the_other(
+        database: Database, env: TokenEnv, enroll: Enroll) -> None:
+    serial, _ = enroll("indexedsecret", {"otpkey": SECRET})
+    with database.session() as session:
+        token = load(session, env, serial)
+        token.set_info("multichallenge", "1")
+        options = ChallengeOptions(position_count=3)
+        spec = token.create_challenge(options)
+        positions = [int(p) for p in spec.data.partition("/")[0].split(",")]
+        assert len(positions) == 3
+        for step, position in enumerate(positions):
+            assert spec is not None and spec.data.endswith(f"/{step}")
+            assert spec.message == f"Please enter the positions {position} from your secret."
+            assert spec.attributes == {"random_positions": [position]}
+            assert token.check_challenge_response(SECRET[position - 1] + "x", spec.data) == -1
+            assert token.check_challenge_response(SECRET[position - 1], spec.data) == 0
+            spec = token.next_challenge(spec.data, options)
+        assert spec is None  # the last answer completes it
+        assert token.next_challenge("2,4", options) is None  # all positions at once: one step
+        assert token.check_challenge_response("y", "2,4/2") == -1  # step outside the list
 
 
 def test_indexedsecret_generated_secret(database: Database, env: TokenEnv, enroll: Enroll) -> None:
@@ -116,11 +138,36 @@ def test_questionnaire_without_questions_cannot_challenge(database: Database, en
 
 
 def test_indexedsecret_count_from_system_setting(database: Database, env: TokenEnv, enroll: Enroll) -> None:
-    import dataclasses
     serial, _ = enroll("indexedsecret", {"otpkey": SECRET})
     with database.session() as session:
         row = load(session, env, serial).row
-        for extra, expected in (({"indexedsecret.count": "3"}, 3), ({"indexedsecret.count": "junk"}, 2),
-                                ({"indexedsecret.count": "3", "indexedsecret_count": "1"}, 1)):
+        for extra, policy, expected in (({"indexedsecret.count": "3"}, None, 3),
+                                        ({"indexedsecret.count": "junk"}, None, 2),
+                                        ({"indexedsecret.count": "3"}, 1, 1)):
             token = type(load(session, env, serial))(row, dataclasses.replace(env, extra=extra))
-            assert len(token.create_challenge().data.split(",")) == expected
+            assert len(token.create_challenge(ChallengeOptions(position_count=policy)).data.split(",")) == expected
+
+
+def test_questionnaire_asks_question_number_questions_without_repeating(
+        database: Database, env: TokenEnv, enroll: Enroll) -> None:
+    serial, _ = enroll("question", {"questions": json.dumps(QUESTIONS)})
+    with database.session() as session:
+        token = load(session, env, serial)
+        options = ChallengeOptions(question_number=3)
+        spec = token.create_challenge(options)
+        asked = []
+        while spec is not None:
+            asked.append(spec.message)
+            assert token.check_challenge_response(QUESTIONS[spec.message], spec.data) == 0
+            spec = token.next_challenge(spec.data, options)
+        assert len(asked) == 3 and len(set(asked)) == 3
+        # More questions than answers: all are asked, then they repeat (never twice in a row).
+        options = ChallengeOptions(question_number=7)
+        spec = token.create_challenge(options)
+        asked = []
+        while spec is not None:
+            assert not asked or spec.message != asked[-1]
+            asked.append(spec.message)
+            spec = token.next_challenge(spec.data, options)
+        assert len(asked) == 7 and set(asked[:5]) == set(QUESTIONS)
+        assert token.next_challenge("0", ChallengeOptions()) is None  # the default: one question
