@@ -7,18 +7,22 @@ answers through ``ok`` and ``failed`` so the shape cannot drift between endpoint
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import time
 from typing import Any
 from urllib.parse import parse_qsl
 
-from twisted.web.iweb import IRequest
-
 from tesserad import __version__
 from tesserad.core.errors import DatabaseError, TesseraError
 from tesserad.core.policy.errors import PolicyError, PolicyNotFound
+from tesserad.core.sessions import AuthError
+from tesserad.core.sysconfig import SystemConfigError
 from tesserad.core.tokens.base import ParameterError, TokenError, TokenNotFound
 from tesserad.core.users.base import ResolverError, UserError
+from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
 
 # The API level tesserad implements; clients that check it see the privacyIDEA release
 # whose REST API this is.
@@ -32,6 +36,7 @@ ERRORS: list[tuple[type[Exception], int, int]] = [
     (PolicyNotFound, 601, 404),
     (PolicyError, 303, 403),
     (ParameterError, 905, 400),
+    (SystemConfigError, 905, 400),
     (UserError, 904, 400),
     (ResolverError, 904, 400),
     (TokenError, 301, 400),
@@ -64,6 +69,10 @@ def ok(request: IRequest, value: Any, detail: Any = None, *, request_id: int = 1
 
 
 def error_code(exc: Exception) -> tuple[int, int]:
+    if isinstance(exc, AuthError):
+        return exc.code, 401
+    if isinstance(exc, PolicyError) and not isinstance(exc, PolicyNotFound) and exc.field is not None:
+        return 905, 400  # a policy definition given is invalid: a parameter error, as in privacyIDEA
     for cls, code, status in ERRORS:
         if isinstance(exc, cls):
             return code, status
@@ -73,7 +82,19 @@ def error_code(exc: Exception) -> tuple[int, int]:
 def failed(request: IRequest, exc: TesseraError, *, request_id: int = 1) -> bytes:
     code, status = error_code(exc)
     result = {"status": False, "error": {"code": code, "message": f"ERR{code}: {exc}"}}
-    return write_json(request, status, envelope(result, None, request_id))
+    return write_json(request, status, envelope(result, getattr(exc, "detail", None), request_id))
+
+
+def no_route(request: IRequest, failure: Failure) -> bytes:
+    """Klein's answer for an unknown path or method, as a JSON error object instead of an
+    HTML page: API clients parse every answer as JSON."""
+    status = failure.value.code  # werkzeug's NotFound (404) or MethodNotAllowed (405)
+    if status == 405:
+        request.setHeader(b"Allow", ", ".join(failure.value.valid_methods or []).encode())
+    path = request.path.decode("utf-8", "replace")
+    message = "no such endpoint" if status == 404 else "method not allowed for"
+    result = {"status": False, "error": {"code": status, "message": f"ERR{status}: {message} {path}"}}
+    return write_json(request, status, envelope(result, None, 1))
 
 
 def internal_error(request: IRequest, *, request_id: int = 1) -> bytes:
@@ -84,24 +105,43 @@ def internal_error(request: IRequest, *, request_id: int = 1) -> bytes:
 def params(request: IRequest) -> dict[str, str]:
     """Parameters from the query string, a form body or a JSON body, as strings; the first
     value wins for repeated keys. Non-UTF-8 and oversized input is a ParameterError."""
+    return {key: text_value(key, value) for key, value in raw_params(request).items()}
+
+
+def raw_params(request: IRequest) -> dict[str, Any]:
+    """Like ``params``, but JSON values keep their type (lists for ``groups``, objects for
+    policy conditions); query, form and multipart values (uploaded files too) are strings."""
     length = request.getHeader(b"content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BODY:
         raise RequestTooLarge(f"request body larger than {MAX_BODY} bytes")
-    values: dict[str, str] = {}
+    values: dict[str, Any] = {}
     query = request.uri.split(b"?", 1)[1] if b"?" in request.uri else b""
     _merge(values, _decode_pairs(query))
     body = request.content.read(MAX_BODY + 1) if request.content is not None else b""
     if len(body) > MAX_BODY:
         raise RequestTooLarge(f"request body larger than {MAX_BODY} bytes")
-    kind = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
+    content_type = request.getHeader(b"content-type") or b""
+    kind = content_type.split(b";")[0].strip().lower()
     if body and kind == b"application/json":
         _merge(values, _decode_json(body).items())
     elif body and kind in (b"application/x-www-form-urlencoded", b""):
         _merge(values, _decode_pairs(body))
+    elif body and kind == b"multipart/form-data":
+        _merge(values, _decode_multipart(content_type, body))
     return values
 
 
-def _merge(values: dict[str, str], pairs: Any) -> None:
+def text_value(key: str, value: Any) -> str:
+    """A parameter as text: JSON numbers and booleans as privacyIDEA reads them, null as "";
+    lists and objects are refused."""
+    if isinstance(value, (dict, list)):
+        raise ParameterError(f"parameter {key} must be a string, number or boolean")
+    if value is None:
+        return ""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _merge(values: dict[str, Any], pairs: Any) -> None:
     for key, value in pairs:
         values.setdefault(key, value)
 
@@ -114,16 +154,29 @@ def _decode_pairs(raw: bytes) -> list[tuple[str, str]]:
         raise ParameterError("parameters must be UTF-8 and at most 200 fields") from None
 
 
-def _decode_json(raw: bytes) -> dict[str, str]:
+def _decode_multipart(content_type: bytes, body: bytes) -> list[tuple[str, str]]:
+    """The named parts of a multipart/form-data body (form fields and uploaded files) as text."""
+    message = email.message_from_bytes(b"Content-Type: " + content_type + b"\r\nMIME-Version: 1.0\r\n\r\n" + body,
+                                       policy=email.policy.HTTP)
+    if not message.is_multipart() or message.defects:
+        raise ParameterError("the multipart/form-data body is malformed")
+    fields = []
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = part.get_param("name", header="content-disposition")
+        if not name or len(fields) >= 200:
+            continue
+        try:
+            fields.append((str(name), (part.get_payload(decode=True) or b"").decode("utf-8")))
+        except UnicodeDecodeError:
+            raise ParameterError(f"parameter {name} must be UTF-8 text") from None
+    return fields
+
+
+def _decode_json(raw: bytes) -> dict[str, Any]:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise ParameterError("the body is not valid UTF-8 JSON") from None
     if not isinstance(data, dict):
         raise ParameterError("the JSON body must be an object")
-    out = {}
-    for key, value in data.items():
-        if isinstance(value, (dict, list)):
-            raise ParameterError(f"parameter {key} must be a string, number or boolean")
-        out[key] = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
-    return out
+    return data

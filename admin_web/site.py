@@ -6,17 +6,24 @@ from __future__ import annotations
 from typing import Any
 
 from klein import Klein
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from tesserad.admin_web import api
+from tesserad.admin_web.auth import AuthResource
+from tesserad.admin_web.config_api import CONFIG_RESOURCES
+from tesserad.admin_web.health import Health
+from tesserad.admin_web.openapi import OpenApiResource
+from tesserad.admin_web.rest import Resource, Rest, Runner
+from tesserad.admin_web.token import TokenResource
+from tesserad.admin_web.trigger import TriggerResource
+from tesserad.admin_web.validate import Validate
+from tesserad.core.context import Context
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, NoResource
 from twisted.web.server import Site
 
-from tesserad.admin_web.health import Health
-from tesserad.admin_web.rest import Resource, Rest, Runner
-from tesserad.admin_web.validate import Validate
-from tesserad.core.context import Context
-
 # The REST resources, mounted by ``Root.attach`` (one module each).
-RESOURCES: tuple[type[Resource], ...] = ()
+RESOURCES: tuple[type[Resource], ...] = (AuthResource, TokenResource, TriggerResource, OpenApiResource,
+                                         *CONFIG_RESOURCES)
 
 
 class Root:
@@ -31,6 +38,8 @@ class Root:
         @self.app.route("/healthz", methods=["GET", "HEAD"])
         def healthz(request: IRequest) -> Any:
             return health.healthz(request)
+
+        self.app.handle_errors(NotFound, MethodNotAllowed)(api.no_route)
 
         @self.app.route("/validate/", branch=True)
         def validate_branch(request: IRequest) -> IResource:

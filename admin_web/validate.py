@@ -13,7 +13,9 @@ from typing import Any, Callable
 from klein import Klein
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from tesserad.admin_web import api
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
@@ -82,6 +84,10 @@ class Validate:
         except Exception:
             self.log.failure("/validate/{action} failed", action=action)
             return api.internal_error(request, request_id=VALIDATE_ID)
+
+    @app.handle_errors(NotFound, MethodNotAllowed)
+    def no_route(self, request: IRequest, failure: Failure) -> bytes:
+        return api.no_route(request, failure)
 
     @app.route("/check", methods=["GET", "POST"])
     async def check(self, request: IRequest) -> bytes:

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
 from tesserad.core.clock import Clock, SystemClock, utc_datetime
 from tesserad.core.errors import AdminError
 from tesserad.core.security.hashing import SecretHasher
@@ -75,6 +74,22 @@ def delete(session: Session, username: str) -> None:
 def set_password(session: Session, hasher: SecretHasher, username: str, password: str) -> None:
     _check_password(password)
     _get(session, username).password_hash = hasher.hash(password)
+
+
+def exists(session: Session, username: str) -> bool:
+    return session.scalar(select(Admin.id).where(Admin.username == username)) is not None
+
+
+def login(session: Session, hasher: SecretHasher, username: str, password: str, clock: Clock) -> bool:
+    """True when ``username`` is an active admin with this password; records the login
+    time in the caller's transaction."""
+    admin = session.scalar(select(Admin).where(Admin.username == username))
+    if admin is None:
+        return hasher.verify_nothing(password)
+    if not hasher.verify(admin.password_hash, password) or not admin.active:
+        return False
+    admin.last_login_at = utc_datetime(clock)
+    return True
 
 
 def verify(session: Session, hasher: SecretHasher, username: str, password: str) -> bool:

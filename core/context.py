@@ -51,7 +51,7 @@ class Context:
         hasher = SecretHasher(keys.pepper, time_cost=sec.argon2_time_cost,
                               memory_cost=sec.argon2_memory_cost, parallelism=sec.argon2_parallelism)
         database = Database(config.database.url, sqlite_synchronous=config.database.sqlite_synchronous)
-        sysconfig = SystemConfig(clock)
+        sysconfig = SystemConfig(clock, keys.security)
         directory = Directory(keys.security, clock, sysconfig)
         node = socket.gethostname()
         store = PolicyStore(clock)

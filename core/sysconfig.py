@@ -2,24 +2,34 @@
 
 Stored as strings in the ``config`` table under privacyIDEA's key names, so that an
 exported privacyIDEA configuration means the same here; read as one typed, cached
-``SystemSettings`` object.
+``SystemSettings`` object. A setting of type ``password`` is stored only as
+security-module ciphertext bound to ``config:<key>``, and listings show it as
+``__CENSORED__``; type ``public`` marks the settings users may read.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-
 from tesserad.core.clock import Clock
-from tesserad.core.errors import TesseraError
+from tesserad.core.errors import DecryptionError, TesseraError
+from tesserad.core.security.base import SecurityModule
 from tesserad.core.stamps import StampedCache, bump
 from tesserad.core.store.models import Config as ConfigRow
 
 STAMP = "config"
+CENSORED = "__CENSORED__"
+# The types ``setConfig`` accepts (``<key>.type``); "" and "string" are plain text.
+TYPES = ("", "string", "text", "int", "bool", "password", "public")
+# The keys ``/system/setDefault`` sets.
+TOKEN_DEFAULTS = ("DefaultMaxFailCount", "DefaultSyncWindow", "DefaultCountWindow", "DefaultOtpLen",
+                  "DefaultResetFailCount", "DefaultChallengeValidityTime")
 
 
 class SystemConfigError(TesseraError):
@@ -47,6 +57,9 @@ class SystemSettings:
     SerialLength: int = 8
     ReturnSamlAttributes: bool = True
     ReturnSamlAttributesOnFail: bool = False
+    # Set by privacyIDEA's setDefault and accepted so its exports import; the engine
+    # resets the fail counter on every success, as privacyIDEA does by default.
+    DefaultResetFailCount: bool = True
 
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)
@@ -56,11 +69,16 @@ FIELDS = {f.name: f for f in dataclasses.fields(SystemSettings)}
 # Type-specific keys (e.g. ``totp.timeStep``, ``hotp.hashlib``) are free-form strings read
 # by the token classes; they are kept in ``extra``.
 EXTRA_PREFIXES = ("hotp.", "totp.", "pw.", "registration.", "paper", "tan", "motp.", "yubikey.",
-                  "daypassword.", "indexedsecret.", "question.", "email.", "sms.")
+                  "daypassword.", "indexedsecret.", "question.", "email.", "sms.", "push.", "webauthn.",
+                  "u2f.", "tiqr.", "remote.", "radius.", "yubico.", "certificate.", "sshkey.", "4eyes.")
 
 
 def _parse(key: str, raw: str) -> Any:
-    kind = FIELDS[key].type
+    return _check(key, FIELDS[key].type, raw)
+
+
+def _check(key: str, kind: Any, raw: str) -> Any:
+    """``raw`` read as ``kind`` (bool, int or text); SystemConfigError naming ``key`` if it is not."""
     if kind in ("bool", bool):
         if raw.strip().lower() in ("1", "true", "yes", "on"):
             return True
@@ -79,12 +97,16 @@ def _parse(key: str, raw: str) -> Any:
 class Snapshot:
     settings: SystemSettings
     extra: dict[str, str]
+    # Stored key -> (raw value, type, description); secrets still encrypted.
+    rows: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
 
 
 def _load(session: Session) -> Snapshot:
     values: dict[str, Any] = {}
     extra: dict[str, str] = {}
+    rows: dict[str, tuple[str, str, str]] = {}
     for row in session.scalars(select(ConfigRow)):
+        rows[row.key] = (row.value, row.type, row.description)
         if row.key in FIELDS:
             try:
                 values[row.key] = _parse(row.key, row.value)
@@ -92,14 +114,16 @@ def _load(session: Session) -> Snapshot:
                 continue  # a broken stored value falls back to the default rather than stop logins
         else:
             extra[row.key] = row.value
-    return Snapshot(SystemSettings(**values), extra)
+    return Snapshot(SystemSettings(**values), extra, rows)
 
 
 class SystemConfig:
-    """Reads and writes the settings; one instance per process."""
+    """Reads and writes the settings; one instance per process. ``security`` encrypts
+    settings of type ``password`` (without it, such settings are refused)."""
 
-    def __init__(self, clock: Clock):
+    def __init__(self, clock: Clock, security: SecurityModule | None = None):
         self._clock = clock
+        self._security = security
         self._cache: StampedCache[Snapshot] = StampedCache(STAMP, _load, clock)
 
     def settings(self, session: Session) -> SystemSettings:
@@ -112,21 +136,80 @@ class SystemConfig:
     def extra(self, session: Session, key: str, default: str | None = None) -> str | None:
         return self._cache.get(session).extra.get(key, default)
 
-    def set(self, session: Session, key: str, value: Any) -> None:
+    def set(self, session: Session, key: str, value: Any, *, type: str = "", description: str | None = None) -> str:
+        """Store one setting; ``"insert"`` or ``"update"`` as privacyIDEA answers. A known
+        setting must parse as its type; other keys must belong to a token type."""
         raw = str(value).lower() if isinstance(value, bool) else str(value)
+        if type not in TYPES:
+            raise SystemConfigError(f"{key}.type: expected one of {', '.join(t for t in TYPES if t)}, got {type!r}")
         if key in FIELDS:
+            if type == "password":
+                raise SystemConfigError(f"{key} is a {FIELDS[key].type} setting and cannot be a password")
             _parse(key, raw)
         elif not key.startswith(EXTRA_PREFIXES):
             raise SystemConfigError(f"unknown system setting {key!r}")
+        elif type in ("int", "bool"):
+            _check(key, type, raw)
+        if type == "password":
+            raw = self._seal(key, raw)
         row = session.get(ConfigRow, key)
         if row is None:
-            session.add(ConfigRow(key=key, value=raw))
+            session.add(ConfigRow(key=key, value=raw, type=type, description=description or ""))
         else:
-            row.value = raw
+            row.value, row.type = raw, type
+            if description is not None:
+                row.description = description
+        self._changed(session)
+        return "insert" if row is None else "update"
+
+    def delete(self, session: Session, key: str) -> bool:
+        """Remove a stored setting (a known one falls back to its default); whether it existed."""
+        deleted = session.execute(delete(ConfigRow).where(ConfigRow.key == key)).rowcount  # type: ignore[attr-defined]
+        self._changed(session)
+        return bool(deleted)
+
+    def _changed(self, session: Session) -> None:
         bump(session, STAMP, self._clock)
         self._cache.invalidate()
 
-    def delete(self, session: Session, key: str) -> None:
-        session.execute(delete(ConfigRow).where(ConfigRow.key == key))
-        bump(session, STAMP, self._clock)
-        self._cache.invalidate()
+    # ---- listing and secrets ---------------------------------------------------------------
+
+    def listing(self, session: Session, *, public_only: bool = False) -> dict[str, str]:
+        """Like ``GET /system/``: every known setting (stored or default) and every stored
+        key as text, secrets as ``__CENSORED__``; ``public_only`` for users: only ``public``."""
+        rows = self._cache.get(session).rows
+        if public_only:
+            return {key: value for key, (value, kind, _) in sorted(rows.items()) if kind == "public"}
+        result = {name: str(f.default) for name, f in FIELDS.items()}
+        for key, (value, kind, _) in rows.items():
+            result[key] = CENSORED if kind == "password" else value
+        return dict(sorted(result.items()))
+
+    def descriptions(self, session: Session) -> dict[str, tuple[str, str]]:
+        """Stored key -> (type, description), for the system documentation."""
+        return {key: (kind, text) for key, (_, kind, text) in sorted(self._cache.get(session).rows.items())}
+
+    def secret(self, session: Session, key: str) -> str | None:
+        """The clear text of a ``password`` setting (None when not stored)."""
+        stored = self._cache.get(session).rows.get(key)
+        if stored is None:
+            return None
+        value, kind, _ = stored
+        if kind != "password":
+            return value
+        try:
+            return self._module(key).decrypt(base64.b64decode(value), context=_context(key)).decode()
+        except (DecryptionError, ValueError):
+            raise SystemConfigError(f"{key}: the stored secret cannot be decrypted with this key") from None
+
+    def _seal(self, key: str, text: str) -> str:
+        return base64.b64encode(self._module(key).encrypt(text.encode(), context=_context(key))).decode()
+
+    def _module(self, key: str) -> SecurityModule:
+        if self._security is None:
+            raise SystemConfigError(f"{key}: no security module to encrypt passwords with")
+        return self._security
+
+
+def _context(key: str) -> bytes:
+    return f"config:{key}".encode()

@@ -87,7 +87,7 @@ def core(db_url: str, tmp_path: Path) -> Iterator[Core]:
     clock = FixedClock(1_700_000_000)
     security = KeyFileSecurityModule(KeyMaterial.generate())
     hasher = SecretHasher(b"p" * 32, time_cost=1, memory_cost=1024, parallelism=1)
-    sysconfig = SystemConfig(clock)
+    sysconfig = SystemConfig(clock, security)
     directory = Directory(security, clock, sysconfig)
     with database.session() as session:
         directory.save_resolver(session, "files", "passwdresolver", {"fileName": str(passwd)})

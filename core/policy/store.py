@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
-
 from tesserad.core.clock import Clock
+from tesserad.core.policy.actions import SCOPES
 from tesserad.core.policy.errors import PolicyError, PolicyNotFound
 from tesserad.core.policy.fields import IPAddress, parse_address, split_list
-from tesserad.core.policy.matching import BrokenPolicy, PolicySet
+from tesserad.core.policy.matching import BrokenPolicy, PolicyQuery, PolicySet
 from tesserad.core.policy.model import LIST_FIELDS, Condition, PolicyDef, build_policy, split_actions
 from tesserad.core.policy.transfer import export_text, parse_import
 from tesserad.core.stamps import DEFAULT_INTERVAL, StampedCache, bump
@@ -150,6 +150,23 @@ class PolicyStore:
         listed.sort(key=lambda item: (item[0].priority, item[0].name))
         return [entry for _, entry in listed]
 
+    def check(self, session: Session, *, scope: str, action: str, user: str | None = None,
+              realm: str | None = None, resolver: str | None = None, client: str | None = None,
+              node: str | None = None) -> dict[str, Any]:
+        """``GET /policy/check``: whether an active policy of ``scope`` that has ``action``
+        applies to the given user, realm, resolver and client, and which policies do (in
+        ``GET /policy/`` shape). There is no request to evaluate extended conditions on, so
+        they are not evaluated: a policy whose other attributes match is reported."""
+        try:
+            query = PolicyQuery(scope=scope, action=action, user=user, realm=realm, resolver=resolver,
+                                client=client, node=node, condition_sections=())
+        except ValueError as exc:
+            raise PolicyError(str(exc), field="action" if scope in SCOPES else "scope") from None
+        names = {policy.name for policy in self.snapshot(session).match(query)}
+        if not names:
+            return {"allowed": False, "info": "No policies found"}
+        return {"allowed": True, "policy": [p for p in self.get_policies(session, scope=scope) if p["name"] in names]}
+
     def export_policies(self, session: Session, names: list[str] | None = None) -> str:
         """The policies (all, or those named) in the JSON format of ``transfer``."""
         rows = [row for row in _rows(session) if names is None or row.name in names]
@@ -164,7 +181,7 @@ class PolicyStore:
         checked: dict[str, PolicyDef] = {}
         for name, fields in entries:
             if name in checked:
-                raise PolicyError(f"policy {name!r} appears twice in the import")
+                raise PolicyError(f"policy {name!r} appears twice in the import", field="name")
             try:
                 checked[name] = build_policy(name, fields)
             except PolicyError as exc:

@@ -26,6 +26,8 @@ from tesserad.core.policy.errors import PolicyError
 from tesserad.core.policy.model import FIELDS
 
 FORMAT_KEY = "tesserad-policies"
+# What errors in the import text name as the field at fault.
+FILE = "file"
 FORMAT_VERSION = 1
 # Values of privacyIDEA's export that are plain text, not Python literals.
 _TEXT_KEYS = ("scope", "time", "description")
@@ -43,14 +45,15 @@ def parse_import(text: str) -> list[tuple[str, dict[str, Any]]]:
         return _privacyidea(text)
     if isinstance(data, Mapping):
         if data.get(FORMAT_KEY) != FORMAT_VERSION:
-            raise PolicyError(f"not a tesserad policy export (expected {FORMAT_KEY!r}: {FORMAT_VERSION})")
+            raise PolicyError(f"not a tesserad policy export (expected {FORMAT_KEY!r}: {FORMAT_VERSION})",
+                              field=FILE)
         data = data.get("policies")
     if not isinstance(data, list) or not all(isinstance(p, Mapping) for p in data):
-        raise PolicyError("expected a list of policies")
+        raise PolicyError("expected a list of policies", field=FILE)
     entries = []
     for number, policy in enumerate(data, 1):
         if not isinstance(policy.get("name"), str):
-            raise PolicyError(f"policy {number} has no name")
+            raise PolicyError(f"policy {number} has no name", field=FILE)
         entries.append((policy["name"], {k: v for k, v in policy.items() if k != "name"}))
     return entries
 
@@ -66,7 +69,7 @@ def _privacyidea(text: str) -> list[tuple[str, dict[str, Any]]]:
             continue
         key, eq, value = (part.strip() for part in line.partition("="))
         if not entries or not eq:
-            raise PolicyError(f"line {number}: expected '[policy name]' or 'key = value'")
+            raise PolicyError(f"line {number}: expected '[policy name]' or 'key = value'", field=FILE)
         if key in FIELDS:
             entries[-1][1][key] = value if key in _TEXT_KEYS else _literal(value)
     return entries

@@ -24,7 +24,6 @@ from typing import Any
 
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session, selectinload
-
 from tesserad.core.clock import Clock
 from tesserad.core.errors import DecryptionError
 from tesserad.core.security.base import SecurityModule
@@ -37,8 +36,15 @@ from tesserad.core.store.models import ResolverRealm as ResolverRealmRow
 from tesserad.core.sysconfig import SystemConfig
 from tesserad.core.users import passwd as _passwd  # noqa: F401  (registers passwdresolver)
 from tesserad.core.users import sql as _sql  # noqa: F401  (registers sqlresolver)
-from tesserad.core.users.base import (RESOLVER_TYPES, STANDARD_ATTRIBUTES, ConfigKey, Resolver,
-                                      ResolverError, User, UserError)
+from tesserad.core.users.base import (
+    RESOLVER_TYPES,
+    STANDARD_ATTRIBUTES,
+    ConfigKey,
+    Resolver,
+    ResolverError,
+    User,
+    UserError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -234,18 +240,23 @@ class Directory:
         if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
             raise ResolverError(f"{kind} name {name!r} is invalid: use letters, digits, '_', '.' and '-'")
 
-    def save_resolver(self, session: Session, name: str, rtype: str, config: Mapping[str, Any]) -> None:
-        """Create or update a resolver. An update may give only some settings; a password
-        setting that is omitted or ``__CENSORED__`` keeps its stored value."""
+    def save_resolver(self, session: Session, name: str, rtype: str | None, config: Mapping[str, Any]) -> int:
+        """Create or update a resolver; returns its id. An update may give only some settings
+        and may leave out the type; a password setting that is omitted or ``__CENSORED__``
+        keeps its stored value."""
         self._check_name("resolver", name)
+        row = session.scalar(select(ResolverRow).where(ResolverRow.name == name)
+                             .options(selectinload(ResolverRow.config)))
+        if rtype is None:
+            if row is None:
+                raise ResolverError(f"resolver {name} does not exist yet: give its type")
+            rtype = row.rtype
         cls = RESOLVER_TYPES.get(rtype)
         if cls is None:
             raise ResolverError(f"unknown resolver type {rtype!r}; known: {', '.join(sorted(RESOLVER_TYPES))}")
         unknown = sorted(set(config) - set(cls.config_keys))
         if unknown:
             raise ResolverError(f"resolver type {rtype} has no setting {', '.join(unknown)}")
-        row = session.scalar(select(ResolverRow).where(ResolverRow.name == name)
-                             .options(selectinload(ResolverRow.config)))
         if row is not None and row.rtype != rtype:
             raise ResolverError(f"resolver {name} is of type {row.rtype}; the type cannot change")
         stored = {c.key: c for c in row.config} if row is not None else {}
@@ -265,6 +276,7 @@ class Directory:
             self._store_setting(row, stored, name, key, cls.config_keys[key], text)
         session.flush()
         self._changed(session)
+        return row.id
 
     def _validate(self, name: str, cls: type[Resolver], stored: Mapping[str, ResolverConfigRow],
                   plain: Mapping[str, str]) -> None:
@@ -299,8 +311,8 @@ class Directory:
             stored[key] = item
         item.value, item.type = value, spec.type
 
-    def delete_resolver(self, session: Session, name: str) -> None:
-        """Delete a resolver that is in no realm."""
+    def delete_resolver(self, session: Session, name: str) -> int:
+        """Delete a resolver that is in no realm; returns the id it had."""
         row = session.scalar(select(ResolverRow).where(ResolverRow.name == name))
         if row is None:
             raise ResolverError(f"resolver {name} does not exist")
@@ -308,9 +320,11 @@ class Directory:
                                  .where(ResolverRealmRow.resolver_id == row.id)).all()
         if realms:
             raise ResolverError(f"resolver {name} is still used in the realms {', '.join(sorted(realms))}")
+        resolver_id = row.id
         session.delete(row)
         session.flush()
         self._changed(session)
+        return resolver_id
 
     def list_resolvers(self, session: Session, *, rtype: str | None = None,
                        editable: bool | None = None) -> dict[str, dict[str, Any]]:
@@ -326,6 +340,11 @@ class Directory:
             result[name] = {"resolvername": name, "type": d.rtype, "censor_keys": censor,
                             "data": dict(d.listing)}
         return result
+
+    def realms_of_resolver(self, session: Session, name: str) -> list[str]:
+        """The realms that contain resolver ``name`` (its users are users of each of them)."""
+        return sorted(realm.name for realm in self._snapshot(session).realms.values()
+                      if any(member == name for member, _ in realm.resolvers))
 
     def resolver(self, session: Session, name: str) -> Resolver:
         """This process's instance of resolver ``name``, rebuilt when its settings change."""
@@ -410,6 +429,20 @@ class Directory:
             realm.is_default = True
             session.flush()
         self._changed(session)
+
+    def set_realm(self, session: Session, name: str, resolvers: list[str],
+                  priorities: Mapping[str, int] | None = None) -> tuple[list[str], list[str]]:
+        """privacyIDEA's ``POST /realm/<name>``: the realm gets the listed resolvers that exist,
+        with their priorities; returns (added, failed), failed being the names that do not
+        exist. A priority for a resolver not in the list is refused."""
+        priorities = dict(priorities or {})
+        stray = sorted(set(priorities) - set(resolvers))
+        if stray:
+            raise ResolverError(f"priority.{stray[0]} is given, but {stray[0]} is not in resolvers")
+        existing = set(session.scalars(select(ResolverRow.name).where(ResolverRow.name.in_(resolvers))))
+        added = [r for r in resolvers if r in existing]
+        self.save_realm(session, name, [(r, priorities.get(r)) for r in added])
+        return added, [r for r in resolvers if r not in existing]
 
     @staticmethod
     def _resolver_ids(session: Session, resolvers: list[tuple[str, int | None]]) -> list[int]:
@@ -551,6 +584,44 @@ class Directory:
         except ResolverError:
             return False
         return resolver.check_password(user.uid, password)
+
+    def users_of_realms(self, session: Session, realms: list[str],
+                        filters: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """``GET /user/`` over several realms: each user once, although a resolver may be
+        in several of the realms."""
+        seen: set[tuple[str, str]] = set()
+        users = []
+        for realm in realms:
+            for user in self.list_users(session, realm, filters):
+                if (user["resolver"], user["userid"]) not in seen:
+                    seen.add((user["resolver"], user["userid"]))
+                    users.append(user)
+        return users
+
+    def add_user(self, session: Session, resolver: str, attributes: Mapping[str, Any]) -> str:
+        """Create a user in an editable resolver (``POST /user/``); returns the new user id."""
+        return self.resolver(session, resolver).add_user(attributes)
+
+    def update_user(self, session: Session, resolver: str, login: str, attributes: Mapping[str, Any]) -> str:
+        """Change the attributes (and password) of ``login`` in an editable resolver; returns its id."""
+        store = self.resolver(session, resolver)
+        uid = self._uid(store, login)
+        store.update_user(uid, attributes)
+        return uid
+
+    def delete_user(self, session: Session, resolver: str, login: str) -> str:
+        """Delete ``login`` from an editable resolver; returns the id it had."""
+        store = self.resolver(session, resolver)
+        uid = self._uid(store, login)
+        store.delete_user(uid)
+        return uid
+
+    @staticmethod
+    def _uid(store: Resolver, login: str) -> str:
+        uid = store.uid_for(login) if login else None
+        if not uid:
+            raise UserError(f"resolver {store.name} has no user {login!r}")
+        return uid
 
     def list_users(self, session: Session, realm: str, filters: Mapping[str, str] | None = None, *,
                    offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:

@@ -12,15 +12,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from sqlalchemy import select
-from tesserad.core import config as configuration
-from tesserad.core.context import Context
 from tesserad.core.store.models import Token
 
 from tests.daemon_process import DaemonProcess
 from tests.helpers import daemon_config, write_config
-from tests.provision import provision
-from tests.wired import PASSWD, RFC4226, RFC_SEED_HEX
+from tests.provision import provision_hotp_people, stored_token
+from tests.wired import RFC4226
 
 
 class Server:
@@ -46,31 +43,14 @@ class Server:
             return exc.code, json.loads(raw) if raw else None
 
     def token(self, serial: str) -> Token:
-        ctx = Context.open(configuration.load(str(self.config), env={}))
-        try:
-            with ctx.database.session() as session:
-                row = session.scalar(select(Token).where(Token.serial == serial))
-                assert row is not None
-                session.expunge(row)
-                return row
-        finally:
-            ctx.close()
+        return stored_token(self.config, serial)
 
 
 @pytest.fixture
 def server(tmp_path: Path, db_url: str) -> Iterator[Server]:
-    passwd = tmp_path / "passwd"
-    passwd.write_text(PASSWD)
     data = daemon_config(tmp_path, database={"url": db_url})
     config = write_config(tmp_path, data)
-    tokens: list[dict[str, Any]] = [
-        {"user": "alice", "type": "hotp", "otpkey": RFC_SEED_HEX, "pin": "1234", "serial": "HOTP1"},
-        {"user": "bob", "type": "hotp", "otpkey": RFC_SEED_HEX, "pin": "1234", "serial": "HOTP2"},
-        {"user": "carol", "type": "hotp", "otpkey": RFC_SEED_HEX, "pin": "5678", "serial": "HOTP3"},
-    ]
-    policies = {"carol-challenges": {"scope": "authentication", "action": "challenge_response=hotp",
-                                     "user": "carol"}}
-    provision(config, passwd, tokens, policies=policies)
+    provision_hotp_people(config, tmp_path / "passwd")
     daemon = DaemonProcess(tmp_path / "run", config).start()
     port = data["web"]["listen"][0].split(":")[1]
     try:

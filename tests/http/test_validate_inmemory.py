@@ -12,19 +12,10 @@ from tesserad.admin_web.health import Health
 from tesserad.admin_web.site import Root, build_site
 from tesserad.admin_web.validate import Validate
 from treq.testing import StubTreq
-from twisted.internet.defer import Deferred
 
 from tests.helpers import run_inline
+from tests.http.restapi import resolved
 from tests.wired import RFC4226, RFC_SEED_HEX, Core
-
-
-def resolved(d: Deferred[Any]) -> Any:
-    results: list[Any] = []
-    d.addBoth(results.append)
-    assert results, "the request did not complete synchronously"
-    if hasattr(results[0], "raiseException"):
-        results[0].raiseException()
-    return results[0]
 
 
 @pytest.fixture

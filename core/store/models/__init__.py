@@ -23,6 +23,7 @@ from tesserad.core.store.models.infrastructure import (
     SMSGatewayOption,
     SMTPServer,
 )
+from tesserad.core.store.models.logins import LoginFailure
 from tesserad.core.store.models.machines import (
     MachineResolver,
     MachineResolverConfig,
@@ -67,6 +68,7 @@ __all__ = [
     "EventHandler",
     "EventHandlerCondition",
     "EventHandlerOption",
+    "LoginFailure",
     "MachineResolver",
     "MachineResolverConfig",
     "MachineToken",

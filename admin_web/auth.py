@@ -1,0 +1,38 @@
+"""``/auth``: log in to the API (a JWT for the ``Authorization`` header) and the caller's rights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tesserad.admin_web.rest import ADMIN_OR_USER, PUBLIC, Call, Resource, endpoint
+from tesserad.admin_web.validate import result_detail
+from tesserad.core.login import LoginChallenge, LoginService
+from tesserad.core.webui import enrollable_types, granted, login_value
+
+
+class AuthResource(Resource):
+    @endpoint("POST", "/auth", roles=PUBLIC)
+    def login(self, call: Call) -> Any:
+        """Check ``username``/``password`` (``realm``, ``transaction_id``) and issue a JWT
+        with the role, rights, menus and web UI settings."""
+        params = call.params
+        username = params.text("username", "", max_length=320) or ""
+        realm = params.text("realm", max_length=255)
+        call.audit.update(user=username, realm=realm or "", info="login")
+        service = LoginService(call.ctx, call.rest.node)
+        try:
+            identity = service.login(call.session, username, params.text("password", "") or "", realm,
+                                     client=call.client, user_agent=call.facts.user_agent,
+                                     transaction_id=params.text("transaction_id", max_length=64) or None)
+        except LoginChallenge as exc:
+            exc.detail = result_detail(exc.result)
+            raise
+        call.identity = identity
+        call.audit.update(user=identity.username, realm=identity.realm, info=f"login as {identity.role}")
+        token = call.rest.sessions.issue(identity, granted(call.rights))
+        return login_value(call.rights, token, call.rest.node, call.ctx.config.log.level)
+
+    @endpoint("GET", "/auth/rights", roles=ADMIN_OR_USER, audit=False)
+    def rights(self, call: Call) -> Any:
+        """The token types the caller may enroll: ``{type: description}``."""
+        return enrollable_types(call.rights)

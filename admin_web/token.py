@@ -1,0 +1,380 @@
+"""``/token/``: list, enroll and manage tokens (privacyIDEA's token endpoints).
+
+Admins act within the realms their admin policies grant; users on their own tokens only.
+Calls by serial act on one token, calls by user (``user``, ``realm``) on all of the user's
+tokens, and answer with how many tokens they changed, as the spec says.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from tesserad.admin_web.rest import ADMIN_ONLY, ADMIN_OR_USER, Body, Call, Resource, endpoint
+from tesserad.core.enrollment import Enrollment, random_pin
+from tesserad.core.policy.actions import ENROLL
+from tesserad.core.rights import PolicyDenied, Target
+from tesserad.core.store.models import Challenge, Token
+from tesserad.core.token_access import TokenAccess
+from tesserad.core.tokens.base import ParameterError, TokenClass, TokenNotFound
+from tesserad.core.tokens.registry import token_class
+from tesserad.core.tokens.service import MAX_PAGE_SIZE, SORT_COLUMNS, TokenFilter, realm_names
+from tesserad.core.users.base import User
+
+SERIAL_LENGTH = 40
+CHALLENGE_SORT = ("id", "serial", "transaction_id", "created_at", "expires_at")
+
+
+def _access(call: Call) -> TokenAccess:
+    return TokenAccess(call.session, call.ctx, call.rights)
+
+
+def _serial(call: Call, serial: str | None, *, required: bool = True) -> str | None:
+    serial = serial or call.params.text("serial", max_length=SERIAL_LENGTH)
+    if required and not serial:
+        raise ParameterError("missing parameter: serial")
+    return serial or None
+
+
+def _audit(call: Call, tokens: list[TokenClass], access: TokenAccess, user: User | None = None) -> None:
+    call.audit["serial"] = ",".join(t.serial for t in tokens)
+    call.audit["token_type"] = ",".join(sorted({t.type for t in tokens}))
+    owner = user or (access.owner(tokens[0]) if tokens else None)
+    if owner is not None and call.is_admin:
+        call.audit.update(user=owner.login, realm=owner.realm, resolver=owner.resolver)
+
+
+def _descending(call: Call) -> bool:
+    direction = (call.params.text("sortdir", "asc") or "asc").lower()
+    if direction not in ("asc", "desc"):
+        raise ParameterError("parameter sortdir must be asc or desc")
+    return direction == "desc"
+
+
+def _csv(tokens: list[dict[str, Any]]) -> str:
+    """The listed tokens as CSV (``outform=csv``): one column per token key."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if tokens:
+        writer.writerow(tokens[0])
+        writer.writerows([json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
+                          for v in token.values()] for token in tokens)
+    return out.getvalue()
+
+
+def _page(call: Call) -> tuple[int, int]:
+    return (call.params.integer("page", 1, minimum=1),
+            call.params.integer("pagesize", 15, minimum=1, maximum=MAX_PAGE_SIZE))
+
+
+class TokenResource(Resource):
+    # ---- listing ---------------------------------------------------------------------------------
+
+    @endpoint("GET", "/token/", roles=ADMIN_OR_USER)
+    def list(self, call: Call) -> Any:
+        """The tokens the caller may see, filtered and paged: ``{tokens, count, current, next, prev}``."""
+        params = call.params
+        access = _access(call)
+        sortby = params.text("sortby", "serial") or "serial"
+        if sortby not in SORT_COLUMNS:
+            raise ParameterError(f"parameter sortby must be one of {', '.join(sorted(SORT_COLUMNS))}")
+        wanted = TokenFilter(
+            serial=params.text("serial", max_length=SERIAL_LENGTH), tokentype=params.text("type", max_length=30),
+            description=params.text("description", max_length=255), active=params.flag("active", None),
+            assigned=params.flag("assigned", None), rollout_state=params.text("rollout_state", max_length=20),
+            user=call.user_param(), realm=params.text("tokenrealm", max_length=255),
+            visible_realms=access.visible_realms() if call.is_admin else None,
+            infokey=params.text("infokey", max_length=255), infovalue=params.text("infovalue"))
+        page, pagesize = _page(call)
+        found = call.ctx.tokens.list(call.session, wanted, page=page, pagesize=pagesize, sortby=sortby,
+                                     descending=_descending(call))
+        shown = [access.show(token) for token in found.tokens]
+        if params.text("outform") == "csv":
+            return Body(_csv(shown), "text/csv; charset=utf-8", "privacyidea-tokens.csv")
+        return {"tokens": shown, "count": found.count, "current": found.current, "next": found.next,
+                "prev": found.prev}
+
+    @endpoint("GET", "/token/challenges/", "/token/challenges/<serial>")
+    def challenges(self, call: Call, serial: str | None = None) -> Any:
+        """Open challenges (of one token, or of every token the admin may see), paged."""
+        access = _access(call)
+        query = select(Challenge)
+        serial = _serial(call, serial, required=False)
+        if serial:
+            access.get(serial, "getchallenges")
+            query = query.where(Challenge.serial == serial)
+        else:
+            call.require("getchallenges")
+            shown = call.ctx.tokens.ids(TokenFilter(visible_realms=access.visible_realms()))
+            query = query.where(Challenge.serial.in_(select(Token.serial).where(Token.id.in_(shown))))
+        transaction_id = call.params.text("transaction_id", max_length=64)
+        if transaction_id:
+            query = query.where(Challenge.transaction_id == transaction_id)
+        sortby = call.params.text("sortby", "id") or "id"
+        if sortby not in CHALLENGE_SORT:
+            raise ParameterError(f"parameter sortby must be one of {', '.join(CHALLENGE_SORT)}")
+        column = getattr(Challenge, sortby)
+        page, pagesize = _page(call)
+        count = call.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = call.session.scalars(query.order_by(column.desc() if _descending(call) else column, Challenge.id)
+                                    .offset((page - 1) * pagesize).limit(pagesize))
+        last = (count + pagesize - 1) // pagesize
+        return {"challenges": [{"id": c.id, "transaction_id": c.transaction_id, "challenge": c.challenge,
+                                "serial": c.serial, "timestamp": c.created_at.isoformat(),
+                                "expiration": c.expires_at.isoformat(), "received_count": c.received_count,
+                                "otp_valid": c.otp_valid} for c in rows],
+                "count": count, "current": page, "prev": page - 1 if page > 1 else None,
+                "next": page + 1 if page < last else None}
+
+    # ---- enrollment and ownership -----------------------------------------------------------------
+
+    @endpoint("POST", "/token/init", roles=ADMIN_OR_USER)
+    def init(self, call: Call) -> Any:
+        """Enroll a token (type-specific parameters), or confirm one with ``verify``."""
+        params = call.params.texts()
+        cls = token_class(params.get("type") or "hotp")
+        user = call.user_param()
+        access = _access(call)
+        enrollment = Enrollment(call.session, call.ctx, call.rights)
+        action = f"enroll{cls.type.upper()}"
+        existing = call.ctx.tokens.find(call.session, params["serial"]) if params.get("serial") else None
+        if existing is not None:
+            access.check(existing, action)
+            if existing.row.rollout_state == "verify" and params.get("verify"):
+                _audit(call, [existing], access)
+                call.detail.update(enrollment.verify(existing, params["verify"]))
+                return True
+        realms = call.params.names("tokenrealm") or []
+        if call.is_admin:
+            targets = [Target.of_user(user)] if user else [Target(realm=r.lower()) for r in realms] or [Target()]
+            call.require(action, targets)
+            if user is not None:
+                call.require("assign", targets)
+        else:
+            if not cls.user_enrollable:
+                raise PolicyDenied(f"Users cannot enroll {cls.type} tokens")
+            call.require(action)
+            targets, realms = [], []
+        if not params.get("serial"):
+            params["serial"] = call.ctx.tokens.new_serial(call.session, cls.prefix)
+        prepared = enrollment.prepare(params, cls.type, user, targets)
+        token, detail = call.ctx.tokens.init(call.session, prepared, user)
+        if realms:
+            call.ctx.tokens.set_realms(call.session, token.serial, realms)
+        enrollment.require_verification(token, user, detail)
+        _audit(call, [token], access, user)
+        call.detail.update(detail)
+        return True
+
+    @endpoint("POST", "/token/assign", roles=ADMIN_OR_USER)
+    def assign(self, call: Call) -> Any:
+        """Give the token ``serial`` to ``user`` (users: an unowned token of their realm to themselves)."""
+        serial = _serial(call, None)
+        user = call.user_param(required=True)
+        assert user is not None
+        access = _access(call)
+        token = call.ctx.tokens.get(call.session, serial)
+        if call.is_admin:
+            call.require("assign", access.targets(token))
+            call.require("assign", [Target.of_user(user)])
+        else:
+            if user.realm not in realm_names(token):  # tokens outside the user's realm do not exist for it
+                raise TokenNotFound(f"The token with serial {serial} does not exist")
+            call.require("assign")
+        enrollment = Enrollment(call.session, call.ctx, call.rights)
+        pin = call.params.text("pin")
+        if pin is not None:
+            enrollment.check_pin(pin, token.type, Target.of_user(user))
+        enrollment.check_limits(user, token.type, None)
+        call.ctx.tokens.assign(call.session, token.serial, user, pin=pin)
+        _audit(call, [token], access, user)
+        return True
+
+    @endpoint("POST", "/token/unassign", "/token/unassign/<serial>", roles=ADMIN_OR_USER)
+    def unassign(self, call: Call, serial: str | None = None) -> Any:
+        """Take tokens from their user (``serial``, or all of ``user``); the number unassigned."""
+        return self._each(call, serial, "unassign", call.ctx.tokens.unassign)
+
+    # ---- state -------------------------------------------------------------------------------------
+
+    def _each(self, call: Call, serial: str | None, action: str, change: Any, user_action: str | None = "") -> int:
+        access = _access(call)
+        tokens = access.selected(_serial(call, serial, required=False), call.user_param(), action, user_action)
+        for token in tokens:
+            change(call.session, token.serial)
+        _audit(call, tokens, access)
+        return len(tokens)
+
+    @endpoint("POST", "/token/enable", "/token/enable/<serial>", roles=ADMIN_OR_USER)
+    def enable(self, call: Call, serial: str | None = None) -> Any:
+        """Enable tokens; the number enabled."""
+        return self._each(call, serial, "enable", call.ctx.tokens.enable)
+
+    @endpoint("POST", "/token/disable", "/token/disable/<serial>", roles=ADMIN_OR_USER)
+    def disable(self, call: Call, serial: str | None = None) -> Any:
+        """Disable tokens; the number disabled."""
+        return self._each(call, serial, "disable", lambda session, s: call.ctx.tokens.enable(session, s, False))
+
+    @endpoint("POST", "/token/revoke", "/token/revoke/<serial>", roles=ADMIN_OR_USER)
+    def revoke(self, call: Call, serial: str | None = None) -> Any:
+        """Revoke tokens (disabled and locked for good); the number revoked."""
+        return self._each(call, serial, "revoke", call.ctx.tokens.revoke)
+
+    @endpoint("POST", "/token/reset", "/token/reset/<serial>", roles=ADMIN_OR_USER)
+    def reset(self, call: Call, serial: str | None = None) -> Any:
+        """Reset the fail counter of tokens; the number reset."""
+        return self._each(call, serial, "reset", call.ctx.tokens.reset)
+
+    @endpoint("DELETE", "/token/<serial>", roles=ADMIN_OR_USER)
+    def delete(self, call: Call, serial: str) -> Any:
+        """Delete a token; the number deleted (its audit entries remain)."""
+        return self._each(call, serial, "delete", call.ctx.tokens.delete)
+
+    @endpoint("POST", "/token/resync", "/token/resync/<serial>", roles=ADMIN_OR_USER)
+    def resync(self, call: Call, serial: str | None = None) -> Any:
+        """Resynchronise with two consecutive values ``otp1``, ``otp2``; whether it worked."""
+        access = _access(call)
+        token = access.get(_serial(call, serial), "resync")
+        _audit(call, [token], access)
+        return call.ctx.tokens.resync(call.session, token.serial, call.params.required("otp1", max_length=64),
+                                      call.params.required("otp2", max_length=64))
+
+    @endpoint("POST", "/token/lost/<serial>", roles=ADMIN_OR_USER)
+    def lost(self, call: Call, serial: str) -> Any:
+        """A temporary password token ``lost<serial>`` for the owner; the lost one is disabled."""
+        access = _access(call)
+        token = access.get(serial, "losttoken", None)
+        owner = access.owner(token)
+        target = Target.of_user(owner) if owner else None
+        length = call.rights.value("losttoken_PW_length", 16, target, scope=ENROLL)
+        days = call.rights.value("losttoken_valid", 10, target, scope=ENROLL)
+        _audit(call, [token], access)
+        result = call.ctx.tokens.lost(call.session, token.serial, length=length, valid_days=days)
+        return {**result, "user": str(owner) if owner else ""}
+
+    # ---- PINs -------------------------------------------------------------------------------------
+
+    @endpoint("POST", "/token/setpin", "/token/setpin/<serial>", roles=ADMIN_OR_USER)
+    def setpin(self, call: Call, serial: str | None = None) -> Any:
+        """Set ``otppin`` (the OTP PIN), ``userpin`` (e.g. mOTP) and ``sopin``; the number set."""
+        access = _access(call)
+        token = access.get(_serial(call, serial), "setpin")
+        tokens = call.ctx.tokens
+        done = 0
+        pin = call.params.text("otppin")
+        if pin is not None:
+            owner = access.owner(token)
+            Enrollment(call.session, call.ctx, call.rights).check_pin(
+                pin, token.type, Target.of_user(owner) if owner else None)
+            tokens.set_pin(call.session, token.serial, pin)
+            done += 1
+        for name, change in (("userpin", tokens.set_user_pin), ("sopin", tokens.set_so_pin)):
+            value = call.params.text(name)
+            if value is not None:
+                change(call.session, token.serial, value)
+                done += 1
+        if not done:
+            raise ParameterError("missing parameter: otppin, userpin or sopin")
+        _audit(call, [token], access)
+        return done
+
+    @endpoint("POST", "/token/setrandompin", "/token/setrandompin/<serial>", roles=ADMIN_OR_USER)
+    def setrandompin(self, call: Call, serial: str | None = None) -> Any:
+        """Set a random OTP PIN of the policy's length (``otp_pin_set_random``); it is in ``detail.pin``."""
+        access = _access(call)
+        token = access.get(_serial(call, serial), "setrandompin")
+        owner = access.owner(token)
+        length = call.rights.value("otp_pin_set_random", None, Target.of_user(owner) if owner else None)
+        if not length:
+            raise PolicyDenied("The policy action otp_pin_set_random is needed to set a random PIN")
+        pin = random_pin(length)
+        call.ctx.tokens.set_pin(call.session, token.serial, pin)
+        call.detail["pin"] = pin
+        _audit(call, [token], access)
+        return 1
+
+    @endpoint("POST", "/token/copypin", roles=ADMIN_ONLY)
+    def copypin(self, call: Call) -> Any:
+        """Copy the OTP PIN of token ``from`` to token ``to``."""
+        return self._copy(call, "copytokenpin", call.ctx.tokens.copy_pin)
+
+    @endpoint("POST", "/token/copyuser", roles=ADMIN_ONLY)
+    def copyuser(self, call: Call) -> Any:
+        """Give token ``to`` the user of token ``from``."""
+        return self._copy(call, "copytokenuser", call.ctx.tokens.copy_user)
+
+    def _copy(self, call: Call, action: str, copy: Any) -> bool:
+        access = _access(call)
+        source = access.get(call.params.required("from", max_length=SERIAL_LENGTH), action)
+        target = access.get(call.params.required("to", max_length=SERIAL_LENGTH), action)
+        copy(call.session, source.serial, target.serial)
+        _audit(call, [source, target], access)
+        return True
+
+    # ---- properties -------------------------------------------------------------------------------
+
+    @endpoint("POST", "/token/set", "/token/set/<serial>", roles=ADMIN_ONLY)
+    def set(self, call: Call, serial: str | None = None) -> Any:
+        """Set description, count_window, sync_window, count_auth_max, count_auth_success_max,
+        hashlib, max_failcount, validity_period_start/end; the number of attributes set."""
+        access = _access(call)
+        tokens = access.selected(_serial(call, serial, required=False), call.user_param(), "set")
+        values = call.params.texts()
+        done = sum(call.ctx.tokens.set_properties(call.session, token.serial, values) for token in tokens)
+        _audit(call, tokens, access)
+        return done
+
+    @endpoint("POST", "/token/description", "/token/description/<serial>", roles=ADMIN_OR_USER)
+    def description(self, call: Call, serial: str | None = None) -> Any:
+        """Set the ``description`` of tokens (admins: right set; users: setdescription)."""
+        description = call.params.text("description", "", max_length=255) or ""
+        return self._each(call, serial, "set",
+                          lambda session, s: call.ctx.tokens.set_description(session, s, description),
+                          user_action="setdescription")
+
+    def _one(self, call: Call, serial: str, action: str, change: Callable[[Session, str], Any]) -> bool:
+        access = _access(call)
+        token = access.get(serial, action)
+        change(call.session, token.serial)
+        _audit(call, [token], access)
+        return True
+
+    @endpoint("POST", "/token/realm/<serial>", roles=ADMIN_ONLY)
+    def realm(self, call: Call, serial: str) -> Any:
+        """Set the token realms (``realms``, comma-separated); the admin needs the right in each."""
+        realms = [name.lower() for name in call.params.names("realms") or []]
+        for name in realms:
+            call.require("tokenrealms", [Target(realm=name)])
+        return self._one(call, serial, "tokenrealms", lambda session, s: call.ctx.tokens.set_realms(session, s, realms))
+
+    @endpoint("POST", "/token/info/<serial>/<key>", roles=ADMIN_ONLY)
+    def set_info(self, call: Call, serial: str, key: str) -> Any:
+        """Set the tokeninfo ``key`` to ``value``."""
+        value = call.params.text("value", "") or ""
+        return self._one(call, serial, "settokeninfo",
+                         lambda session, s: call.ctx.tokens.set_info(session, s, key[:255], value))
+
+    @endpoint("DELETE", "/token/info/<serial>/<key>", roles=ADMIN_ONLY)
+    def delete_info(self, call: Call, serial: str, key: str) -> Any:
+        """Delete the tokeninfo ``key``."""
+        return self._one(call, serial, "settokeninfo", lambda session, s: call.ctx.tokens.delete_info(session, s, key))
+
+    @endpoint("POST", "/token/group/<serial>", "/token/group/<serial>/<groupname>", roles=ADMIN_ONLY)
+    def set_groups(self, call: Call, serial: str, groupname: str | None = None) -> Any:
+        """Put the token into ``groupname``, or exactly into the list ``groups``."""
+        names = [groupname] if groupname else call.params.names("groups")
+        if names is None:
+            raise ParameterError("missing parameter: groups")
+        return self._one(call, serial, "tokengroups", lambda session, s: call.ctx.tokens.set_groups(
+            session, s, names, add=groupname is not None))
+
+    @endpoint("DELETE", "/token/group/<serial>/<groupname>", roles=ADMIN_ONLY)
+    def remove_group(self, call: Call, serial: str, groupname: str) -> Any:
+        """Take the token out of ``groupname``."""
+        return self._one(call, serial, "tokengroups",
+                         lambda session, s: call.ctx.tokens.remove_group(session, s, groupname))

@@ -1,0 +1,152 @@
+"""The policies that shape ``/token/init`` and the other calls that set PINs or owners.
+
+The caller's scope (admin or user) gives the PIN rules, the ``enrollpin`` right and the
+forced HOTP/TOTP parameters; the enrollment scope, matched for the token's user, gives the
+token limits, labels, random and encrypted PINs and enrollment verification.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+from tesserad.core.context import Context
+from tesserad.core.policy.actions import ENROLL
+from tesserad.core.rights import PolicyDenied, Rights, Target
+from tesserad.core.tokens.base import ParameterError, TokenClass
+from tesserad.core.users.base import User
+
+PIN_GROUPS = {"c": string.ascii_letters, "n": string.digits, "s": string.punctuation}
+RANDOM_PIN_ALPHABET = string.ascii_letters + string.digits
+# Types whose enrollment can be confirmed with an OTP value (policy verify_enrollment).
+VERIFIABLE = frozenset({"hotp", "totp"})
+VERIFY_MESSAGE = "Please provide a valid OTP value."
+_LEGACY_TAGS = {"<u>": "{user}", "<r>": "{realm}", "<s>": "{serial}"}
+
+
+def random_pin(length: int) -> str:
+    return "".join(secrets.choice(RANDOM_PIN_ALPHABET) for _ in range(length))
+
+
+def pin_contents_problem(pin: str, rule: str) -> str | None:
+    """Why ``pin`` breaks the ``otp_pin_contents`` rule, or None. ``cns``: one character of
+    each group; ``+cn``: one of the groups together; ``-s``: none of the group; ``[abc]``:
+    only these characters. Outside ``[...]`` only the three groups are allowed at all."""
+    if rule.startswith("[") and rule.endswith("]"):
+        return None if all(char in rule[1:-1] for char in pin) else "Not allowed character in PIN!"
+    groups = rule.lstrip("+-")
+    allowed = "".join(PIN_GROUPS.values())
+    if rule.startswith("-"):
+        allowed = "".join(chars for name, chars in PIN_GROUPS.items() if name not in groups)
+    if any(char not in allowed for char in pin):
+        return "Not allowed character in PIN!"
+    if rule.startswith("-"):
+        return None
+    needed = ["".join(PIN_GROUPS[g] for g in groups)] if rule.startswith("+") else [PIN_GROUPS[g] for g in groups]
+    missing = [chars for chars in needed if not any(char in chars for char in pin)]
+    return f"Missing character in PIN: {missing[0]}" if missing else None
+
+
+class Enrollment:
+    """The policies of one API call that enrolls, assigns or sets a PIN."""
+
+    def __init__(self, session: Session, ctx: Context, rights: Rights):
+        self.session = session
+        self.ctx = ctx
+        self.rights = rights
+
+    def check_pin(self, pin: str, token_type: str, target: Target | None) -> None:
+        """The caller's PIN rules (``spass_`` rules override them for Simple Pass tokens)."""
+        def rule(name: str) -> Any:
+            found = self.rights.value(f"spass_{name}", None, target) if token_type == "spass" else None
+            return found if found is not None else self.rights.value(name, None, target)
+
+        minimum, maximum, contents = rule("otp_pin_minlength"), rule("otp_pin_maxlength"), rule("otp_pin_contents")
+        if minimum is not None and len(pin) < minimum:
+            raise PolicyDenied(f"The minimum OTP PIN length is {minimum}")
+        if maximum is not None and len(pin) > maximum:
+            raise PolicyDenied(f"The maximum OTP PIN length is {maximum}")
+        problem = pin_contents_problem(pin, contents) if contents else None
+        if problem:
+            raise PolicyDenied(problem)
+
+    def check_limits(self, user: User, token_type: str, serial: str | None) -> None:
+        """``max_token_per_user`` (all, and per type), the same for active tokens, and
+        ``max_token_per_realm``: the highest value of the matching policies counts."""
+        target = Target.of_user(user)
+        tokens = self.ctx.tokens
+        for prefix, kind in (("", None), (f"{token_type}_", token_type)):
+            for action, active in (("max_token_per_user", False), ("max_active_token_per_user", True)):
+                limit = self.rights.max_int(prefix + action, -1, target, scope=ENROLL)
+                if limit >= 0 and tokens.count_of(self.session, user, tokentype=kind, active_only=active,
+                                                  besides=serial) >= limit:
+                    what = f"{'active ' if active else ''}{kind + ' ' if kind else ''}tokens"
+                    raise PolicyDenied(f"The number of {what} for this user is limited!")
+        limit = self.rights.max_int("max_token_per_realm", -1, target, scope=ENROLL)
+        if limit >= 0 and tokens.count_in_realm(self.session, user.realm, besides=serial) >= limit:
+            raise PolicyDenied("The number of tokens in this realm is limited!")
+
+    def prepare(self, params: Mapping[str, str], token_type: str, user: User | None,
+                targets: list[Target]) -> dict[str, str]:
+        """The /token/init parameters as the policies make them; ``params`` name the serial
+        (labels may contain it)."""
+        wanted = dict(params)
+        target = targets[0] if targets else None
+        self._force_parameters(wanted, token_type, target)
+        owner = Target.of_user(user) if user is not None else None
+        if "pin" in wanted and not self.rights.allowed("enrollpin", targets):
+            del wanted["pin"]
+        random_length = self.rights.value("otp_pin_random", None, owner, scope=ENROLL)
+        if random_length:
+            wanted["pin"] = random_pin(random_length)
+        elif "pin" in wanted:
+            self.check_pin(wanted["pin"], token_type, target)
+        if self.rights.switch("encrypt_pin", owner, scope=ENROLL):
+            wanted["encryptpin"] = "true"
+        if user is not None:
+            self.check_limits(user, token_type, wanted.get("serial"))
+        for action in ("tokenlabel", "tokenissuer"):
+            template = self.rights.value(action, None, owner, scope=ENROLL)
+            if template:
+                wanted[action] = self._fill(template, user, wanted["serial"])
+        return wanted
+
+    def _force_parameters(self, wanted: dict[str, str], token_type: str, target: Target | None) -> None:
+        if token_type not in VERIFIABLE:
+            return
+        for action, param in ((f"{token_type}_hashlib", "hashlib"), (f"{token_type}_otplen", "otplen")) + \
+                ((("totp_timestep", "timeStep"),) if token_type == "totp" else ()):
+            forced = self.rights.value(action, None, target)
+            if forced is not None:
+                wanted[param] = str(forced)
+        if not self.rights.identity.is_admin and self.rights.switch(f"{token_type}_force_server_generate"):
+            wanted["genkey"] = "1"
+            wanted.pop("otpkey", None)
+
+    def _fill(self, template: str, user: User | None, serial: str) -> str:
+        for legacy, tag in _LEGACY_TAGS.items():
+            template = template.replace(legacy, tag)
+        info = self.ctx.directory.user_info(self.session, user) if user and re.search(
+            r"\{(givenname|surname)\}", template) else {}
+        values = {"user": user.login if user else "", "realm": user.realm if user else "", "serial": serial,
+                  "givenname": info.get("givenname", ""), "surname": info.get("surname", "")}
+        return re.sub(r"\{(user|realm|serial|givenname|surname)\}", lambda m: str(values[m.group(1)]), template)
+
+    def require_verification(self, token: TokenClass, user: User | None, detail: dict[str, Any]) -> None:
+        """Hold the new token in rollout state ``verify`` when a policy wants an OTP first."""
+        owner = Target.of_user(user) if user is not None else None
+        if token.type in VERIFIABLE and token.type in self.rights.words("verify_enrollment", owner, scope=ENROLL):
+            token.row.rollout_state = "verify"
+            detail.update(rollout_state="verify", verify={"message": VERIFY_MESSAGE})
+
+    def verify(self, token: TokenClass, otp: str) -> dict[str, Any]:
+        """The second step: the OTP from the new token completes its enrollment."""
+        matched = token.check_otp(otp)
+        if matched < 0 or not token.consume(self.session, matched):
+            raise ParameterError("Verification of the new token failed.")
+        token.row.rollout_state = "enrolled"
+        return {"serial": token.serial, "rollout_state": "enrolled"}

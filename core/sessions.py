@@ -1,0 +1,104 @@
+"""API sessions: who is calling (``Identity``) and the JWT that carries it between requests.
+
+privacyIDEA clients send the token from ``POST /auth`` back in ``PI-Authorization`` or
+``Authorization`` (no scheme). The token is HS256-signed with a key derived from the
+install's key file through the security module, so every process and every node that shares
+the keys accepts it, and no signing secret lives in the configuration. Expiry is checked
+against the injected clock.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from tesserad.core.clock import Clock
+from tesserad.core.errors import TesseraError
+from tesserad.core.security.base import SecurityModule
+from tesserad.core.users.base import User
+
+ADMIN, USER = "admin", "user"
+ROLES = (ADMIN, USER)
+ALGORITHM = "HS256"
+# privacyIDEA's AuthError ids: every one is answered with HTTP 401.
+WRONG_CREDENTIALS, MISSING_HEADER, DECODING_ERROR, TOKEN_EXPIRED, MISSING_RIGHT = 4031, 4033, 4304, 4305, 4306
+
+
+class AuthError(TesseraError):
+    """Authentication to the API failed; ``detail`` goes into the response (a challenge
+    for the second login step, for instance)."""
+
+    def __init__(self, message: str, *, code: int = WRONG_CREDENTIALS, detail: Mapping[str, Any] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.detail = dict(detail) if detail else None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The caller of an API request. Local admins have realm ""; admins from a superuser
+    realm and users carry their realm, resolver and user id."""
+
+    role: str
+    username: str
+    realm: str = ""
+    resolver: str = ""
+    uid: str = ""
+    authtype: str = "password"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    @property
+    def user(self) -> User:
+        """The caller as a user of its realm (for user-scope policies and own tokens)."""
+        return User(self.username, self.realm, self.resolver, self.uid)
+
+
+class Sessions:
+    """Issues and checks API tokens."""
+
+    def __init__(self, security: SecurityModule, clock: Clock, lifetime: int):
+        self._key = security.hmac(b"API session tokens", purpose="jwt-hs256")
+        self._clock = clock
+        self.lifetime = lifetime
+
+    def issue(self, identity: Identity, rights: list[str]) -> str:
+        now = int(self._clock.now())
+        claims = {"username": identity.username, "realm": identity.realm, "resolver": identity.resolver,
+                  "uid": identity.uid, "role": identity.role, "authtype": identity.authtype,
+                  "nonce": secrets.token_hex(16), "iat": now, "exp": now + self.lifetime, "rights": rights}
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Identity:
+        """The identity in a token this install signed and that has not expired."""
+        try:
+            claims = jwt.decode(token, self._key, algorithms=[ALGORITHM],
+                                options={"verify_exp": False, "verify_iat": False, "require": ["exp"]})
+        except jwt.PyJWTError:
+            raise AuthError("Authentication failure. The authorization token is not valid.",
+                            code=DECODING_ERROR) from None
+        if not isinstance(claims["exp"], int) or claims["exp"] <= self._clock.now():
+            raise AuthError("Authentication failure. Your token has expired.", code=TOKEN_EXPIRED)
+        try:
+            identity = Identity(**{name: claims[name] for name in
+                                   ("role", "username", "realm", "resolver", "uid", "authtype")})
+        except KeyError:
+            identity = None
+        if identity is None or identity.role not in ROLES or not all(
+                isinstance(getattr(identity, name), str) for name in ("username", "realm", "resolver", "uid")):
+            raise AuthError("Authentication failure. The authorization token is not valid.", code=DECODING_ERROR)
+        return identity
+
+    def from_headers(self, headers: Mapping[str, str]) -> Identity:
+        """The identity of a request: ``PI-Authorization`` wins over ``Authorization``;
+        a ``Bearer`` prefix is accepted."""
+        raw = headers.get("pi-authorization") or headers.get("authorization")
+        if not raw:
+            raise AuthError("Authentication failure. Missing Authorization header.", code=MISSING_HEADER)
+        scheme, _, rest = raw.strip().partition(" ")
+        return self.verify(rest.strip() if scheme.lower() == "bearer" and rest else raw.strip())
