@@ -18,11 +18,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tesserad.core.tokens.oath import hotp  # noqa: E402
+
 from tests.daemon_process import DaemonProcess  # noqa: E402
 from tests.helpers import daemon_config, write_config  # noqa: E402
 from tests.provision import provision  # noqa: E402
@@ -36,6 +38,35 @@ def process_cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") + sum(process_cpu(int(c)) for c in children)
+
+
+def add_server_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of the throw-away server (what provision_users reads) and --duration."""
+    p.add_argument("--users", type=int, default=256, help="users, one HOTP token each")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds of load (upper bound)")
+    p.add_argument("--pin", choices=("encrypted", "argon2"), default="encrypted",
+                   help="PIN storage: encrypted (the cheapest check, spec policy encrypt_pin) or argon2id")
+    p.add_argument("--threads", type=int, default=16, help="server.threads of each worker")
+    p.add_argument("--workers", type=int, default=0, help="server.workers (0: one per core)")
+    p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in a temporary directory)")
+
+
+def provision_users(workdir: Path, args: argparse.Namespace, **sections: Any) -> tuple[Path, dict[str, Any]]:
+    """A throw-away daemon's config (extra ``sections`` merged in) and store: ``args.users``
+    users with one HOTP token each (SEED, PIN stored per ``args.pin``)."""
+    passwd = workdir / "passwd"
+    passwd.write_text("".join(f"user{i}:x:{10000 + i}:100::/:/bin/false\n" for i in range(args.users)))
+    data = daemon_config(workdir, log={"level": "warn"}, server={"threads": args.threads, "workers": args.workers},
+                         **sections)
+    if args.database_url:
+        data["database"] = {"url": args.database_url}
+    if args.pin == "argon2":
+        data["security"] = {}  # the production argon2id defaults
+    config = write_config(workdir, data)
+    tokens = [{"user": f"user{i}", "type": "hotp", "otpkey": SEED.hex(), "pin": PIN,
+               "encryptpin": "1" if args.pin == "encrypted" else "0"} for i in range(args.users)]
+    provision(config, passwd, tokens)
+    return config, data
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -89,31 +120,15 @@ async def drive(url: str, users: int, concurrency: int, duration: float, count: 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--users", type=int, default=256, help="users, one HOTP token each")
+    add_server_arguments(p)
     p.add_argument("--concurrency", type=int, default=16, help="keep-alive connections")
-    p.add_argument("--duration", type=float, default=10.0, help="seconds of load (upper bound)")
     p.add_argument("--count", type=int, default=200_000, help="requests (upper bound)")
-    p.add_argument("--pin", choices=("encrypted", "argon2"), default="encrypted",
-                   help="PIN storage: encrypted (the cheapest check, spec policy encrypt_pin) or argon2id")
-    p.add_argument("--threads", type=int, default=16, help="server.threads of each worker")
-    p.add_argument("--workers", type=int, default=0, help="server.workers (0: one per core)")
-    p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in a temporary directory)")
     args = p.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="tesserad-bench-") as tmp:
         workdir = Path(tmp)
-        passwd = workdir / "passwd"
-        passwd.write_text("".join(f"user{i}:x:{10000 + i}:100::/:/bin/false\n" for i in range(args.users)))
-        data = daemon_config(workdir, log={"level": "warn"}, server={"threads": args.threads, "workers": args.workers})
-        if args.database_url:
-            data["database"] = {"url": args.database_url}
-        if args.pin == "argon2":
-            data["security"] = {}  # the production argon2id defaults
-        config = write_config(workdir, data)
         print(f"provisioning {args.users} users ...", flush=True)
-        tokens = [{"user": f"user{i}", "type": "hotp", "otpkey": SEED.hex(), "pin": PIN,
-                   "encryptpin": "1" if args.pin == "encrypted" else "0"} for i in range(args.users)]
-        provision(config, passwd, tokens)
+        config, data = provision_users(workdir, args)
         daemon = DaemonProcess(workdir / "run", config).start()
         url = "http://127.0.0.1:" + data["web"]["listen"][0].split(":")[1]
         try:

@@ -32,10 +32,11 @@ LOG_FORMATS = ("text", "json")
 
 
 def setting(default: Any, doc: str, *, check: Callable[[Any], str | None] | None = None,
-            mask: Callable[[Any], Any] | None = None) -> Any:
+            mask: Callable[[Any], Any] | None = None, literal: bool = False) -> Any:
     """Declare a config key: its default, its documentation, an optional value check
-    (returns a reason when the value is bad) and an optional masking for display."""
-    meta = {"doc": doc, "check": check, "mask": mask}
+    (returns a reason when the value is bad), an optional masking for display, and whether
+    the value is taken literally (no ``{data_dir}``: a secret may contain braces)."""
+    meta = {"doc": doc, "check": check, "mask": mask, "literal": literal}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -147,6 +148,61 @@ class WebSection:
         300, "Seconds over which failed POST /auth logins are counted.", check=_positive)
 
 
+def _mask_secret(value: str) -> str:
+    return SECRET_MASK if value else ""
+
+
+def _ip_network(value: str) -> str | None:
+    try:
+        ipaddress.ip_network(value)
+    except ValueError as exc:
+        return f"must be an IP address or a CIDR network: {exc}"
+    return None
+
+
+@dataclass(frozen=True)
+class RadiusClientConfig:
+    """One NAS (a ``[[radius.clients]]`` table): where its requests come from and its secret."""
+
+    name: str = setting("", "Required, unique: names the NAS in logs and the audit trail, and binds "
+                            "the State of its challenges to it.")
+    address: str = setting("", "Required: source address of its requests, an IP address or a CIDR "
+                               "network (IPv4 or IPv6); the longest matching prefix wins.",
+                           check=_ip_network)
+    secret: str = setting("", "The shared secret (or use secret_file).", mask=_mask_secret, literal=True)
+    secret_file: str = setting("", "A file whose first line is the shared secret, read at start and on "
+                                   "SIGHUP; it must not be readable by others.")
+    realm: str = setting("", "Realm in which the users of this NAS are looked up (as the privacyIDEA "
+                             "plugin's REALM); empty: user@realm and the default realm decide.")
+    require_message_authenticator: bool = setting(
+        True, "Drop Access-Requests without a Message-Authenticator (BlastRADIUS, CVE-2024-3596); "
+              "turn off only for a NAS that cannot send one.")
+    limit_proxy_state: bool = setting(
+        True, "When a Message-Authenticator is not required: still drop Access-Requests that carry "
+              "Proxy-State without one (BlastRADIUS).")
+
+
+def _radius_clients(clients: list[RadiusClientConfig]) -> str | None:
+    names: set[str] = set()
+    networks: dict[Any, str] = {}
+    for index, client in enumerate(clients):
+        where = f"[{index}]"
+        if not client.name.strip():
+            return f"{where}: name is required"
+        if client.name in names:
+            return f"{where}: the name {client.name!r} is used twice"
+        names.add(client.name)
+        if not client.address:
+            return f"{where} ({client.name}): address is required"
+        if bool(client.secret) == bool(client.secret_file):
+            return f"{where} ({client.name}): set either secret or secret_file"
+        network = ipaddress.ip_network(client.address)
+        if network in networks:
+            return f"{where} ({client.name}): {network} is also the address of {networks[network]!r}"
+        networks[network] = client.name
+    return None
+
+
 @dataclass(frozen=True)
 class RadiusSection:
     auth_listen: list[str] = setting(
@@ -155,6 +211,9 @@ class RadiusSection:
     acct_listen: list[str] = setting(
         ["127.0.0.1:1813"], "RADIUS accounting addresses; an empty list turns it off.",
         check=_udp_addresses)
+    clients: list[RadiusClientConfig] = setting(
+        [], "The NAS allowed to send requests, as [[radius.clients]] tables (keys below); requests "
+            "from other addresses are dropped. Re-read on SIGHUP.", check=_radius_clients)
 
 
 @dataclass(frozen=True)
@@ -325,7 +384,7 @@ def _substitute(obj: Any, names: dict[str, str], source: str, prefix: str = "") 
     if dataclasses.is_dataclass(obj):
         changes = {}
         for f in dataclasses.fields(obj):
-            if f.name == "source":
+            if f.name == "source" or f.metadata.get("literal"):
                 continue
             key = f"{prefix}.{f.name}" if prefix else f.name
             changes[f.name] = _substitute(getattr(obj, f.name), names, source, key)
@@ -362,10 +421,18 @@ def _plain(section: Any) -> Any:
 
 
 def documentation() -> list[tuple[str, Any, str]]:
-    """(dotted key, default, doc) for every setting: the reference the README is written from."""
+    """(dotted key, default, doc) for every setting: the reference the README is written from.
+    The keys of a list of tables are listed as ``section.list[].key``."""
+    return [row for name, cls in SECTIONS.items() for row in _documentation(name, cls)]
+
+
+def _documentation(prefix: str, cls: type) -> list[tuple[str, Any, str]]:
     rows = []
-    for name, cls in SECTIONS.items():
-        for f in dataclasses.fields(cls):
-            default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-            rows.append((f"{name}.{f.name}", default, f.metadata["doc"]))
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        rows.append((f"{prefix}.{f.name}", default, f.metadata["doc"]))
+        item = typing.get_args(hints[f.name])
+        if typing.get_origin(hints[f.name]) is list and dataclasses.is_dataclass(item[0]):
+            rows += _documentation(f"{prefix}.{f.name}[]", item[0])
     return rows

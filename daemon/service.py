@@ -20,7 +20,6 @@ from twisted.logger import Logger
 from tesserad import __version__
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.site import Root, build_site
-from tesserad.admin_web.validate import Validate
 from tesserad.core import bootstrap
 from tesserad.core.config import Config, mask_url_password
 from tesserad.core.context import Context
@@ -28,6 +27,7 @@ from tesserad.daemon.executor import CoreExecutor
 from tesserad.daemon.listeners import InheritedPort, StreamListeners
 from tesserad.daemon.logs import LogController
 from tesserad.daemon.sdnotify import notify
+from tesserad.radius.service import RadiusService
 
 # A reload hook applies one config section anew: it gets the old and the new config and
 # returns what it changed.
@@ -69,8 +69,9 @@ class Daemon(MultiService):
         self.context: Context | None = None
         self.executor = CoreExecutor(reactor, config.server.threads, config.server.shutdown_grace)
         self.web: StreamListeners | None = None
+        self.radius = RadiusService(reactor, config, reuse_port=inherited is not None)
         self.root: Root | None = None
-        self.reload_hooks: dict[str, ReloadHook] = {"log": self._reload_logging}
+        self.reload_hooks: dict[str, ReloadHook] = {"log": self._reload_logging, "radius": self.radius.reload}
 
     def prepare(self) -> str | None:
         """Bind, create and migrate; returns the initial admin password on a first start.
@@ -85,16 +86,21 @@ class Daemon(MultiService):
             bootstrap.check_writable(config.data_dir)
             self.web.bind()
             try:
+                self.radius.bind()
                 self.context, password = prepare_store(config, self.log)
             except Exception:
+                self.radius.release()
                 self.web.stopService()
                 raise
         else:
             self.context = Context.open(config)
             bootstrap.prepare_schema(self.context.database, auto_upgrade=False)
             self.web.adopt(self.inherited)
-        self.root.validate_resource = Validate(self.executor.run, self.context.auth)
+            self.radius.bind()  # each worker its own sockets, with SO_REUSEPORT
+        self.root.attach(self.executor.run, self.context)
+        self.radius.attach(self.executor.run, self.context)
         self.web.setServiceParent(self)
+        self.radius.setServiceParent(self)
         return password
 
     def _ping(self) -> None:

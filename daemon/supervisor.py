@@ -37,6 +37,7 @@ from tesserad.daemon.listeners import InheritedPort, StreamListeners
 from tesserad.daemon.logs import LogController
 from tesserad.daemon.sdnotify import notify
 from tesserad.daemon.service import prepare_store
+from tesserad.radius.service import check_bindable
 
 # Worker file descriptors: 0 = control pipe (EOF: the supervisor is gone), 1/2 = the
 # supervisor's stdout/stderr, 3 = status pipe (READY=1 lines), 4... = listening sockets.
@@ -123,6 +124,7 @@ class Supervisor(Service):
         bootstrap.check_writable(self.config.data_dir)
         self.web.bind()
         try:
+            check_bindable(self.config)  # the workers bind the RADIUS sockets themselves
             context, password = prepare_store(self.config, self.log)
         except Exception:
             self.web.stopService()

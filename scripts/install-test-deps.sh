@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that the real-part tests use (PostgreSQL, ...).
+# Installs the Debian packages that the real-part tests use (PostgreSQL, radclient, ...).
 # Needs root and apt; without them it says what is missing and leaves it to the tests,
 # which skip with a reason (and fail under CI=true, where everything must run).
 set -euo pipefail
 
-PACKAGES=(postgresql)
+PACKAGES=(postgresql freeradius-utils)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -39,10 +39,12 @@ def write_config(directory: Path, data: dict[str, Any], name: str = "tesserad.to
 
 
 def daemon_config(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
-    """A config for a test daemon: its own data dir, a free web port, cheap argon2."""
+    """A config for a test daemon: its own data dir, a free web port, no RADIUS ports
+    (tests that use RADIUS give free ones), cheap argon2."""
     data: dict[str, Any] = {
         "server": {"data_dir": str(tmp_path / "data")},
         "web": {"listen": [f"tcp:{free_port()}:interface=127.0.0.1"]},
+        "radius": {"auth_listen": [], "acct_listen": []},
         "security": {"argon2_time_cost": 1, "argon2_memory_cost": 1024, "argon2_parallelism": 1},
     }
     for section, values in overrides.items():

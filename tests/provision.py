@@ -6,9 +6,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from tesserad.core import config as configuration
 from tesserad.core.bootstrap import ensure_data_dir, ensure_keys, prepare_schema
 from tesserad.core.context import Context
+from tesserad.core.store.models import Token
+
+from tests.wired import PASSWD, RFC_SEED_HEX
+
+# The people of tests.wired.PASSWD with an RFC 4226 HOTP token each; a policy turns carol's
+# PIN alone into a challenge.
+HOTP_PEOPLE: list[dict[str, Any]] = [
+    {"user": "alice", "type": "hotp", "otpkey": RFC_SEED_HEX, "pin": "1234", "serial": "HOTP1"},
+    {"user": "bob", "type": "hotp", "otpkey": RFC_SEED_HEX, "pin": "1234", "serial": "HOTP2"},
+    {"user": "carol", "type": "hotp", "otpkey": RFC_SEED_HEX, "pin": "5678", "serial": "HOTP3"},
+]
+CAROL_CHALLENGES = {"carol-challenges": {"scope": "authentication", "action": "challenge_response=hotp",
+                                         "user": "carol"}}
 
 
 def provision(config_path: Path, passwd: Path, tokens: list[dict[str, Any]],
@@ -36,5 +50,24 @@ def provision(config_path: Path, passwd: Path, tokens: list[dict[str, Any]],
                 user = ctx.directory.resolve(session, params.pop("user"), None)
                 ctx.tokens.init(session, params, user)
             session.commit()
+    finally:
+        ctx.close()
+
+
+def provision_hotp_people(config_path: Path, passwd: Path) -> None:
+    """``provision`` with tests.wired's passwd file, HOTP_PEOPLE and CAROL_CHALLENGES."""
+    passwd.write_text(PASSWD)
+    provision(config_path, passwd, HOTP_PEOPLE, policies=CAROL_CHALLENGES)
+
+
+def stored_token(config_path: Path, serial: str) -> Token:
+    """A token row as a (running) daemon stored it, read through a context of its own."""
+    ctx = Context.open(configuration.load(str(config_path), env={}))
+    try:
+        with ctx.database.session() as session:
+            row = session.scalar(select(Token).where(Token.serial == serial))
+            assert row is not None, serial
+            session.expunge(row)
+            return row
     finally:
         ctx.close()

@@ -75,7 +75,7 @@ def test_start_serve_reload_and_stop(tmp_path: Path, daemons: list[DaemonProcess
     assert "MONOTONIC_USEC=" in daemon.expect("RELOADING=1")
     daemon.expect("READY=1")
     assert "reloaded configuration: log.level info -> debug" in daemon.stderr
-    assert "section [radius] changed; it takes effect after a restart" in daemon.stderr
+    assert "radius.auth_listen or radius.acct_listen changed; it takes effect after a restart" in daemon.stderr
 
     config.write_text("this is [not toml")
     daemon.signal(signal.SIGHUP)

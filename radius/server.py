@@ -1,0 +1,107 @@
+"""The authentication port: Access-Request and Status-Server.
+
+An Access-Request whose Message-Authenticator is missing (when the client requires one),
+wrong, or whose Proxy-State comes without one (``limit_proxy_state``) is dropped: the
+BlastRADIUS mitigations (CVE-2024-3596). The engine runs in the core thread pool, never
+on the reactor thread; its errors (unknown user, policy, malformed input) become an
+Access-Reject with a log line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pyrad import packet as rp
+from tesserad.core.auth import challenges
+from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
+from tesserad.core.auth.service import AuthService
+from tesserad.core.clock import Clock, utc_datetime
+from tesserad.core.errors import TesseraError
+from tesserad.radius import access, wire
+from tesserad.radius.audit import RadiusAudit
+from tesserad.radius.clients import ClientTable, NasClient
+from tesserad.radius.protocol import Dropped, RadiusProtocol, Runner, decoded
+from tesserad.radius.state import StateCodec
+from twisted.internet.defer import Deferred
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the core thread pool hands back for one Access-Request."""
+
+    result: AuthResult | None
+    # Why the engine refused the request (result is None then).
+    error: str = ""
+    # Seconds until the challenges of a CHALLENGE expire (Session-Timeout).
+    challenge_lifetime: int = 0
+
+
+class AuthProtocol(RadiusProtocol):
+    codes = frozenset({wire.ACCESS_REQUEST, wire.STATUS_SERVER})
+
+    def __init__(self, clients: Callable[[], ClientTable], clock: Clock, run: Runner, auth: AuthService,
+                 states: StateCodec, audit: RadiusAudit):
+        super().__init__(clients, clock, run, audit)
+        self._clock = clock
+        self._auth = auth
+        self._states = states
+
+    def decode(self, data: bytes, client: NasClient) -> rp.Packet:
+        pkt = decoded(rp.AuthPacket, data, client)
+        if not pkt.message_authenticator:
+            if pkt.code == wire.STATUS_SERVER:
+                raise Dropped("Status-Server without Message-Authenticator (RFC 5997)")
+            if client.require_message_authenticator:
+                raise Dropped("no Message-Authenticator, which this client requires")
+            if client.limit_proxy_state and wire.raw_values(pkt, wire.PROXY_STATE):
+                raise Dropped("Proxy-State without Message-Authenticator")
+        return pkt
+
+    def answer(self, pkt: rp.Packet, client: NasClient, host: str) -> bytes | Deferred[bytes]:
+        assert isinstance(pkt, rp.AuthPacket)
+        if pkt.code == wire.STATUS_SERVER:
+            return access.reply(pkt, wire.ACCESS_ACCEPT).ReplyPacket()
+        origin = access.Origin.of(pkt, client, host)
+        try:
+            user = access.user_name(pkt)
+            request = access.auth_request(pkt, origin, user, self._states)
+        except access.Refused as exc:
+            named = access.readable_user(pkt)
+            self._rejected(client, named, str(exc))
+            d = self._run(self._audit.refused, origin, named, str(exc))
+            return d.addCallback(lambda _: access.reply(pkt, wire.ACCESS_REJECT).ReplyPacket())
+        return self._run(self._decide, request).addCallback(self._reply, pkt, client, user)
+
+    def _decide(self, request: AuthRequest) -> Verdict:
+        """In the core thread pool: the engine's decision, and for a challenge how long it
+        stays open."""
+        try:
+            result = self._auth.authenticate(request, access.ACTION)
+        except TesseraError as exc:
+            return Verdict(None, error=str(exc))
+        if result.outcome is not Outcome.CHALLENGE:
+            return Verdict(result)
+        return Verdict(result, challenge_lifetime=self._challenge_lifetime(result))
+
+    def _challenge_lifetime(self, result: AuthResult) -> int:
+        assert result.transaction_id is not None
+        now = utc_datetime(self._clock)
+        with self._auth.database.session() as session:
+            expiries = [c.expires_at for c in challenges.live(session, result.transaction_id, now).values()]
+        return max(1, round((min(expiries) - now).total_seconds())) if expiries else 1
+
+    def _reply(self, verdict: Verdict, pkt: rp.AuthPacket, client: NasClient, user: str) -> bytes:
+        result = verdict.result
+        if result is None:
+            self._rejected(client, user, verdict.error)
+            return access.reply(pkt, wire.ACCESS_REJECT).ReplyPacket()
+        if result.outcome is not Outcome.CHALLENGE:
+            return access.reply(pkt, wire.ACCESS_ACCEPT if result.accepted else wire.ACCESS_REJECT).ReplyPacket()
+        assert result.transaction_id is not None
+        state = self._states.issue(result.transaction_id, client.name, user)
+        return access.challenge(pkt, state, result.message, verdict.challenge_lifetime)
+
+    def _rejected(self, client: NasClient, user: str, reason: str) -> None:
+        self.log.info("RADIUS Access-Request of {user!r} from client {client} rejected: {reason}",
+                      user=user, client=client.name, reason=reason)
