@@ -32,7 +32,8 @@ def parser() -> argparse.ArgumentParser:
         epilog=f"Without --config it reads ${configuration.CONFIG_ENV}, else "
                f"{configuration.SYSTEM_CONFIG_PATH}, else runs on the embedded default "
                "(SQLite in ./var or $XDG_DATA_HOME/tesserad, loopback only). "
-               "Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the log settings.")
+               "Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the log settings and the "
+               "RADIUS clients (other sections need a restart).")
     p.add_argument("-c", "--config", metavar="FILE", help="TOML configuration file")
     p.add_argument("--version", action="version", version=f"tesserad {__version__}")
     return p
