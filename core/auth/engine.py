@@ -6,6 +6,13 @@ precedence: valid > challenge answered > challenge requested > right PIN (wrong 
 wrong PIN. Every counter change is one atomic UPDATE, so a value is accepted at most once
 and fail counters add up across processes; a PIN+OTP login uses up the value and records
 the success in the same statement.
+
+A costly PIN check (an argon2id hash, a user-store bind) runs only once the OTP part
+matched: a wrong OTP is refused with a few HMACs whatever the hash parameters, so a flood
+of guesses cannot buy hash computations (nor directory binds). Such a refusal cannot say
+whether the PIN was right: its message is "wrong otp pin or otp value" and it counts as a
+failure of every token tried. A cheap PIN (stored encrypted, or ``otppin=none``) is
+checked as the spec says, with its two messages.
 """
 
 from __future__ import annotations
@@ -87,6 +94,8 @@ class Walk:
     challenge_requested: list[TokenClass] = field(default_factory=list)
     pin_matching: list[tuple[TokenClass, bool]] = field(default_factory=list)
     invalid: list[TokenClass] = field(default_factory=list)
+    # The OTP part was wrong and the PIN too costly to check for nothing (with "replayed").
+    unchecked: list[tuple[TokenClass, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -215,11 +224,11 @@ class Engine:
         self._decoy(req.password)
         return AuthResult(Outcome.REJECT, "The user has no tokens assigned", user=state.user)
 
-    def _decoy(self, password: str) -> None:
-        """Spend what checking a token with a hashed PIN costs (a PIN verification and an
-        OTP window) before refusing a user without tokens, so that the response time does
-        not tell which names exist. (The token query ran already, found or not.)"""
-        self.hasher.verify_nothing(password)
+    @staticmethod
+    def _decoy(password: str) -> None:
+        """Spend what refusing a wrong OTP of a real token costs (an OTP window: the PIN
+        is not checked then) before refusing a user without tokens, so that the response
+        time does not tell which names exist. (The token query ran already, found or not.)"""
         oath.find_counter(_DECOY_KEY, password[-6:], 0, 10, 6, "sha1")
 
     # ---- the walk ------------------------------------------------------------------------
@@ -243,7 +252,14 @@ class Engine:
             return self._issue_challenges(session, state, walk.challenge_requested)
         if walk.pin_matching:
             return self._pin_matching(session, state, walk.pin_matching)
+        if walk.unchecked:
+            return self._wrong_otp(session, state, walk.unchecked, walk.invalid)
         return self._wrong_pin(session, state, walk.invalid)
+
+    def _pin_costly(self, state: RequestState, token: TokenClass) -> bool:
+        """Whether checking the PIN costs a hash or a user-store call (see the module doc)."""
+        mode = state.settings.otppin
+        return mode == "userstore" or (mode != "none" and token.pin_hashed)
 
     def _pin_ok(self, session: Session, state: RequestState, token: TokenClass, pin: str) -> bool:
         mode = state.settings.otppin
@@ -264,14 +280,17 @@ class Engine:
             walk.challenge_requested.append(token)
             return
         if req.otp_only:
-            pin_ok, otp = True, req.password
+            pin, otp = "", req.password
         else:
             pin, otp = token.split_pin(req.password)
-            pin_ok = self._pin_ok(session, state, token, pin)
-        if not pin_ok:
+        matched = token.check_otp(otp)
+        if (matched < 0 and not req.otp_only and self._pin_costly(state, token)
+                and not (state.system.AutoResync and token.sync_counter(otp) >= 0)):
+            walk.unchecked.append((token, token.previously_used(otp)))
+            return
+        if not req.otp_only and not self._pin_ok(session, state, token, pin):
             walk.invalid.append(token)
             return
-        matched = token.check_otp(otp)
         if matched < 0 and state.system.AutoResync:
             matched = resync.auto_resync(session, token, otp, state.now, state.system.AutoResyncTimeout)
         if matched < 0:
@@ -442,6 +461,19 @@ class Engine:
         if any(replayed for _, replayed in tokens):
             message += ". previous otp used again"
         return self._described(AuthResult(Outcome.REJECT, message, user=state.user), [t for t, _ in tokens])
+
+    def _wrong_otp(self, session: Session, state: RequestState, unchecked: list[tuple[TokenClass, bool]],
+                   invalid: list[TokenClass]) -> AuthResult:
+        """No PIN matched as far as checked, and some OTPs were wrong before their costly
+        PIN: every token tried counts a failure (whatever IncFailCountOnFalsePin says, as
+        the PIN may have been right), those with a wrong cheap PIN as the setting says."""
+        failed = [t for t, _ in unchecked]
+        counted = failed + (invalid if state.system.IncFailCountOnFalsePin else [])
+        counters.record_failure(session, [t.row.id for t in counted], state.now, count_auth=state.count_auth)
+        message = "wrong otp pin or otp value"
+        if any(replayed for _, replayed in unchecked):
+            message += ". previous otp used again"
+        return self._described(AuthResult(Outcome.REJECT, message, user=state.user), failed + invalid)
 
     def _wrong_pin(self, session: Session, state: RequestState, tokens: list[TokenClass]) -> AuthResult:
         if state.system.IncFailCountOnFalsePin:

@@ -260,6 +260,11 @@ class TokenClass:
             self.row.pin_hash = self.env.hasher.hash(pin)
             self.row.pin_enc = None
 
+    @property
+    def pin_hashed(self) -> bool:
+        """Checking the PIN costs a slow hash (not stored encrypted, and a PIN is set)."""
+        return self.row.pin_enc is None and self.row.pin_hash is not None
+
     def check_pin(self, pin: str) -> bool:
         """Constant-time check; a token without a PIN matches only the empty PIN."""
         if self.row.pin_enc is not None:

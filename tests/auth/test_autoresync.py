@@ -36,7 +36,7 @@ def test_two_consecutive_values_in_the_sync_window_resync(core: Core, serial: st
     assert (second.outcome, second.serial) == (Outcome.ACCEPT, serial)
     token = core.token(serial)
     assert (token.count, token.failcount) == (502, 0)
-    assert core.check(value(501)).message == "wrong otp value. previous otp used again"
+    assert core.check(value(501)).message == "wrong otp pin or otp value. previous otp used again"
     assert core.check(value(502)).accepted  # the normal window again
 
 

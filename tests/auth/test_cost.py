@@ -33,29 +33,46 @@ def statements(core: Core) -> Iterator[list[str]]:
 
 @pytest.fixture
 def decoys(core: Core, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The secrets the engine spent a decoy PIN verification on."""
+    """The passwords the engine spent a decoy OTP window on."""
     spent: list[str] = []
-    hasher = core.auth.engine.hasher
-    verify_nothing = hasher.verify_nothing
+    engine = core.auth.engine
+    decoy = engine._decoy
 
-    def spy(secret: str) -> bool:
-        spent.append(secret)
-        return verify_nothing(secret)
+    def spy(password: str) -> None:
+        spent.append(password)
+        decoy(password)
 
-    monkeypatch.setattr(hasher, "verify_nothing", spy)
+    monkeypatch.setattr(engine, "_decoy", spy)
     return spent
 
 
-def test_an_unknown_user_costs_a_token_query_and_a_pin_check(core: Core, decoys: list[str]) -> None:
+@pytest.fixture
+def hashes(core: Core, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The slow PIN hash verifications the engine ran (real or decoy)."""
+    spent: list[str] = []
+    hasher = core.auth.engine.hasher
+    for name in ("verify", "verify_nothing"):
+        real = getattr(hasher, name)
+
+        def spy(*args: str, _real: Any = real) -> bool:
+            spent.append(args[-1])
+            return bool(_real(*args))
+
+        monkeypatch.setattr(hasher, name, spy)
+    return spent
+
+
+def test_an_unknown_user_costs_a_token_query_and_an_otp_window(core: Core, decoys: list[str],
+                                                                 hashes: list[str]) -> None:
     with statements(core) as seen, pytest.raises(UserError):
         core.check("guess123456", user="mallory")
-    assert decoys == ["guess123456"]
+    assert decoys == ["guess123456"] and hashes == []
     assert any(s.startswith("SELECT token.id") and "token_owner" in s for s in seen)
 
 
-def test_a_user_without_tokens_costs_a_pin_check(core: Core, decoys: list[str]) -> None:
+def test_a_user_without_tokens_costs_an_otp_window(core: Core, decoys: list[str], hashes: list[str]) -> None:
     assert core.check("guess123456", user="bob").message == "The user has no tokens assigned"
-    assert decoys == ["guess123456"]
+    assert decoys == ["guess123456"] and hashes == []
 
 
 def test_no_decoy_where_the_answer_does_its_own_work(core: Core, decoys: list[str]) -> None:
@@ -65,6 +82,27 @@ def test_no_decoy_where_the_answer_does_its_own_work(core: Core, decoys: list[st
     core.settings(pass_on_no_user=True, pass_on_no_token=True)
     assert core.check("x", user="mallory").accepted and core.check("x", user="bob").accepted
     assert decoys == []
+
+
+def test_a_wrong_otp_costs_no_pin_hash(core: Core, hashes: list[str]) -> None:
+    """The flood defence: a hashed PIN is verified only behind a matching OTP."""
+    serial = core.enroll("alice", type="hotp", otpkey=RFC_SEED_HEX, pin="1234")
+    outside_window = oath.hotp(bytes.fromhex(RFC_SEED_HEX), 20)
+    for guess in ("1234000000", "9999000000", "1234" + outside_window):
+        result = core.check(guess)
+        assert (result.outcome, result.message) == (Outcome.REJECT, "wrong otp pin or otp value")
+    assert hashes == [] and core.token(serial).failcount == 3
+    assert core.check("9999" + RFC4226[0]).message == "wrong otp pin"
+    assert core.check("1234" + RFC4226[0]).accepted
+    assert hashes == ["9999", "1234"]
+    assert core.check("1234" + RFC4226[0]).message == "wrong otp pin or otp value. previous otp used again"
+
+
+def test_a_cheap_pin_keeps_the_two_messages(core: Core, hashes: list[str]) -> None:
+    core.enroll("alice", type="hotp", otpkey=RFC_SEED_HEX, pin="1234", encryptpin=True)
+    assert core.check("1234000000").message == "wrong otp value"
+    assert core.check("9999000000").message == "wrong otp pin"
+    assert hashes == []
 
 
 def test_a_login_writes_the_token_row_once(core: Core) -> None:

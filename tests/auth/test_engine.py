@@ -18,8 +18,8 @@ from tests.tokens.fake_yubikey import FakeYubikey
 from tests.wired import RFC4226, RFC_SEED_HEX, Core
 
 
-def hotp_for(core: Core, login: str = "alice", pin: str = "1234") -> str:
-    return core.enroll(login, type="hotp", otpkey=RFC_SEED_HEX, pin=pin)
+def hotp_for(core: Core, login: str = "alice", pin: str = "1234", **params: object) -> str:
+    return core.enroll(login, type="hotp", otpkey=RFC_SEED_HEX, pin=pin, **params)
 
 
 def test_rfc4226_values_are_each_accepted_once(core: Core) -> None:
@@ -30,7 +30,7 @@ def test_rfc4226_values_are_each_accepted_once(core: Core) -> None:
         assert (result.message, result.serial, result.token_type) == ("matching 1 tokens", serial, "hotp")
         again = core.check("1234" + value)
         assert again.outcome is Outcome.REJECT
-        assert again.message == "wrong otp value. previous otp used again"
+        assert again.message == "wrong otp pin or otp value. previous otp used again"
     assert core.token(serial).count == 10
 
 
@@ -40,7 +40,7 @@ def test_hotp_window_is_count_window(core: Core) -> None:
     assert core.token(serial).count == 10
     outside = core.enroll("bob", type="hotp", otpkey=RFC_SEED_HEX, pin="1234")
     value_at_10 = oath.hotp(b"12345678901234567890", 10)
-    assert core.check("1234" + value_at_10, user="bob").message == "wrong otp value"
+    assert core.check("1234" + value_at_10, user="bob").message == "wrong otp pin or otp value"
     assert core.token(outside).count == 0
 
 
@@ -63,7 +63,7 @@ def test_rfc6238_vectors(core: Core, hashlib_name: str, seed: bytes, when: int, 
     result = core.check(expected[hashlib_name])
     assert result.outcome is Outcome.ACCEPT, result.message
     assert result.serial == serial
-    assert core.check(expected[hashlib_name]).message == "wrong otp value. previous otp used again"
+    assert core.check(expected[hashlib_name]).message == "wrong otp pin or otp value. previous otp used again"
 
 
 def test_totp_refuses_older_steps_and_tracks_drift(core: Core) -> None:
@@ -73,18 +73,19 @@ def test_totp_refuses_older_steps_and_tracks_drift(core: Core) -> None:
     ahead = oath.hotp(key, oath.time_step(now, 30) + 3)  # token clock 90 s fast, inside 180 s
     behind = oath.hotp(key, oath.time_step(now, 30) + 1)
     assert core.check(ahead).outcome is Outcome.ACCEPT
-    assert core.check(behind).message == "wrong otp value. previous otp used again"
+    assert core.check(behind).message == "wrong otp pin or otp value. previous otp used again"
     # The accepted value moved timeShift to +90 s: the window now centres 3 steps ahead.
     assert core.token_info(serial, "timeShift") == "90"
     inside = oath.hotp(key, oath.time_step(now, 30) + 9)
     outside = oath.hotp(key, oath.time_step(now, 30) + 10)
-    assert core.check(outside).message == "wrong otp value"
+    assert core.check(outside).message == "wrong otp pin or otp value"
     assert core.check(inside).outcome is Outcome.ACCEPT
 
 
 def test_wrong_pin_counts_on_every_token_and_wrong_otp_only_on_pin_matches(core: Core) -> None:
-    first = hotp_for(core, pin="1234")
-    second = hotp_for(core, pin="9999")
+    """The spec's two messages, with PINs cheap to check (a hashed PIN: test_cost.py)."""
+    first = hotp_for(core, pin="1234", encryptpin=True)
+    second = hotp_for(core, pin="9999", encryptpin=True)
     wrong_pin = core.check("0000" + RFC4226[0])
     assert (wrong_pin.outcome, wrong_pin.message) == (Outcome.REJECT, "wrong otp pin")
     assert (core.token(first).failcount, core.token(second).failcount) == (1, 1)
@@ -126,7 +127,7 @@ def test_disabled_and_revoked_tokens(core: Core) -> None:
 
 def test_challenge_response_round_trip(core: Core) -> None:
     serial = hotp_for(core)
-    assert core.check("1234").message == "wrong otp pin"  # no challenge without the policy
+    assert core.check("1234").message == "wrong otp pin or otp value"  # no challenge without the policy
     core.settings(challenge_response=frozenset({"hotp"}))
     challenge = core.check("1234")
     assert challenge.outcome is Outcome.CHALLENGE

@@ -34,7 +34,7 @@ def test_auth_max_fail_refuses_even_the_right_otp_and_burns_it(core: Core) -> No
     serial = hotp_for(core)
     hotp_for(core, "bob")
     core.settings(auth_max_fail=RateLimit(2, timedelta(minutes=1)))
-    assert core.check("1234000000").message == "wrong otp value"
+    assert core.check("1234000000").message == "wrong otp pin or otp value"
     assert core.check("9999" + RFC4226[0]).message == "wrong otp pin"
     limited = core.check("1234" + RFC4226[0])
     assert (limited.outcome, limited.message) == (Outcome.REJECT, "Only 2 failed authentications per 0:01:00")
@@ -67,7 +67,7 @@ def test_auth_max_success_refuses_the_next_success(core: Core) -> None:
     assert (refused.outcome, refused.message) == (Outcome.REJECT, "Only 2 successful authentications per 0:05:00")
     token = core.token(serial)
     assert (token.count, token.count_auth_success, token.last_auth_at) == (3, 2, last_auth)
-    assert core.check("1234000000").message == "wrong otp value"  # only a success is limited
+    assert core.check("1234000000").message == "wrong otp pin or otp value"  # only a success is limited
     core.clock.advance(4 * 60 + 1)
     assert core.check("1234" + RFC4226[3]).accepted
 

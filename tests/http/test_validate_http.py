@@ -69,7 +69,7 @@ def test_hotp_vectors_and_envelope(server: Server) -> None:
         assert body["detail"] == {"message": "matching 1 tokens", "serial": "HOTP1", "type": "hotp", "otplen": 6}
     status, body = server.call("/validate/check", {"user": "alice", "pass": "1234" + RFC4226[0]}, method="GET")
     assert body["result"] == {"status": True, "value": False, "authentication": "REJECT"}
-    assert body["detail"]["message"] == "wrong otp value. previous otp used again"
+    assert body["detail"]["message"] == "wrong otp pin or otp value. previous otp used again"
     # The access log names the path of that GET, never its query string with the password.
     assert "GET /validate/check HTTP/1.1" in server.daemon.stderr
     assert RFC4226[0] not in server.daemon.stderr
@@ -78,7 +78,7 @@ def test_hotp_vectors_and_envelope(server: Server) -> None:
 def test_challenge_response_over_http(server: Server) -> None:
     # No challenge without a policy: for bob the PIN alone is a wrong PIN+OTP.
     status, body = server.call("/validate/check", {"user": "bob", "pass": "1234"})
-    assert body["detail"]["message"] == "wrong otp pin"
+    assert body["detail"]["message"] == "wrong otp pin or otp value"
     # The policy for carol turns her PIN alone into a challenge.
     status, body = server.call("/validate/check", {"user": "carol", "pass": "5678"})
     assert body["result"] == {"status": True, "value": False, "authentication": "CHALLENGE"}

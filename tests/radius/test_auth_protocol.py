@@ -44,7 +44,7 @@ def test_pin_and_hotp_accept_then_replay_reject_with_audit(edge: Edge) -> None:
         "RADIUS Access-Request", True, "ACCEPT", serial)
     assert first.client == NAS[0] and first.user == "alice"
     assert first.action_detail == f"nas1 radius_client=vpn calling_station_id={CALLING}"
-    assert (second.success, second.info) == (False, "wrong otp value. previous otp used again")
+    assert second.success is False and second.info.endswith("previous otp used again")
 
 
 def test_every_reply_has_the_message_authenticator_first_and_proxy_state_in_order(edge: Edge) -> None:
