@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from tesserad.core.clock import Clock, SystemClock
 from tesserad.core.errors import TesseraError
 
 # The user attributes the spec names; resolvers may add their own (custom mappings).
@@ -74,9 +75,11 @@ class Resolver(ABC):
     config_keys: ClassVar[Mapping[str, ConfigKey]] = {}
     editable: bool = False
 
-    def __init__(self, name: str, config: Mapping[str, Any]):
+    def __init__(self, name: str, config: Mapping[str, Any], *, clock: Clock | None = None):
+        """``clock``: the daemon's (injected in tests), for resolvers that cache or back off."""
         self.name = name
         self.config = dict(config)
+        self.clock: Clock = clock or SystemClock()
 
     @abstractmethod
     def uid_for(self, login: str) -> str | None:

@@ -358,7 +358,7 @@ class Directory:
                 return cached[1]
             if d.error:
                 raise ResolverError(f"resolver {name} cannot be used: {d.error}")
-            instance = RESOLVER_TYPES[d.rtype](name, d.config)
+            instance = RESOLVER_TYPES[d.rtype](name, d.config, clock=self._clock)
             self._instances[name] = (d, instance)
             stale = cached[1] if cached is not None else None
         if stale is not None:

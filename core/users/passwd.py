@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from tesserad.core.clock import Clock
 from tesserad.core.users.base import ConfigKey, Resolver, ResolverError, UserRecord, register_resolver
 from tesserad.core.users.hashes import verify_password
 from tesserad.core.users.patterns import matches_everything, text_matcher, uid_matcher
@@ -119,8 +120,8 @@ class PasswdResolver(Resolver):
                               doc="path of a file in /etc/passwd format, read by the daemon's user"),
     }
 
-    def __init__(self, name: str, config: Mapping[str, Any]):
-        super().__init__(name, config)
+    def __init__(self, name: str, config: Mapping[str, Any], *, clock: Clock | None = None):
+        super().__init__(name, config, clock=clock)
         self.path = str(self.config.get("fileName") or DEFAULT_FILE)
         self._lock = threading.Lock()
         self._table: _Table | None = None

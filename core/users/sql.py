@@ -29,6 +29,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlalchemy.sql.expression import ColumnClause, TableClause
 from sqlalchemy.types import NullType
 
+from tesserad.core.clock import Clock
 from tesserad.core.users.base import (ConfigKey, Resolver, ResolverError, UserError, UserRecord,
                                       register_resolver)
 from tesserad.core.users.hashes import DEFAULT_HASH_TYPE, HASH_TYPES, hash_password, verify_password
@@ -132,8 +133,8 @@ class SQLResolver(Resolver):
         "Encoding": ConfigKey("str", "utf-8"),
     }
 
-    def __init__(self, name: str, config: Mapping[str, Any]):
-        super().__init__(name, config)
+    def __init__(self, name: str, config: Mapping[str, Any], *, clock: Clock | None = None):
+        super().__init__(name, config, clock=clock)
         self.editable = bool(self.config.get("Editable"))
         self.limit = int(self.config.get("Limit") or 100)
         self.hash_type = str(self.config.get("Password_Hash_Type") or DEFAULT_HASH_TYPE).upper()
