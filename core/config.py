@@ -161,6 +161,23 @@ def _ip_network(value: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class RadiusReplyConfig:
+    """One reply attribute rule (``[[radius.reply]]`` or ``[[radius.clients.reply]]``);
+    checked against the RADIUS dictionaries when the clients are loaded."""
+
+    attribute: str = setting("", "Required: the attribute's dictionary name, e.g. Class, Filter-Id, "
+                                 "Fortinet-Group-Name, Cisco-AVPair.")
+    value: str = setting("", "Without source: the value sent. With source: a template, {0} the source "
+                             "value (or the regex match), {1}.. its groups; default {0}.", literal=True)
+    source: str = setting("", "Where values come from: serial, type, user.<attribute> (needs the "
+                              "add_user_in_response policy), realm, resolver (need add_resolver_in_response).")
+    match: str = setting("", "A regular expression: only source values it matches (searched) give an "
+                             "attribute.", literal=True)
+    tag: int = setting(0, "RFC 2868 tag (0..31) of tagged attributes such as Tunnel-Private-Group-Id.")
+    on: list[str] = setting(["accept"], "Replies that carry it: accept and/or challenge.")
+
+
+@dataclass(frozen=True)
 class RadiusClientConfig:
     """One NAS (a ``[[radius.clients]]`` table): where its requests come from and its secret."""
 
@@ -180,6 +197,9 @@ class RadiusClientConfig:
     limit_proxy_state: bool = setting(
         True, "When a Message-Authenticator is not required: still drop Access-Requests that carry "
               "Proxy-State without one (BlastRADIUS).")
+    reply: list[RadiusReplyConfig] = setting(
+        [], "Reply attributes for this NAS, as [[radius.clients.reply]] tables (keys as radius.reply).")
+    global_reply: bool = setting(True, "Also send the [[radius.reply]] attributes (before its own).")
 
 
 def _radius_clients(clients: list[RadiusClientConfig]) -> str | None:
@@ -214,6 +234,11 @@ class RadiusSection:
     clients: list[RadiusClientConfig] = setting(
         [], "The NAS allowed to send requests, as [[radius.clients]] tables (keys below); requests "
             "from other addresses are dropped. Re-read on SIGHUP.", check=_radius_clients)
+    reply: list[RadiusReplyConfig] = setting(
+        [], "Reply attributes for every NAS, as [[radius.reply]] tables (keys below). Re-read on SIGHUP.")
+    dictionaries: list[str] = setting(
+        [], "Extra RADIUS dictionary files (FreeRADIUS format) for attributes of other vendors.",
+        check=_non_empty_strings)
 
 
 @dataclass(frozen=True)

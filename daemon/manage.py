@@ -22,6 +22,7 @@ from tesserad.core.context import Context
 from tesserad.core.errors import AdminError, ConfigError, SchemaError, TesseraError
 from tesserad.core.security.keystore import KeyStore
 from tesserad.core.store import Database
+from tesserad.radius.clients import load_clients
 
 
 class UsageError(TesseraError):
@@ -130,6 +131,7 @@ def cmd_admin_verify(ctx: Context, session: Session, args: argparse.Namespace) -
 
 
 def cmd_config_check(config: Config, args: argparse.Namespace) -> str:
+    load_clients(config.radius, config.source)  # secret files, dictionaries, reply rules
     header = f"# configuration is valid: {config.source}\n# effective values, secrets masked\n"
     return header + tomli_w.dumps(configuration.effective(config)).rstrip("\n")
 

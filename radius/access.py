@@ -3,18 +3,23 @@
 Only translation lives here: what a NAS sent becomes the engine's request (User-Name,
 the PAP User-Password, State as the transaction id once its tag verifies, the NAS's
 identity for the audit), and ACCEPT / REJECT / CHALLENGE become Access-Accept,
-Access-Reject and Access-Challenge. A reject says nothing beyond its code: the reason
-goes to the audit trail, not to whoever sent the request.
+Access-Reject and Access-Challenge with the client's reply attributes. A reject says
+nothing beyond its code: the reason goes to the audit trail, not to whoever sent the
+request. CHAP, MS-CHAP, MS-CHAPv2 and EAP are refused that way: they send a hash of the
+password, and an OTP (or PIN+OTP) cannot be checked against a hash without knowing it
+in advance (the privacyIDEA plugin does not support them either).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pyrad import packet as rp
 from tesserad.core.auth.request import AuthRequest
 from tesserad.radius import wire
 from tesserad.radius.clients import NasClient
+from tesserad.radius.replyrules import Key
 from tesserad.radius.state import StateCodec
 
 ACTION = "RADIUS Access-Request"
@@ -79,8 +84,9 @@ def auth_request(pkt: rp.AuthPacket, origin: Origin, user: str, states: StateCod
         state = wire.raw_value(pkt, wire.STATE)
     except wire.MalformedAttribute as exc:
         raise Refused(str(exc)) from None
-    if hidden is None and wire.raw_values(pkt, wire.CHAP_PASSWORD):
-        raise Refused("CHAP-Password is not supported (an OTP cannot be checked against a CHAP hash); "
+    method = wire.password_method(pkt) if hidden is None else None
+    if method is not None:
+        raise Refused(f"{method} is not supported: an OTP cannot be checked against its hash; "
                       "configure the NAS for PAP")
     if hidden is not None and len(hidden) not in PASSWORD_SIZES:
         raise Refused(f"a User-Password of {len(hidden)} octets")
@@ -103,7 +109,7 @@ def reply(pkt: rp.AuthPacket, code: int) -> rp.AuthPacket:
     return answer
 
 
-def challenge(pkt: rp.AuthPacket, state: bytes, message: str, timeout: int) -> bytes:
+def challenge(pkt: rp.AuthPacket, state: bytes, message: str, timeout: int) -> rp.AuthPacket:
     """Access-Challenge: State, the challenge texts (every token's, when several
     challenge), and how long the NAS should wait for the answer."""
     answer = reply(pkt, wire.ACCESS_CHALLENGE)
@@ -111,4 +117,17 @@ def challenge(pkt: rp.AuthPacket, state: bytes, message: str, timeout: int) -> b
     for chunk in wire.text_chunks(message, MAX_REPLY_MESSAGE):
         answer.AddAttribute("Reply-Message", chunk)
     answer["Session-Timeout"] = timeout
-    return answer.ReplyPacket()
+    return answer
+
+
+def add_attributes(answer: rp.AuthPacket, attributes: Sequence[tuple[Key, bytes]]) -> int:
+    """Add reply-rule attributes, raw, in order, while the packet stays within 4096 octets;
+    returns how many did not fit."""
+    room = wire.MAX_LENGTH - wire.encoded_length(answer)
+    for index, (key, value) in enumerate(attributes):
+        size = wire.attribute_length(key, value)
+        if size > room:
+            return len(attributes) - index
+        answer.setdefault(key, []).append(value)
+        room -= size
+    return 0

@@ -1,9 +1,10 @@
 """The NAS client table: which source addresses may talk RADIUS to tesserad, and with
 which shared secret and rules.
 
-Built from ``[[radius.clients]]`` at start and again on SIGHUP. A source address is
-matched by the longest prefix that contains it (a host entry beats its network), so the
-answer never depends on the order of the config file.
+Built from ``[[radius.clients]]`` at start and again on SIGHUP, with each client's reply
+attribute rules (``[[radius.reply]]`` then its own). A source address is matched by the
+longest prefix that contains it (a host entry beats its network), so the answer never
+depends on the order of the config file.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tesserad.core.config import RadiusClientConfig
+from pyrad.dictionary import Dictionary, ParseError
+from tesserad.core.config import RadiusSection
 from tesserad.core.errors import ConfigError
+from tesserad.radius import wire
+from tesserad.radius.replyrules import ACCEPT, CHALLENGE, ReplyRule, compile_rules
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -27,6 +31,12 @@ class NasClient:
     realm: str | None = None
     require_message_authenticator: bool = True
     limit_proxy_state: bool = True
+    reply: tuple[ReplyRule, ...] = ()
+
+    def reply_rules(self, challenge: bool) -> tuple[ReplyRule, ...]:
+        """The rules of an Access-Challenge, or else of an Access-Accept."""
+        on = CHALLENGE if challenge else ACCEPT
+        return tuple(rule for rule in self.reply if on in rule.on)
 
 
 class ClientTable:
@@ -56,23 +66,42 @@ class ClientTable:
     __hash__ = None  # type: ignore[assignment]
 
 
-def load_clients(configs: list[RadiusClientConfig], source: str) -> ClientTable:
-    """The table for ``radius.clients``, reading secret files now; a file that is missing,
-    empty or readable by others is refused with its config key."""
+def load_clients(radius: RadiusSection, source: str) -> ClientTable:
+    """The table for ``radius.clients``, reading secret files and dictionaries now; a
+    secret file that is missing, empty or readable by others, a dictionary that does not
+    parse or a bad reply rule is refused with its config key."""
+    dictionary = load_dictionary(radius.dictionaries, source)
+    shared = compile_rules(radius.reply, dictionary, "radius.reply", source)
     clients = []
-    for index, config in enumerate(configs):
+    for index, config in enumerate(radius.clients):
+        key = f"radius.clients[{index}]"
         if config.secret:
             secret = config.secret.encode()
         else:
-            key = f"radius.clients[{index}].secret_file"
             try:
                 secret = read_secret_file(Path(config.secret_file))
             except ValueError as exc:
-                raise ConfigError(str(exc), path=source, key=key) from None
+                raise ConfigError(str(exc), path=source, key=f"{key}.secret_file") from None
+        own = compile_rules(config.reply, dictionary, f"{key}.reply", source)
         clients.append(NasClient(config.name, ipaddress.ip_network(config.address), secret,
                                  config.realm or None, config.require_message_authenticator,
-                                 config.limit_proxy_state))
+                                 config.limit_proxy_state, (shared if config.global_reply else ()) + own))
     return ClientTable(clients)
+
+
+def load_dictionary(files: list[str], source: str) -> Dictionary:
+    """The shipped dictionaries, and the operator's ``radius.dictionaries`` over them."""
+    if not files:
+        return wire.dictionary()
+    dictionary = wire.shipped_dictionary()
+    for index, file in enumerate(files):
+        try:
+            dictionary.ReadDictionary(file)
+        except (OSError, ParseError, ValueError, KeyError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ConfigError(f"cannot read the dictionary {file}: {reason}", path=source,
+                              key=f"radius.dictionaries[{index}]") from None
+    return dictionary
 
 
 def read_secret_file(path: Path) -> bytes:

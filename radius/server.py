@@ -22,6 +22,8 @@ from tesserad.radius import access, wire
 from tesserad.radius.audit import RadiusAudit
 from tesserad.radius.clients import ClientTable, NasClient
 from tesserad.radius.protocol import Dropped, RadiusProtocol, Runner, decoded
+from tesserad.radius.replydata import ReplyData
+from tesserad.radius.replyrules import Key
 from tesserad.radius.state import StateCodec
 from twisted.internet.defer import Deferred
 
@@ -35,17 +37,20 @@ class Verdict:
     error: str = ""
     # Seconds until the challenges of a CHALLENGE expire (Session-Timeout).
     challenge_lifetime: int = 0
+    # The client's reply attributes for this result: raw (key, value) pairs.
+    attributes: tuple[tuple[Key, bytes], ...] = ()
 
 
 class AuthProtocol(RadiusProtocol):
     codes = frozenset({wire.ACCESS_REQUEST, wire.STATUS_SERVER})
 
     def __init__(self, clients: Callable[[], ClientTable], clock: Clock, run: Runner, auth: AuthService,
-                 states: StateCodec, audit: RadiusAudit):
+                 states: StateCodec, audit: RadiusAudit, replies: ReplyData):
         super().__init__(clients, clock, run, audit)
         self._clock = clock
         self._auth = auth
         self._states = states
+        self._replies = replies
 
     def decode(self, data: bytes, client: NasClient) -> rp.Packet:
         pkt = decoded(rp.AuthPacket, data, client)
@@ -71,18 +76,22 @@ class AuthProtocol(RadiusProtocol):
             self._rejected(client, named, str(exc))
             d = self._run(self._audit.refused, origin, named, str(exc))
             return d.addCallback(lambda _: access.reply(pkt, wire.ACCESS_REJECT).ReplyPacket())
-        return self._run(self._decide, request).addCallback(self._reply, pkt, client, user)
+        return self._run(self._decide, request, client).addCallback(self._reply, pkt, client, user)
 
-    def _decide(self, request: AuthRequest) -> Verdict:
-        """In the core thread pool: the engine's decision, and for a challenge how long it
-        stays open."""
+    def _decide(self, request: AuthRequest, client: NasClient) -> Verdict:
+        """In the core thread pool: the engine's decision, the client's reply attributes
+        for it, and for a challenge how long it stays open."""
         try:
             result = self._auth.authenticate(request, access.ACTION)
         except TesseraError as exc:
             return Verdict(None, error=str(exc))
-        if result.outcome is not Outcome.CHALLENGE:
+        challenge = result.outcome is Outcome.CHALLENGE
+        if not (result.accepted or challenge):
             return Verdict(result)
-        return Verdict(result, challenge_lifetime=self._challenge_lifetime(result))
+        rules = client.reply_rules(challenge)
+        attributes = tuple(self._replies.attributes(rules, result, request.client)) if rules else ()
+        return Verdict(result, challenge_lifetime=self._challenge_lifetime(result) if challenge else 0,
+                       attributes=attributes)
 
     def _challenge_lifetime(self, result: AuthResult) -> int:
         assert result.transaction_id is not None
@@ -97,10 +106,20 @@ class AuthProtocol(RadiusProtocol):
             self._rejected(client, user, verdict.error)
             return access.reply(pkt, wire.ACCESS_REJECT).ReplyPacket()
         if result.outcome is not Outcome.CHALLENGE:
-            return access.reply(pkt, wire.ACCESS_ACCEPT if result.accepted else wire.ACCESS_REJECT).ReplyPacket()
+            if not result.accepted:
+                return access.reply(pkt, wire.ACCESS_REJECT).ReplyPacket()
+            return self._with_attributes(access.reply(pkt, wire.ACCESS_ACCEPT), verdict, client)
         assert result.transaction_id is not None
         state = self._states.issue(result.transaction_id, client.name, user)
-        return access.challenge(pkt, state, result.message, verdict.challenge_lifetime)
+        answer = access.challenge(pkt, state, result.message, verdict.challenge_lifetime)
+        return self._with_attributes(answer, verdict, client)
+
+    def _with_attributes(self, answer: rp.AuthPacket, verdict: Verdict, client: NasClient) -> bytes:
+        left_out = access.add_attributes(answer, verdict.attributes)
+        if left_out:
+            self.log.warn("reply to client {client}: {count} reply attribute(s) left out, the packet would "
+                          "exceed 4096 octets", client=client.name, count=left_out)
+        return answer.ReplyPacket()
 
     def _rejected(self, client: NasClient, user: str, reason: str) -> None:
         self.log.info("RADIUS Access-Request of {user!r} from client {client} rejected: {reason}",

@@ -22,6 +22,7 @@ from tesserad.radius.accounting import AccountingProtocol
 from tesserad.radius.audit import RadiusAudit
 from tesserad.radius.clients import ClientTable, load_clients
 from tesserad.radius.protocol import Runner
+from tesserad.radius.replydata import ReplyData
 from tesserad.radius.server import AuthProtocol
 from tesserad.radius.state import StateCodec
 from twisted.application.service import Service
@@ -63,7 +64,7 @@ def _listen_keys(config: Config) -> list[tuple[str, str]]:
 def check_bindable(config: Config) -> None:
     """The supervisor's check before it starts workers: the client table loads and every
     address can be bound exclusively; the test sockets are closed again at once."""
-    load_clients(config.radius.clients, config.source)
+    load_clients(config.radius, config.source)
     for key, address in _listen_keys(config):
         bind_udp(key, address, reuse_port=False).close()
 
@@ -82,7 +83,7 @@ class RadiusService(Service):
 
     def bind(self) -> None:
         """Load the client table and bind every address; on failure release what was bound."""
-        self.clients = load_clients(self._config.radius.clients, self._config.source)
+        self.clients = load_clients(self._config.radius, self._config.source)
         try:
             for key, address in _listen_keys(self._config):
                 self._bound.append((key, bind_udp(key, address, reuse_port=self._reuse_port)))
@@ -100,11 +101,12 @@ class RadiusService(Service):
         """Give the bound sockets their protocols, over the core's services."""
         states = StateCodec(context.keys.security)
         audit = RadiusAudit(context.database, context.auditor)
+        replies = ReplyData(context.database, context.directory, context.policies, socket.gethostname())
 
         def table() -> ClientTable:
             return self.clients
         self._protocols = [
-            AuthProtocol(table, context.clock, run, context.auth, states, audit) if key.startswith(AUTH_KEY)
+            AuthProtocol(table, context.clock, run, context.auth, states, audit, replies) if key.startswith(AUTH_KEY)
             else AccountingProtocol(table, context.clock, run, audit)
             for key, _ in self._bound]
 
@@ -128,14 +130,15 @@ class RadiusService(Service):
         return DeferredList([maybeDeferred(port.stopListening) for port in ports])
 
     def reload(self, old: Config, new: Config) -> list[str]:
-        """SIGHUP: a new client table (secret files are read again); listen addresses
-        change only with a restart."""
+        """SIGHUP: a new client table (secret files, dictionaries and reply rules are read
+        again); listen addresses change only with a restart."""
         if (old.radius.auth_listen, old.radius.acct_listen) != (new.radius.auth_listen, new.radius.acct_listen):
             self.log.warn("radius.auth_listen or radius.acct_listen changed; it takes effect after a restart")
         try:
-            table = load_clients(new.radius.clients, new.source)
+            table = load_clients(new.radius, new.source)
         except ConfigError as exc:
-            self.log.error("RADIUS clients not reloaded, keeping the running ones: {reason}", reason=str(exc))
+            self.log.error("RADIUS clients and reply rules not reloaded, keeping the running ones: {reason}",
+                           reason=str(exc))
             return []
         if table == self.clients:
             return []

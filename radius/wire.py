@@ -1,4 +1,4 @@
-"""RADIUS on the wire: packet codes, attribute numbers, the dictionary, and the checks a
+"""RADIUS on the wire: packet codes, attribute numbers, the dictionaries, and the checks a
 datagram passes before pyrad decodes it.
 
 pyrad decodes leniently (an attribute that runs past the end of the packet is cut short,
@@ -39,8 +39,14 @@ ACCT_STATUS_TYPE = 40
 ACCT_SESSION_ID = 44
 ACCT_SESSION_TIME = 46
 ACCT_TERMINATE_CAUSE = 49
+EAP_MESSAGE = 79
 MESSAGE_AUTHENTICATOR = 80
 NAS_IPV6_ADDRESS = 95
+VENDOR_SPECIFIC = 26
+# Password methods other than PAP, by the attribute that carries the hash (RFC 2865,
+# RFC 2548 Microsoft vendor 311, RFC 3579).
+HASHED_PASSWORDS = ((CHAP_PASSWORD, "CHAP"), ((311, 1), "MS-CHAP"), ((311, 25), "MS-CHAPv2"),
+                    (EAP_MESSAGE, "EAP"))
 
 
 class MalformedAttribute(ValueError):
@@ -49,7 +55,12 @@ class MalformedAttribute(ValueError):
 
 @functools.cache
 def dictionary() -> Dictionary:
-    """The shipped RFC dictionary (``radius/dictionaries``), parsed once per process."""
+    """The shipped dictionaries (``radius/dictionaries``), parsed once per process."""
+    return shipped_dictionary()
+
+
+def shipped_dictionary() -> Dictionary:
+    """A new parse of the shipped dictionaries, for adding the operator's files to it."""
     path = resources.files("tesserad.radius") / "dictionaries" / "dictionary"
     with resources.as_file(path) as file:
         return Dictionary(str(file))
@@ -156,3 +167,21 @@ def enumerated(pkt: rp.Packet, code: int, attribute: str) -> str | None:
     values = dictionary().attributes[attribute].values
     raw = number.to_bytes(4, "big")
     return values.GetBackward(raw) if values.HasBackward(raw) else str(number)
+
+
+def password_method(pkt: rp.Packet) -> str | None:
+    """The name of the non-PAP password method a request uses, if any."""
+    return next((name for key, name in HASHED_PASSWORDS if dict.get(pkt, key)), None)
+
+
+def attribute_length(key: int | tuple[int, int], value: bytes) -> int:
+    """Octets of one attribute on the wire; a VSA adds its type, length and vendor id."""
+    return len(value) + 2 + (6 if isinstance(key, tuple) else 0)
+
+
+def encoded_length(pkt: rp.Packet) -> int:
+    """Octets the packet will have: header, the attributes set so far, and the
+    Message-Authenticator that pyrad adds when it encodes the packet."""
+    signed = getattr(pkt, "message_authenticator", False) and MESSAGE_AUTHENTICATOR not in dict.keys(pkt)
+    return (MIN_LENGTH + (18 if signed else 0)
+            + sum(attribute_length(key, value) for key, values in dict.items(pkt) for value in values))

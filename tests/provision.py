@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tesserad.core import config as configuration
 from tesserad.core.bootstrap import ensure_data_dir, ensure_keys, prepare_schema
 from tesserad.core.context import Context
-from tesserad.core.store.models import Token
+from tesserad.core.store.models import AuditEntry, Token
 
 from tests.wired import PASSWD, RFC_SEED_HEX
 
@@ -69,5 +69,17 @@ def stored_token(config_path: Path, serial: str) -> Token:
             assert row is not None, serial
             session.expunge(row)
             return row
+    finally:
+        ctx.close()
+
+
+def audit_rows(config_path: Path) -> list[AuditEntry]:
+    """The audit trail as a (running) daemon wrote it, oldest first."""
+    ctx = Context.open(configuration.load(str(config_path), env={}))
+    try:
+        with ctx.database.session() as session:
+            rows = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+            session.expunge_all()
+            return rows
     finally:
         ctx.close()

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from tesserad.core.policy.store import PolicyStore
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
 from tesserad.radius.accounting import AccountingProtocol
 from tesserad.radius.audit import RadiusAudit
 from tesserad.radius.clients import ClientTable, NasClient
+from tesserad.radius.replydata import ReplyData
 from tesserad.radius.server import AuthProtocol
 from tesserad.radius.state import StateCodec
 from twisted.internet.defer import Deferred
@@ -63,6 +65,7 @@ class Edge:
     auth: AuthProtocol
     accounting: AccountingProtocol
     states: StateCodec
+    policies: PolicyStore
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def send(self, data: bytes, source: tuple[str, int] = NAS, *, accounting: bool = False) -> list[bytes]:
@@ -82,8 +85,10 @@ def build_edge(core: Core, run: Callable[..., Deferred[Any]] = run_inline,
                clients: Callable[[], ClientTable] = lambda: CLIENTS) -> Edge:
     states = StateCodec(KeyFileSecurityModule(KeyMaterial.generate()))
     audit = RadiusAudit(core.database, core.auditor)
-    edge = Edge(core, AuthProtocol(clients, core.clock, run, core.auth, states, audit),
-                AccountingProtocol(clients, core.clock, run, audit), states)
+    policies = PolicyStore(core.clock)
+    replies = ReplyData(core.database, core.directory, policies, "test-node")
+    edge = Edge(core, AuthProtocol(clients, core.clock, run, core.auth, states, audit, replies),
+                AccountingProtocol(clients, core.clock, run, audit), states, policies)
     for protocol in (edge.auth, edge.accounting):
         protocol.log = Logger(observer=edge.events.append)
         protocol.makeConnection(FakeDatagramTransport())

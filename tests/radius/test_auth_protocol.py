@@ -191,9 +191,12 @@ def test_requests_the_edge_refuses_are_rejected_and_audited(edge: Edge) -> None:
     serial = enroll_hotp(edge.core)
     no_user = access_request(None, "1234" + RFC4226[0])
     assert ask(edge, no_user).code == rp.AccessReject
-    chap = access_request()
-    chap["CHAP-Password"] = b"\x01" + b"h" * 16
-    assert ask(edge, chap).code == rp.AccessReject
+    # CHAP, MS-CHAPv2 and EAP send a hash of the password: refused, with the reason audited.
+    hashed = {"CHAP": wire.CHAP_PASSWORD, "MS-CHAPv2": (311, 25), "EAP": wire.EAP_MESSAGE}
+    for key in hashed.values():
+        request = access_request()
+        request[key] = [b"\x01" + b"h" * 49]
+        assert ask(edge, request).code == rp.AccessReject
     odd = access_request()
     odd[wire.USER_PASSWORD] = [b"x" * 17]
     assert ask(edge, odd).code == rp.AccessReject
@@ -201,9 +204,9 @@ def test_requests_the_edge_refuses_are_rejected_and_audited(edge: Edge) -> None:
     bad_name[wire.USER_NAME] = [b"\xff\xfe"]
     assert ask(edge, bad_name).code == rp.AccessReject
     infos = [row.info for row in audit_rows(edge.core)]
-    assert infos == ["no User-Name", "CHAP-Password is not supported (an OTP cannot be checked against a CHAP "
-                     "hash); configure the NAS for PAP", "a User-Password of 17 octets",
-                     "User-Name: attribute 1 is not UTF-8 text"]
+    assert infos == ["no User-Name", *(f"{method} is not supported: an OTP cannot be checked against its hash; "
+                                       "configure the NAS for PAP" for method in hashed),
+                     "a User-Password of 17 octets", "User-Name: attribute 1 is not UTF-8 text"]
     assert edge.core.token(serial).count == 0
 
 

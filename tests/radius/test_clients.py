@@ -59,13 +59,13 @@ def test_secret_files_are_read_and_unsafe_ones_refused(tmp_path: Path) -> None:
     secret.write_text("s3cret with spaces\nignored\n")
     secret.chmod(0o640)
     config = load(tmp_path, {"name": "vpn", "address": "10.0.0.1", "secret_file": str(secret)})
-    [client] = load_clients(config.radius.clients, config.source).clients
+    [client] = load_clients(config.radius, config.source).clients
     assert client.secret == b"s3cret with spaces"
     assert "s3cret" not in repr(client)
 
     def refusal() -> str:
         with pytest.raises(ConfigError) as caught:
-            load_clients(config.radius.clients, config.source)
+            load_clients(config.radius, config.source)
         assert caught.value.key == "radius.clients[0].secret_file"
         return caught.value.reason
 

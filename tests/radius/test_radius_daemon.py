@@ -17,14 +17,11 @@ from typing import Any
 import pytest
 import tomli_w
 from pyrad import packet as rp
-from sqlalchemy import select
-from tesserad.core import config as configuration
-from tesserad.core.context import Context
 from tesserad.core.store.models import AuditEntry, Token
 
 from tests.daemon_process import DaemonProcess
 from tests.helpers import daemon_config, free_port, require, write_config
-from tests.provision import provision_hotp_people, stored_token
+from tests.provision import audit_rows, provision_hotp_people, stored_token
 from tests.radius.nas import CALLING, UdpNas, access_request, status_server
 from tests.wired import RFC4226
 
@@ -41,6 +38,9 @@ CLIENTS = [
     {"name": "no-ma", "address": NO_MA, "secret": SECRET},
     {"name": "v6", "address": "::1", "secret": V6_SECRET},
 ]
+REPLY = [{"attribute": "Class", "value": "tesserad"},
+         {"attribute": "privacyIDEA-Serial", "source": "serial"},
+         {"attribute": "Fortinet-Group-Name", "source": "type", "match": "^(h)otp$", "value": "{1}-users"}]
 
 
 @dataclass
@@ -65,14 +65,7 @@ class RadiusServer:
         return stored_token(self.config, serial)
 
     def audit(self) -> list[AuditEntry]:
-        ctx = Context.open(configuration.load(str(self.config), env={}))
-        try:
-            with ctx.database.session() as session:
-                rows = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
-                session.expunge_all()
-                return rows
-        finally:
-            ctx.close()
+        return audit_rows(self.config)
 
     def handled(self) -> None:
         """Wait (without sleeping) until every datagram sent to the authentication port so
@@ -88,7 +81,7 @@ def start_server(tmp_path: Path, db_url: str, **server: Any) -> RadiusServer:
                          free_port(socket.SOCK_DGRAM))
     data = daemon_config(tmp_path, database={"url": db_url}, server=server, radius={
         "auth_listen": [f"127.0.0.1:{auth}", f"[::1]:{auth6}"], "acct_listen": [f"127.0.0.1:{acct}"],
-        "clients": CLIENTS})
+        "clients": CLIENTS, "reply": REPLY})
     config = write_config(tmp_path, data)
     provision_hotp_people(config, tmp_path / "passwd")
     daemon = DaemonProcess(tmp_path / "run", config).start()
@@ -123,6 +116,11 @@ def test_radclient_accept_reject_challenge_status_and_accounting(server: RadiusS
     accepted = server.radclient("auth", login.format(otp=RFC4226[0]))
     assert accepted.returncode == 0 and "Received Access-Accept" in accepted.stdout, accepted
     assert "Message-Authenticator = 0x" in accepted.stdout
+    assert 'Class = 0x' + b"tesserad".hex() in accepted.stdout  # radclient's own dictionary decodes the VSAs
+    assert re.search(r'(privacyIDEA-Serial|Attr-26\.44929\.1) = ', accepted.stdout), accepted.stdout
+    assert 'Fortinet-Group-Name = "h-users"' in accepted.stdout
+    chap = server.radclient("auth", 'User-Name = "alice", CHAP-Password = "1234", Message-Authenticator = 0x00')
+    assert chap.returncode == 1 and "Received Access-Reject" in chap.stdout, chap
     rejected = server.radclient("auth", login.format(otp=RFC4226[0]))
     assert rejected.returncode == 1 and "Received Access-Reject" in rejected.stdout, rejected
 
@@ -146,7 +144,8 @@ def test_radclient_accept_reject_challenge_status_and_accounting(server: RadiusS
     assert (first.action, first.authentication, first.serial, first.user, first.client) == (
         "RADIUS Access-Request", "ACCEPT", "HOTP1", "alice", STRICT)
     assert first.action_detail == f"nas1 radius_client=strict calling_station_id={CALLING}"
-    assert [r.authentication for r in rows[:4]] == ["ACCEPT", "REJECT", "CHALLENGE", "ACCEPT"]
+    assert rows[1].info == "CHAP is not supported: an OTP cannot be checked against its hash; configure the NAS for PAP"
+    assert [r.authentication for r in rows[:5]] == ["ACCEPT", "REJECT", "REJECT", "CHALLENGE", "ACCEPT"]
     assert (rows[-1].action, rows[-1].info) == ("RADIUS Accounting-Request",
                                                 "Acct-Status-Type=Start Acct-Session-Id=s-1")
     assert "1234" + RFC4226[0] not in server.daemon.stderr
@@ -222,13 +221,17 @@ def test_sighup_reloads_the_client_table(server: RadiusServer) -> None:
     server.handled()
     assert late.nothing_pending()
     data = dict(server.data)
-    data["radius"] = dict(data["radius"], clients=CLIENTS + [{"name": "late", "address": LATE, "secret": SECRET}])
+    data["radius"] = dict(data["radius"], clients=CLIENTS + [{"name": "late", "address": LATE, "secret": SECRET}],
+                          reply=[{"attribute": "Filter-Id", "value": "reloaded"}])
     server.config.write_text(tomli_w.dumps(data))
     server.daemon.signal(signal.SIGHUP)
     server.daemon.expect("RELOADING=1")
     server.daemon.expect("READY=1")
     assert f"radius.clients: {len(CLIENTS) + 1} clients" in server.daemon.stderr
     assert late.ask(status_server()).code == rp.AccessAccept
+    accepted = late.ask(access_request("alice", "1234" + RFC4226[0]))
+    assert accepted.code == rp.AccessAccept
+    assert accepted["Filter-Id"] == ["reloaded"] and "Class" not in accepted  # the reply rules were reloaded
     late.close()
 
 
