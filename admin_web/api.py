@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 from tesserad import __version__
 from tesserad.core.errors import DatabaseError, TesseraError
 from tesserad.core.policy.errors import PolicyError, PolicyNotFound
+from tesserad.core.security.signing import Signer
 from tesserad.core.sessions import AuthError
 from tesserad.core.sysconfig import SystemConfigError
 from tesserad.core.tokens.base import ParameterError, TokenError, TokenNotFound
@@ -53,11 +54,22 @@ def envelope(result: dict[str, Any], detail: Any, request_id: int) -> dict[str, 
             "version": VERSION_STRING, "versionnumber": API_VERSION, "time": time.time()}
 
 
+def response_signer(request: IRequest) -> Signer | None:
+    """The key that signs this site's answers: ``Root.attach`` puts it on the root resource."""
+    return getattr(getattr(getattr(request, "site", None), "resource", None), "response_signer", None)
+
+
 def write_json(request: IRequest, status: int, body: dict[str, Any]) -> bytes:
+    """The answer as compact JSON. With a response signer, the keys are sorted and the last
+    key is ``signature``: the signature over the answer as it would read without it, so a
+    client verifies ``json.dumps(answer minus signature, sort_keys=True, separators=(",", ":"))``."""
     request.setResponseCode(status)
     request.setHeader(b"Content-Type", b"application/json; charset=utf-8")
     request.setHeader(b"Cache-Control", b"no-store")
-    payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
+    signer = response_signer(request)
+    payload = json.dumps(body, separators=(",", ":"), sort_keys=signer is not None).encode("utf-8")
+    if signer is not None:
+        payload = payload[:-1] + b',"signature":"' + signer.sign(payload).encode("ascii") + b'"}'
     request.setHeader(b"Content-Length", str(len(payload)).encode())
     return payload
 

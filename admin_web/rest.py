@@ -292,6 +292,8 @@ class Rest:
         with self.ctx.database.session() as session:
             call = Call(self, session, identity, params, facts)
             try:
+                if identity is not None:
+                    self.sessions.check_current(session, identity)
                 value = method(call, **path)
             except TesseraError as exc:
                 session.rollback()

@@ -17,6 +17,7 @@ from tesserad.admin_web.token import TokenResource
 from tesserad.admin_web.trigger import TriggerResource
 from tesserad.admin_web.validate import Validate
 from tesserad.core.context import Context
+from tesserad.core.policy.apikey import ApiKeyGate
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, NoResource
 from twisted.web.server import Site
@@ -33,6 +34,7 @@ class Root:
 
     def __init__(self, health: Health, validate: Validate | None = None):
         self.app = Klein()
+        self.resource = self.app.resource()  # the site's root; carries the response signer
         self.validate_resource = validate
 
         @self.app.route("/healthz", methods=["GET", "HEAD"])
@@ -49,8 +51,11 @@ class Root:
 
     def attach(self, run: Runner, ctx: Context) -> Rest:
         """Mount /validate and the REST resources over the core ``ctx``."""
-        self.validate_resource = Validate(run, ctx.auth)
         rest = Rest(run, ctx)
+        signer = ctx.keys.response_signer if ctx.config.web.sign_responses else None
+        self.resource.response_signer = signer  # type: ignore[attr-defined]
+        api_keys = ApiKeyGate(ctx.policies, ctx.directory, rest.sessions, rest.node)
+        self.validate_resource = Validate(run, ctx.auth, api_keys)
         rest.mount(self.app, [resource() for resource in RESOURCES])
         return rest
 
@@ -70,7 +75,7 @@ def access_log_line(timestamp: str, request: IRequest) -> str:
 def build_site(root: Root) -> Site:
     # api.params() parses bodies itself; Twisted's form parsing would parse each
     # Content-Type with the email package first, a measurable cost per request.
-    site = Site(root.app.resource(), logFormatter=access_log_line, parsePOSTFormSubmission=False)
+    site = Site(root.resource, logFormatter=access_log_line, parsePOSTFormSubmission=False)
     site.noisy = False
     site.displayTracebacks = False
     return site

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tesserad.admin_web.api import MAX_BODY
 from tesserad.admin_web.rest import ADMIN_ONLY, ADMIN_OR_USER, Body, Call, Resource, endpoint
 from tesserad.core.enrollment import Enrollment, random_pin
 from tesserad.core.policy.actions import ENROLL
@@ -22,12 +23,17 @@ from tesserad.core.rights import PolicyDenied, Target
 from tesserad.core.store.models import Challenge, Token
 from tesserad.core.token_access import TokenAccess
 from tesserad.core.tokens.base import ParameterError, TokenClass, TokenNotFound
+from tesserad.core.tokens.importers import parse
+from tesserad.core.tokens.importers.base import options_of
+from tesserad.core.tokens.importers.loader import TokenLoader
 from tesserad.core.tokens.registry import token_class
 from tesserad.core.tokens.service import MAX_PAGE_SIZE, SORT_COLUMNS, TokenFilter, realm_names
 from tesserad.core.users.base import User
 
 SERIAL_LENGTH = 40
 CHALLENGE_SORT = ("id", "serial", "transaction_id", "created_at", "expires_at")
+# Token types without an OTP value of their own: getserial does not try them.
+NO_OTP_TYPES = frozenset({"spass", "pw", "registration", "question", "indexedsecret"})
 
 
 def _access(call: Call) -> TokenAccess:
@@ -131,6 +137,30 @@ class TokenResource(Resource):
                 "count": count, "current": page, "prev": page - 1 if page > 1 else None,
                 "next": page + 1 if page < last else None}
 
+    @endpoint("GET", "/token/getserial/<otp>")
+    def getserial(self, call: Call, otp: str) -> Any:
+        """The serial of the token that generates ``otp`` (``type``, ``assigned``/``unassigned``,
+        ``serial`` substring narrow the search; ``count=1`` only counts): ``{serial, count}``.
+        Each token is checked within its own window (``window`` is not read) and nothing is consumed."""
+        params = call.params
+        call.require("getserial")
+        assigned = True if params.flag("assigned", False) else False if params.flag("unassigned", False) else None
+        part = params.text("serial", max_length=SERIAL_LENGTH)
+        visible = call.rights.realms("getserial", call.realm_names())
+        wanted = TokenFilter(serial=f"*{part}*" if part else None, tokentype=params.text("type", max_length=30),
+                             assigned=assigned, visible_realms=visible)
+        if params.flag("count", False):
+            return {"serial": None, "count": call.ctx.tokens.list(call.session, wanted, pagesize=1).count}
+        page: int | None = 1
+        while page is not None:
+            found = call.ctx.tokens.list(call.session, wanted, page=page, pagesize=MAX_PAGE_SIZE)
+            for token in found.tokens:
+                if token.type not in NO_OTP_TYPES and token.check_otp(otp) >= 0:
+                    call.audit.update(serial=token.serial, token_type=token.type)
+                    return {"serial": token.serial, "count": found.count}
+            page = found.next
+        return {"serial": None, "count": 0}
+
     # ---- enrollment and ownership -----------------------------------------------------------------
 
     @endpoint("POST", "/token/init", roles=ADMIN_OR_USER)
@@ -170,6 +200,31 @@ class TokenResource(Resource):
         _audit(call, [token], access, user)
         call.detail.update(detail)
         return True
+
+    @endpoint("POST", "/token/load/<filename>")
+    def load(self, call: Call, filename: str) -> Any:
+        """Import the seed file ``file`` of ``type`` (oathcsv, yubikeycsv, pskc, aladdin-xml; PSKC
+        with ``password`` or ``psk`` and ``pskcValidateMAC``) into the realms ``tokenrealms``:
+        ``{n_imported, n_not_imported}``, why each was not imported in ``detail``."""
+        params = call.params
+        realms = [name.lower() for name in params.names("tokenrealms") or []]
+        unknown = set(realms) - set(call.realm_names())
+        if unknown:
+            raise ParameterError(f"realm {sorted(unknown)[0]!r} does not exist")
+        for name in realms or [""]:
+            call.require("importtokens", [Target(realm=name)])
+        kind = params.required("type", max_length=20)
+        options = options_of({name: params.text(name) for name in ("password", "psk", "pskcValidateMAC")})
+        parsed = parse(kind, params.required("file", max_length=MAX_BODY), options)
+        access = _access(call)
+        loader = TokenLoader(call.session, call.ctx.tokens, call.ctx.directory)
+        owners = loader.owners(parsed, lambda user: call.require("importtokens", [Target.of_user(user)]))
+        result = loader.load(parsed, realms, lambda token: access.check(token, "importtokens"), owners)
+        call.audit.update(serial=",".join(result.imported), token_type=kind,
+                          info=f"{kind} {filename[:100]}: {len(result.imported)} imported, "
+                               f"{len(result.failed)} not imported")
+        call.detail["not_imported"] = result.failed
+        return {"n_imported": len(result.imported), "n_not_imported": len(result.failed)}
 
     @endpoint("POST", "/token/assign", roles=ADMIN_OR_USER)
     def assign(self, call: Call) -> Any:
@@ -253,8 +308,10 @@ class TokenResource(Resource):
         target = Target.of_user(owner) if owner else None
         length = call.rights.value("losttoken_PW_length", 16, target, scope=ENROLL)
         days = call.rights.value("losttoken_valid", 10, target, scope=ENROLL)
+        contents = call.rights.value("losttoken_PW_contents", "8", target, scope=ENROLL)
         _audit(call, [token], access)
-        result = call.ctx.tokens.lost(call.session, token.serial, length=length, valid_days=days)
+        result = call.ctx.tokens.lost(call.session, token.serial, length=length, valid_days=days,
+                                      contents=str(contents))
         return {**result, "user": str(owner) if owner else ""}
 
     # ---- PINs -------------------------------------------------------------------------------------

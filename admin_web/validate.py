@@ -6,6 +6,7 @@ engine runs in the core thread pool; nothing here touches the database directly.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Awaitable
 from typing import Any, Callable
@@ -21,10 +22,12 @@ from tesserad.admin_web import api
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.auth.service import AuthService
 from tesserad.core.errors import TesseraError
+from tesserad.core.policy.apikey import ApiKeyGate
 from tesserad.core.tokens.base import ParameterError
 
 Runner = Callable[..., Deferred[Any]]
 VALIDATE_ID = 2  # privacyIDEA answers validate requests with id 2
+KEY_HEADERS = ("pi-authorization", "authorization")  # where api_key_required looks for the API key
 
 
 def auth_request(request: IRequest, values: dict[str, str], protocol: str = "http") -> AuthRequest:
@@ -63,13 +66,18 @@ class Validate:
     app = Klein()
     log = Logger()
 
-    def __init__(self, run: Runner, auth: AuthService):
+    def __init__(self, run: Runner, auth: AuthService, api_keys: ApiKeyGate | None = None):
         self._run = run
         self._auth = auth
+        self._api_keys = api_keys
 
     async def _authenticate(self, request: IRequest, action: str) -> AuthResult:
         values = api.params(request)
-        return await self._run(self._auth.authenticate, auth_request(request, values), action)
+        gate = None
+        if self._api_keys is not None:
+            keys = {name: request.getHeader(name) or "" for name in KEY_HEADERS}
+            gate = functools.partial(self._api_keys.check, keys)
+        return await self._run(self._auth.authenticate, auth_request(request, values), action, gate)
 
     async def _respond(self, request: IRequest, action: str,
                        render: Callable[[AuthResult], Awaitable[bytes] | bytes]) -> bytes:

@@ -44,6 +44,7 @@ def ensure_keys(key_dir: Path) -> bool:
     """Create the keys when none exist; True if they were created now."""
     store = KeyStore(key_dir)
     if store.existing():
+        store.add_missing()  # keys that a newer version introduced
         return False
     store.create()
     return True

@@ -146,6 +146,9 @@ class WebSection:
             "which that address is refused.", check=_positive)
     login_failure_window: int = setting(
         300, "Seconds over which failed POST /auth logins are counted.", check=_positive)
+    sign_responses: bool = setting(
+        True, "Add a signature (Ed25519, key response-signing.pem) to every JSON answer of the API "
+              "(privacyIDEA's response signing; PI_NO_RESPONSE_SIGN turns it off there).")
 
 
 def _mask_secret(value: str) -> str:

@@ -5,6 +5,11 @@ privacyIDEA clients send the token from ``POST /auth`` back in ``PI-Authorizatio
 install's key file through the security module, so every process and every node that shares
 the keys accepts it, and no signing secret lives in the configuration. Expiry is checked
 against the injected clock.
+
+API keys (``tesserad-manage api createtoken``) are such tokens with a long lifetime and
+``authtype`` API: role ``validate`` for ``/validate/*`` under ``api_key_required``, or role
+admin for scripts. A local admin's login token is good only while the admin exists
+(``check_current``, once per API call).
 """
 
 from __future__ import annotations
@@ -15,13 +20,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from sqlalchemy.orm import Session
+from tesserad.core import admins
 from tesserad.core.clock import Clock
 from tesserad.core.errors import TesseraError
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.users.base import User
 
-ADMIN, USER = "admin", "user"
-ROLES = (ADMIN, USER)
+ADMIN, USER, VALIDATE = "admin", "user", "validate"
+ROLES = (ADMIN, USER, VALIDATE)
+API_KEY = "API"  # the authtype of API keys: not bound to an admin account
 ALGORITHM = "HS256"
 # privacyIDEA's AuthError ids: every one is answered with HTTP 401.
 WRONG_CREDENTIALS, MISSING_HEADER, DECODING_ERROR, TOKEN_EXPIRED, MISSING_RIGHT = 4031, 4033, 4304, 4305, 4306
@@ -67,12 +75,30 @@ class Sessions:
         self._clock = clock
         self.lifetime = lifetime
 
-    def issue(self, identity: Identity, rights: list[str]) -> str:
+    def issue(self, identity: Identity, rights: list[str], *, lifetime: int | None = None) -> str:
         now = int(self._clock.now())
         claims = {"username": identity.username, "realm": identity.realm, "resolver": identity.resolver,
                   "uid": identity.uid, "role": identity.role, "authtype": identity.authtype,
-                  "nonce": secrets.token_hex(16), "iat": now, "exp": now + self.lifetime, "rights": rights}
+                  "nonce": secrets.token_hex(16), "iat": now, "exp": now + (lifetime or self.lifetime),
+                  "rights": rights}
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+
+    def issue_api_key(self, role: str, username: str, realm: str, days: int) -> str:
+        """A long-lived token for a program (privacyIDEA's ``pi-manage api createtoken``)."""
+        if role not in (ADMIN, VALIDATE):
+            raise AuthError(f"an API key has the role admin or validate, not {role!r}")
+        if not 0 < days <= 3650:
+            raise AuthError("an API key is valid for 1 to 3650 days")
+        return self.issue(Identity(role, username, realm, authtype=API_KEY), [], lifetime=days * 86400)
+
+    @staticmethod
+    def check_current(session: Session, identity: Identity) -> None:
+        """Refuse the token of a local admin who has been deleted since it was issued (one
+        indexed query; admins of superuser realms and API keys are not bound to the table)."""
+        if identity.is_admin and not identity.realm and identity.authtype != API_KEY \
+                and not admins.exists(session, identity.username):
+            raise AuthError("Authentication failure. The administrator of this token no longer exists.",
+                            code=DECODING_ERROR)
 
     def verify(self, token: str) -> Identity:
         """The identity in a token this install signed and that has not expired."""

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import secrets
 import sys
 from typing import Callable
 
 import tomli_w
 from sqlalchemy.orm import Session
-
 from tesserad import __version__
 from tesserad.core import admins, bootstrap
 from tesserad.core import config as configuration
+from tesserad.core.clock import SystemClock
 from tesserad.core.config import Config
 from tesserad.core.context import Context
 from tesserad.core.errors import AdminError, ConfigError, SchemaError, TesseraError
 from tesserad.core.security.keystore import KeyStore
+from tesserad.core.sessions import Sessions
 from tesserad.core.store import Database
 from tesserad.radius.clients import load_clients
 
@@ -130,6 +132,15 @@ def cmd_admin_verify(ctx: Context, session: Session, args: argparse.Namespace) -
     return f"the password of admin {args.username} is right"
 
 
+def cmd_api_createtoken(config: Config, args: argparse.Namespace) -> str:
+    """An API key: a JWT signed with this install's keys, valid ``--days``; it is not stored."""
+    keys = KeyStore(config.key_dir).load()
+    sessions = Sessions(keys.security, SystemClock(), config.web.session_lifetime)
+    username = args.username or f"api-{secrets.token_hex(4)}"
+    token = sessions.issue_api_key(args.role, username, args.realm, args.days)
+    return f"role: {args.role}\nusername: {username}\nrealm: {args.realm}\nvalid for: {args.days} days\n{token}"
+
+
 def cmd_config_check(config: Config, args: argparse.Namespace) -> str:
     load_clients(config.radius, config.source)  # secret files, dictionaries, reply rules
     header = f"# configuration is valid: {config.source}\n# effective values, secrets masked\n"
@@ -174,6 +185,15 @@ def parser() -> argparse.ArgumentParser:
     verify = admin.add_parser("verify", help="check an admin's password (exit 0 if right, 1 if not)")
     verify.add_argument("username")
     verify.set_defaults(run=cmd_admin_verify)
+
+    api = groups.add_parser("api", help="API keys").add_subparsers(dest="action", required=True)
+    create = api.add_parser("createtoken", help="print a long-lived API token (JWT); it is not stored")
+    create.add_argument("-r", "--role", choices=("admin", "validate"), default="admin",
+                        help="validate: for /validate/* under api_key_required; admin: for scripts")
+    create.add_argument("-d", "--days", type=int, default=365, help="days the token is valid (default 365)")
+    create.add_argument("-R", "--realm", default="API", help="the admin realm policies see (default API)")
+    create.add_argument("-u", "--username", help="the name policies and the audit see (default random)")
+    create.set_defaults(run=cmd_api_createtoken)
 
     cfg = groups.add_parser("config", help="configuration").add_subparsers(dest="action", required=True)
     cfg.add_parser("check", help="validate and print the effective configuration").set_defaults(

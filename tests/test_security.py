@@ -9,7 +9,14 @@ import pytest
 from tesserad.core.errors import DecryptionError, KeyFileError
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
-from tesserad.core.security.keystore import AUDIT_PRIVATE_FILE, AUDIT_PUBLIC_FILE, SECRETS_FILE, KeyStore
+from tesserad.core.security.keystore import (
+    AUDIT_PRIVATE_FILE,
+    AUDIT_PUBLIC_FILE,
+    RESPONSE_PRIVATE_FILE,
+    RESPONSE_PUBLIC_FILE,
+    SECRETS_FILE,
+    KeyStore,
+)
 from tesserad.core.security.signing import Signer
 
 CHEAP = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
@@ -66,7 +73,8 @@ def test_hmac_keys_differ_by_purpose(module: KeyFileSecurityModule) -> None:
 def test_keystore_creates_private_files_and_never_overwrites(tmp_path: Path) -> None:
     store = KeyStore(tmp_path / "keys")
     created = store.create()
-    assert sorted(p.name for p in created) == sorted([SECRETS_FILE, AUDIT_PRIVATE_FILE, AUDIT_PUBLIC_FILE])
+    assert sorted(p.name for p in created) == sorted([SECRETS_FILE, AUDIT_PRIVATE_FILE, AUDIT_PUBLIC_FILE,
+                                                      RESPONSE_PRIVATE_FILE, RESPONSE_PUBLIC_FILE])
     assert (tmp_path / "keys").stat().st_mode & 0o777 == 0o700
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in created)
     before = (tmp_path / "keys" / SECRETS_FILE).read_bytes()

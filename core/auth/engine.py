@@ -168,6 +168,8 @@ class Engine:
 
     def _state(self, session: Session, req: AuthRequest) -> RequestState:
         user = self.directory.resolve(session, req.user, req.realm) if req.user else None
+        if user is not None:
+            user = self.policies.set_realm(session, user, req.client)
         settings = self.policies.for_request(session, user, req.client)
         snapshot = self.sysconfig.snapshot(session)
         env = TokenEnv(self.security, self.hasher, self.clock, snapshot.settings, snapshot.extra)

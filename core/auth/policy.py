@@ -53,6 +53,9 @@ class AuthPolicies(Protocol):
     def for_request(self, session: Session, user: User | None, client: str) -> AuthSettings:
         """The settings that apply to ``user`` (None for serial-only requests) from ``client``."""
 
+    def set_realm(self, session: Session, user: User, client: str) -> User:
+        """The user to authenticate: ``user`` moved to another realm by ``setrealm``, or itself."""
+
 
 class StaticPolicies:
     """The same settings for every request: the defaults, or what a test fixes."""
@@ -62,3 +65,6 @@ class StaticPolicies:
 
     def for_request(self, session: Session, user: User | None, client: str) -> AuthSettings:
         return self.settings
+
+    def set_realm(self, session: Session, user: User, client: str) -> User:
+        return user

@@ -8,7 +8,7 @@ audited in a fresh transaction before the error goes back to the edge.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -34,10 +34,15 @@ class AuthService:
         self.engine = engine
         self.auditor = auditor
 
-    def authenticate(self, req: AuthRequest, action: str = "POST /validate/check") -> AuthResult:
+    def authenticate(self, req: AuthRequest, action: str = "POST /validate/check",
+                     gate: Callable[[Session, AuthRequest], None] | None = None) -> AuthResult:
+        """``gate`` (the edge's admission check, e.g. api_key_required) runs first in the
+        same transaction; its refusal is audited like the engine's."""
         started = time.monotonic()
         with self.database.session() as session:
             try:
+                if gate is not None:
+                    gate(session, req)
                 result = self.engine.check(session, req)
             except TesseraError as exc:
                 session.rollback()

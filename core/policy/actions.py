@@ -33,10 +33,11 @@ GENERAL, TOKEN, ENROLLMENT, PIN, SYSTEM = "general", "token", "enrollment", "pin
 USERS, TOOLS, MACHINE, TOKENGROUP = "user", "tools", "machine", "tokengroup"
 RESPONSE, CONDITIONS, SETTINGS = "modifying response", "conditions", "setting actions"
 
-# The spec's 26 token types; the user may self-enroll the first 19 (spec §1.1).
+# The spec's 26 token types and privacyIDEA 3.9's daypassword; the user may self-enroll the
+# first 19 of the spec (§1.1) and daypassword.
 USER_ENROLLABLE = ("hotp", "totp", "spass", "sms", "email", "push", "webauthn", "yubikey", "sshkey",
                    "paper", "radius", "tan", "motp", "yubico", "question", "indexedsecret",
-                   "certificate", "u2f", "tiqr")
+                   "certificate", "u2f", "tiqr", "daypassword")
 TOKEN_TYPES = USER_ENROLLABLE + ("pw", "registration", "remote", "4eyes", "ocra", "daplug", "vasco")
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})

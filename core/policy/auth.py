@@ -73,6 +73,18 @@ class PolicyAuthPolicies:
             answers[key] = found
         return found
 
+    def set_realm(self, session: Session, user: User, client: str) -> User:
+        """``setrealm`` (authorization): look the user up in the policy's realm instead, as
+        privacyIDEA's pre-policy does before anything else reads the realm."""
+        policies = self._store.snapshot(session)
+        if not policies.mentions(AUTHZ, "setrealm"):
+            return user
+        query = PolicyQuery(scope=AUTHZ, action="setrealm", **self._facts(session, user, client))
+        realm, _ = policies.get_value(query, None)
+        if not realm or str(realm).lower() == user.realm or self._directory is None:
+            return user
+        return self._directory.find_user(session, user.login, str(realm).lower())
+
     def _resolve(self, session: Session, policies: PolicySet, user: User | None, client: str) -> AuthSettings:
         facts = self._facts(session, user, client)
         auth, authz = PolicyQuery(scope=AUTH, **facts), PolicyQuery(scope=AUTHZ, **facts)

@@ -129,6 +129,11 @@ class PolicySet:
         """Whether any active policy of ``scope`` exists, whoever and whenever it is for."""
         return scope in self._active or any(b.active and b.scope == scope for b in self.broken)
 
+    def mentions(self, scope: str, action: str) -> bool:
+        """Whether an active policy of ``scope`` sets ``action`` at all (a cheap pre-check)."""
+        return any(action in p.actions for p in self._active.get(scope, ())) or any(
+            b.active and b.scope == scope for b in self.broken)
+
     def match(self, query: PolicyQuery) -> list[PolicyDef]:
         """The active policies that apply to ``query``, strongest (lowest priority) first."""
         for broken in self.broken:

@@ -19,7 +19,6 @@ import struct
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from tesserad.core.errors import DecryptionError, KeyFileError
 from tesserad.core.security.base import SecurityModule
 

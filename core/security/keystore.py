@@ -18,6 +18,10 @@ from tesserad.core.security.signing import Signer
 SECRETS_FILE = "secrets.key"
 AUDIT_PRIVATE_FILE = "audit-signing.pem"
 AUDIT_PUBLIC_FILE = "audit-verify.pem"
+# The API's response signatures: a key of its own, so audit signatures cannot be obtained
+# by sending requests. Key directories of older versions get it at the next start.
+RESPONSE_PRIVATE_FILE = "response-signing.pem"
+RESPONSE_PUBLIC_FILE = "response-verify.pem"
 PRIVATE_FILES = (SECRETS_FILE, AUDIT_PRIVATE_FILE)
 
 
@@ -28,6 +32,7 @@ class Keys:
     security: KeyFileSecurityModule
     pepper: bytes
     audit_signer: Signer
+    response_signer: Signer | None = None
 
 
 class KeyStore:
@@ -35,7 +40,8 @@ class KeyStore:
         self.key_dir = key_dir
 
     def existing(self) -> list[Path]:
-        return [p for p in (self.key_dir / n for n in (*PRIVATE_FILES, AUDIT_PUBLIC_FILE)) if p.exists()]
+        return [p for p in (self.key_dir / n for n in (*PRIVATE_FILES, AUDIT_PUBLIC_FILE, RESPONSE_PRIVATE_FILE,
+                                                       RESPONSE_PUBLIC_FILE)) if p.exists()]
 
     def create(self) -> list[Path]:
         """Generate all keys; refuse if any key file is already there."""
@@ -52,7 +58,16 @@ class KeyStore:
             AUDIT_PRIVATE_FILE: signer.private_pem(),
             AUDIT_PUBLIC_FILE: signer.public_pem(),
         }
-        return [write_new_file(self.key_dir / name, data) for name, data in contents.items()]
+        created = [write_new_file(self.key_dir / name, data) for name, data in contents.items()]
+        return created + self.add_missing()
+
+    def add_missing(self) -> list[Path]:
+        """Create the response signing key pair if this key directory has none yet."""
+        if (self.key_dir / RESPONSE_PRIVATE_FILE).exists():
+            return []
+        signer = Signer.generate()
+        return [write_new_file(self.key_dir / RESPONSE_PUBLIC_FILE, signer.public_pem()),
+                write_new_file(self.key_dir / RESPONSE_PRIVATE_FILE, signer.private_pem())]
 
     def load(self) -> Keys:
         """Read every key, refusing files that others may read or write."""
@@ -61,7 +76,9 @@ class KeyStore:
             str(self.key_dir / SECRETS_FILE))
         signer = Signer.from_pem(read_private_file(self.key_dir / AUDIT_PRIVATE_FILE),
                                  str(self.key_dir / AUDIT_PRIVATE_FILE))
-        return Keys(KeyFileSecurityModule(material), material.pepper, signer)
+        response = self.key_dir / RESPONSE_PRIVATE_FILE
+        responses = Signer.from_pem(read_private_file(response), str(response)) if response.exists() else None
+        return Keys(KeyFileSecurityModule(material), material.pepper, signer, responses)
 
 
 def write_new_file(path: Path, data: bytes, mode: int = 0o600) -> Path:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
 from tesserad.core.errors import KeyFileError
 
 SIGNATURE_PREFIX = "ed25519:"

@@ -31,6 +31,7 @@ from tesserad.core.tokens.base import (
 )
 from tesserad.core.tokens.oath import HASHLIBS
 from tesserad.core.tokens.pw import random_password
+from tesserad.core.tokens.registration import generate_code
 from tesserad.core.tokens.registry import token_class
 from tesserad.core.users.base import User
 
@@ -306,12 +307,14 @@ class TokenService:
         session.delete(self.get(session, serial).row)
 
     def lost(self, session: Session, serial: str, *, length: int = LOST_PASSWORD_LENGTH,
-             valid_days: int = LOST_TOKEN_DAYS) -> dict[str, Any]:
-        """A temporary password token for a user who lost theirs; the old one is disabled."""
+             valid_days: int = LOST_TOKEN_DAYS, contents: str | None = None) -> dict[str, Any]:
+        """A temporary password token for a user who lost theirs; the old one is disabled.
+        ``contents``: the password's characters (``losttoken_PW_contents``: c, C, n, s, 8)."""
         old = self._unlocked(session, serial)
         if not old.row.owners:
             raise TokenError("You can only define a lost token for an assigned token.")
-        password = random_password(length)
+        # C (uppercase) is part of c (letters) in the contents syntax of generate_code
+        password = generate_code(length, "+" + contents.replace("C", "c")) if contents else random_password(length)
         new_serial = f"lost{serial}"[:40]
         new, _ = self.init(session, {"type": "pw", "serial": new_serial, "otpkey": password})
         owner = old.row.owners[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ import pytest
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.rest import Rest
 from tesserad.admin_web.site import Root, build_site
+from tesserad.core import admins
 from tesserad.core.config import Config
 from tesserad.core.context import Context
 from tesserad.core.policy.store import PolicyStore
@@ -52,7 +54,12 @@ class Api:
         return self.rest.sessions.issue(identity, [])
 
     def admin(self, name: str = "admin", realm: str = "") -> str:
-        """A JWT of a local admin (realm "") or of an admin from a superuser realm."""
+        """A JWT of a local admin (realm "", created if missing) or of an admin from a superuser realm."""
+        if not realm:
+            with self.core.database.session() as session:
+                if not admins.exists(session, name):
+                    admins.add(session, self.core.tokens.hasher, name, secrets.token_urlsafe(16), clock=self.core.clock)
+                    session.commit()
         return self.token(Identity(ADMIN, name, realm))
 
     def user(self, login: str, realm: str = "example") -> str:
@@ -94,7 +101,7 @@ class Api:
 
 @pytest.fixture
 def api(core: Core) -> Iterator[Api]:
-    keys = Keys(core.tokens.security, b"p" * 32, Signer.generate())
+    keys = Keys(core.tokens.security, b"p" * 32, Signer.generate(), Signer.generate())
     ctx = Context(Config(), core.database, keys, core.tokens.hasher, core.clock, core.sysconfig, core.directory,
                   core.tokens, PolicyStore(core.clock), core.auditor, core.auth.engine, core.auth)
     root = Root(Health(run_inline, lambda: None))

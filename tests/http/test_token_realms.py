@@ -16,7 +16,7 @@ from tests.wired import RFC4226, RFC_SEED_HEX
 
 RIGHTS = ("tokenlist, enable, disable, revoke, set, setpin, setrandompin, otp_pin_set_random=6, settokeninfo, "
           "enrollpin, reset, resync, assign, unassign, delete, getchallenges, tokenrealms, tokengroups, losttoken, "
-          "copytokenuser, copytokenpin, enrollHOTP, enrollSPASS")
+          "copytokenuser, copytokenpin, enrollHOTP, enrollSPASS, importtokens, getserial")
 
 
 def state(api: Api) -> list[tuple[Any, ...]]:
@@ -84,11 +84,13 @@ def walk(serial: str, other: str) -> list[tuple[str, str, str, dict[str, Any]]]:
         ("POST", "/token/group/<serial>", f"/token/group/{serial}", {"groups": "vpn"}),
         ("POST", "/token/group/<serial>/<groupname>", f"/token/group/{serial}/vpn", {}),
         ("DELETE", "/token/group/<serial>/<groupname>", f"/token/group/{serial}/vpn", {}),
+        ("POST", "/token/load/<filename>", "/token/load/x.csv",
+         {"type": "oathcsv", "file": f"{serial}, {RFC_SEED_HEX}"}),
     ]
 
 
 # Endpoints that take no serial, refused by other means (see test_calls_without_a_serial).
-WITHOUT_SERIAL = {("GET", "/token/"), ("GET", "/token/challenges/")}
+WITHOUT_SERIAL = {("GET", "/token/"), ("GET", "/token/challenges/"), ("GET", "/token/getserial/<otp>")}
 
 
 def test_the_walk_covers_every_token_endpoint(realms: Api) -> None:
@@ -136,6 +138,16 @@ def test_calls_without_a_serial_show_only_the_admins_realm(realms: Api) -> None:
     assert realms.call("GET", "/token/challenges/", helpdesk)[1]["result"]["value"]["count"] == 0
     assert realms.call("GET", "/token/challenges/", root)[1]["result"]["value"]["count"] == 1
     assert realms.call("GET", "/token/", root)[1]["result"]["value"]["count"] == 4
+    otp = RFC4226[0]  # every token has the same seed: only A1 is the helpdesk's
+    assert realms.call("GET", f"/token/getserial/{otp}", helpdesk)[1]["result"]["value"]["serial"] == "A1"
+    assert realms.call("GET", f"/token/getserial/{otp}", helpdesk, {"serial": "B"})[1]["result"]["value"] == {
+        "serial": None, "count": 0}
+    # importing into its own realm does not overwrite a token of another realm
+    before = state(realms)
+    status, body = realms.call("POST", "/token/load/x.csv", helpdesk,
+                               {"type": "oathcsv", "tokenrealms": "example", "file": f"B1, {RFC_SEED_HEX}\nN1, 00"})
+    assert (status, body["result"]["value"]) == (200, {"n_imported": 0, "n_not_imported": 2})
+    assert state(realms) == before
 
 
 def test_the_same_admin_works_in_its_own_realm(realms: Api) -> None:

@@ -35,7 +35,9 @@ def test_every_documented_action_is_registered(scope: str) -> None:
 
 
 def test_enroll_actions_are_generated_per_token_type() -> None:
-    assert len(TOKEN_TYPES) == 26 and len(USER_ENROLLABLE) == 19
+    assert len(TOKEN_TYPES) == 27 and len(USER_ENROLLABLE) == 20  # the spec's, and 3.9's daypassword
+    assert "enrollDAYPASSWORD" in REGISTRY["admin"] and "enrollDAYPASSWORD" in REGISTRY["user"]
+    assert "daypassword_max_token_per_user" in REGISTRY["enrollment"]
     assert {f"enroll{t.upper()}" for t in TOKEN_TYPES} <= set(REGISTRY["admin"])
     assert "enrollHOTP" in REGISTRY["user"] and "enrollWEBAUTHN" in REGISTRY["user"]
     assert "enrollPW" not in REGISTRY["user"] and "enrollREGISTRATION" not in REGISTRY["user"]
