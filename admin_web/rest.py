@@ -21,7 +21,8 @@ and is listed in ``site.RESOURCES``. What ``Rest`` does for each call:
 1. On the reactor thread: parse the parameters (query, form or JSON; ``call.params`` gives
    typed access with precise 905 errors), and for ``roles`` other than ``PUBLIC`` check the
    JWT from ``PI-Authorization``/``Authorization`` (401 when missing, expired, badly signed
-   or of the wrong role).
+   or of the wrong role); without those headers, the web UI's session cookie together with
+   its CSRF header (``browser_session``).
 2. In the core thread pool: open one session (``call.session``), run the handler, write one
    signed audit row (``call.audit`` fields: serial, token_type, user, realm, resolver, info;
    the action, administrator, client and success are filled in), commit. A ``TesseraError``
@@ -60,6 +61,7 @@ from typing import Any
 from klein import Klein
 from sqlalchemy.orm import Session
 from tesserad.admin_web import api
+from tesserad.admin_web.browser_session import BrowserSessions, session_cookie
 from tesserad.admin_web.params import Params
 from tesserad.core.context import Context
 from tesserad.core.errors import TesseraError
@@ -225,6 +227,7 @@ class Rest:
         self.ctx = ctx
         self.node = node or socket.gethostname()
         self.sessions = Sessions(ctx.keys.security, ctx.clock, ctx.config.web.session_lifetime)
+        self.browser = BrowserSessions(self.sessions, ctx.keys.security)
         self.endpoints: list[Endpoint] = []
 
     def mount(self, app: Klein, resources: list[Resource]) -> None:
@@ -279,7 +282,9 @@ class Rest:
     def identify(self, facts: RequestFacts, roles: frozenset[str]) -> Identity | None:
         if not roles:
             return None
-        identity = self.sessions.from_headers(facts.headers)
+        headers = facts.headers
+        browser = not (headers.get("pi-authorization") or headers.get("authorization")) and session_cookie(headers)
+        identity = self.browser.identify(headers) if browser else self.sessions.from_headers(headers)
         if identity.role not in roles:
             raise AuthError(f"Authentication failure. You do not have the necessary role "
                             f"({'/'.join(sorted(roles))}) to access this resource!", code=MISSING_RIGHT)

@@ -15,6 +15,7 @@ from tesserad.admin_web.openapi import OpenApiResource
 from tesserad.admin_web.rest import Resource, Rest, Runner
 from tesserad.admin_web.token import TokenResource
 from tesserad.admin_web.trigger import TriggerResource
+from tesserad.admin_web.ui.app import WebUi
 from tesserad.admin_web.validate import Validate
 from tesserad.core.context import Context
 from tesserad.core.policy.apikey import ApiKeyGate
@@ -50,13 +51,14 @@ class Root:
             return self.validate_resource.app.resource()
 
     def attach(self, run: Runner, ctx: Context) -> Rest:
-        """Mount /validate and the REST resources over the core ``ctx``."""
+        """Mount /validate, the REST resources and the web UI over the core ``ctx``."""
         rest = Rest(run, ctx)
         signer = ctx.keys.response_signer if ctx.config.web.sign_responses else None
         self.resource.response_signer = signer  # type: ignore[attr-defined]
         api_keys = ApiKeyGate(ctx.policies, ctx.directory, rest.sessions, rest.node)
         self.validate_resource = Validate(run, ctx.auth, api_keys)
         rest.mount(self.app, [resource() for resource in RESOURCES])
+        WebUi(rest).mount(self.app)
         return rest
 
 

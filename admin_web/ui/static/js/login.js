@@ -1,0 +1,32 @@
+// The login form: POST /ui/login sets the session cookie; a token login may first answer a
+// challenge, whose transaction id goes back with the one-time password.
+import {$, guarded} from "./lib.js";
+
+const form = $("#login");
+let transaction = null;
+
+async function signIn() {
+  const values = {username: form.username.value, password: form.password.value, realm: form.realm.value};
+  if (transaction) {
+    values.password = form.otp.value;
+    values.transaction_id = transaction;
+  }
+  const response = await fetch("/ui/login", {method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "Accept": "application/json"}, body: JSON.stringify(values)});
+  const answer = await response.json();
+  if (answer.result && answer.result.status) {
+    window.location.assign(answer.result.value.home);
+    return;
+  }
+  const detail = answer.detail || {};
+  if (detail.transaction_id) {
+    transaction = detail.transaction_id;
+    $("#challenge-message").textContent = detail.message || "Enter the one-time password.";
+    $("#challenge").hidden = false;
+    form.otp.focus();
+    return;
+  }
+  throw new Error((answer.result.error && answer.result.error.message) || "Login failed");
+}
+
+form.addEventListener("submit", guarded(signIn, null));
