@@ -99,9 +99,13 @@ class Validate:
 
     @app.route("/check", methods=["GET", "POST"])
     async def check(self, request: IRequest) -> bytes:
-        return await self._respond(request, "check", lambda result: api.ok(
-            request, result.accepted, result_detail(result), request_id=VALIDATE_ID,
-            extra={"authentication": result.outcome.value}))
+        def render(result: AuthResult) -> bytes:
+            body = api.envelope({"status": True, "value": result.accepted, "authentication": result.outcome.value},
+                                result_detail(result), VALIDATE_ID)
+            if result.auth_items:
+                body["auth_items"] = result.auth_items  # machine applications (offline hashes)
+            return api.write_json(request, 200, body)
+        return await self._respond(request, "check", render)
 
     @app.route("/radiuscheck", methods=["GET", "POST"])
     async def radiuscheck(self, request: IRequest) -> bytes:

@@ -13,6 +13,7 @@ defaults of the database URL, the PAM socket and the key directory use it.
 from __future__ import annotations
 
 import dataclasses
+import grp
 import ipaddress
 import os
 import tomllib
@@ -244,12 +245,62 @@ class RadiusSection:
         check=_non_empty_strings)
 
 
+def _existing_group(name: str) -> str | None:
+    if not name:
+        return None
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return f"no group named {name!r} on this host"
+    return None
+
+
+def _https_url(value: str) -> str | None:
+    if not value:
+        return None
+    scheme, sep, rest = value.partition("://")
+    if scheme != "https" or not sep or not rest.split("/", 1)[0]:
+        return f"must be an https:// URL with a host, not {value!r}"
+    return None
+
+
+def _frame_size(value: int) -> str | None:
+    return None if 1024 <= value <= 65536 else f"must be from 1024 to 65536 bytes, not {value}"
+
+
 @dataclass(frozen=True)
 class PamSection:
     listen: list[str] = setting(
         ["unix:{data_dir}/pam.sock:mode=660"],
         "Endpoints of the PAM listener that pam_tesserad.so connects to.",
         check=_non_empty_strings)
+    allowed_group: str = setting(
+        "", "Besides root, processes with this group (effective, or their user listed as a member at "
+            "start) may use the PAM socket, e.g. a screen locker; the socket file gets this group. "
+            "Empty: root only.", check=_existing_group)
+    max_connections: int = setting(
+        64, "PAM connections served at once; more are refused (the module answers "
+            "PAM_AUTHINFO_UNAVAIL).", check=_positive)
+    idle_timeout: int = setting(
+        10, "Seconds a PAM connection may stay silent (or halfway through a frame) before it is closed.",
+        check=_positive)
+    max_frame: int = setting(
+        8192, "Largest PAM request frame in bytes (1024 to 65536); larger ones are refused.",
+        check=_frame_size)
+    # Agent mode (pam_module/agent.py): forward to a central server, keep an offline cache.
+    upstream: str = setting(
+        "", "Agent mode: https:// URL of a central tesserad or privacyIDEA server that PAM logins are "
+            "forwarded to (as /validate/check); empty: this daemon decides itself.", check=_https_url)
+    upstream_ca_file: str = setting(
+        "", "PEM bundle of the CAs that sign the upstream's certificate; empty: the system's trust store. "
+            "The certificate must name the URL's host (service-identity).")
+    upstream_timeout: int = setting(
+        5, "Seconds an upstream request may take before the login uses the offline cache.", check=_positive)
+    offline_dir: str = setting(
+        "{data_dir}/offline", "Agent mode: the offline cache (one 0600 file per user and token).")
+    offline_refill_threshold: int = setting(
+        20, "Agent mode: after an offline login, refill from the upstream when fewer values are left.",
+        check=_not_negative)
 
 
 @dataclass(frozen=True)

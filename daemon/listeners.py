@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -56,7 +57,10 @@ class _SharedTCPPort(_OneAcceptPerWakeup, tcp.Port):
 
 
 class _SharedUNIXPort(_OneAcceptPerWakeup, unix.Port):
-    pass
+    def connectionLost(self, reason: Failure) -> None:
+        """Close without removing the socket file: the supervisor owns it, and the sibling
+        workers still accept on it."""
+        tcp.Port.connectionLost(self, reason)
 
 
 class StreamListeners(Service):
@@ -111,6 +115,8 @@ class StreamListeners(Service):
             factory = self._wrapped(item)
             if item.family == socket.AF_UNIX:
                 port = _SharedUNIXPort._fromListeningDescriptor(self._reactor, item.fd, factory)
+                # startListening chmods the file: keep the supervisor's ``mode=``, not Twisted's 0666.
+                port.mode = stat.S_IMODE(os.stat(port._bindPath).st_mode)
             else:
                 port = _SharedTCPPort._fromListeningDescriptor(self._reactor, item.fd, item.family, factory)
             port.startListening()

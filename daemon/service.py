@@ -11,6 +11,7 @@ that its supervisor already prepared.
 from __future__ import annotations
 
 import dataclasses
+import socket
 from typing import Any, Callable
 
 from twisted.application.service import MultiService, Service
@@ -27,6 +28,10 @@ from tesserad.daemon.executor import CoreExecutor
 from tesserad.daemon.listeners import InheritedPort, StreamListeners
 from tesserad.daemon.logs import LogController
 from tesserad.daemon.sdnotify import notify
+from tesserad.pam_module import sockets as pam_sockets
+from tesserad.pam_module.agent import UpstreamAuthenticator
+from tesserad.pam_module.listener import PamListenerFactory
+from tesserad.pam_module.local import LocalAuthenticator
 from tesserad.radius.service import RadiusService
 
 # A reload hook applies one config section anew: it gets the old and the new config and
@@ -69,6 +74,7 @@ class Daemon(MultiService):
         self.context: Context | None = None
         self.executor = CoreExecutor(reactor, config.server.threads, config.server.shutdown_grace)
         self.web: StreamListeners | None = None
+        self.pam: StreamListeners | None = None
         self.radius = RadiusService(reactor, config, reuse_port=inherited is not None)
         self.root: Root | None = None
         self.reload_hooks: dict[str, ReloadHook] = {"log": self._reload_logging, "radius": self.radius.reload}
@@ -88,20 +94,41 @@ class Daemon(MultiService):
             try:
                 self.radius.bind()
                 self.context, password = prepare_store(config, self.log)
+                # After the store: the default socket lives in the data directory.
+                self.pam = self._pam_listeners(self.context)
+                pam_sockets.bind(self.pam, self.reactor, config.pam)
             except Exception:
                 self.radius.release()
                 self.web.stopService()
+                if self.pam is not None:
+                    self.pam.stopService()
+                if self.context is not None:
+                    self.context.close()
                 raise
         else:
             self.context = Context.open(config)
             bootstrap.prepare_schema(self.context.database, auto_upgrade=False)
-            self.web.adopt(self.inherited)
+            self.web.adopt([port for port in self.inherited if port.key.startswith("web.listen")])
+            # Every worker accepts on the PAM sockets the supervisor bound, as on the web ports.
+            self.pam = self._pam_listeners(self.context)
+            self.pam.adopt([port for port in self.inherited if port.key.startswith("pam.listen")])
             self.radius.bind()  # each worker its own sockets, with SO_REUSEPORT
         self.root.attach(self.executor.run, self.context)
         self.radius.attach(self.executor.run, self.context)
         self.web.setServiceParent(self)
         self.radius.setServiceParent(self)
+        self.pam.setServiceParent(self)
         return password
+
+    def _pam_listeners(self, context: Context) -> StreamListeners:
+        """The PAM socket, served by this daemon's own engine (local mode), or forwarded to
+        ``[pam] upstream`` with the offline cache (agent mode)."""
+        pam = self.config.pam
+        authenticator: LocalAuthenticator | UpstreamAuthenticator = (
+            UpstreamAuthenticator.from_config(self.reactor, pam, self.executor.run) if pam.upstream
+            else LocalAuthenticator(self.executor.run, context.auth))
+        factory = PamListenerFactory.from_config(authenticator, self.reactor, self.config.pam, socket.gethostname())
+        return StreamListeners(self.reactor, "pam.listen", self.config.pam.listen, factory, self.config.source)
 
     def _ping(self) -> None:
         assert self.context is not None

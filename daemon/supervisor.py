@@ -37,6 +37,7 @@ from tesserad.daemon.listeners import InheritedPort, StreamListeners
 from tesserad.daemon.logs import LogController
 from tesserad.daemon.sdnotify import notify
 from tesserad.daemon.service import prepare_store
+from tesserad.pam_module import sockets as pam_sockets
 from tesserad.radius.service import check_bindable
 
 # Worker file descriptors: 0 = control pipe (EOF: the supervisor is gone), 1/2 = the
@@ -109,6 +110,7 @@ class Supervisor(Service):
         placeholder = Factory.forProtocol(Protocol)  # never used: workers accept, not the supervisor
         placeholder.noisy = False
         self.web = StreamListeners(reactor, "web.listen", config.web.listen, placeholder, config.source)
+        self.pam = StreamListeners(reactor, "pam.listen", config.pam.listen, placeholder, config.source)
         self.ports: list[InheritedPort] = []
         self.workers: dict[int, WorkerProcess] = {}
         self._started_at: dict[int, float] = {}
@@ -130,7 +132,13 @@ class Supervisor(Service):
             self.web.stopService()
             raise
         context.close()
-        self.ports = self.web.hand_over()
+        try:
+            pam_sockets.bind(self.pam, self.reactor, self.config.pam)
+        except Exception:
+            self.pam.stopService()
+            self.web.stopService()
+            raise
+        self.ports = self.web.hand_over() + self.pam.hand_over()
         return password
 
     def startService(self) -> None:
@@ -230,5 +238,6 @@ class Supervisor(Service):
             if self._kill_timer is not None and self._kill_timer.active():
                 self._kill_timer.cancel()
             self.web.stopService()
+            self.pam.stopService()
             self.log.info("stopped")
             self._stopped.callback(None)

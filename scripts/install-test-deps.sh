@@ -4,7 +4,7 @@
 # which skip with a reason (and fail under CI=true, where everything must run).
 set -euo pipefail
 
-PACKAGES=(postgresql freeradius-utils slapd ldap-utils chromium)
+PACKAGES=(postgresql freeradius-utils slapd ldap-utils chromium gcc make libc6-dev libpam0g-dev pamtester)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -36,6 +36,7 @@ from tesserad.core.auth.request import (
     Outcome,
 )
 from tesserad.core.clock import Clock, utc_datetime
+from tesserad.core.machines import offline
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.store.models import Challenge, Token, TokenInfo, TokenOwner
@@ -164,6 +165,8 @@ class Engine:
         result = self._walk(session, req, state, tokens)
         if result.outcome is Outcome.REJECT:
             result.message = self._limit_denial(session, state, Outcome.REJECT) or result.message
+        elif result.accepted:
+            result.auth_items = offline.auth_items(session, req, result, state.env)
         return result
 
     def _state(self, session: Session, req: AuthRequest) -> RequestState:

@@ -70,6 +70,8 @@ class AuthResult:
     challenges: list[IssuedChallenge] = field(default_factory=list)
     # Names of the policies (or built-in rules) that decided, for the audit trail.
     decided_by: list[str] = field(default_factory=list)
+    # Machine application items for the client (privacyIDEA's ``auth_items``, e.g. offline hashes).
+    auth_items: dict[str, Any] | None = None
 
     @property
     def accepted(self) -> bool:
