@@ -16,7 +16,7 @@ import re
 import secrets
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 from tesserad.core.auth.request import AuthRequest, AuthResult
 from tesserad.core.machines import pbkdf2
@@ -34,6 +34,9 @@ REFILLTOKEN_BYTES = 40
 # User-Agent keys that name the client's computer (privacyIDEA's computer name keys).
 _COMPUTER_NAME = re.compile(r"(?:^|\s)(?:ComputerName|Hostname|MachineName|Windows|Linux|Mac)/([^\s/]+)")
 BAD_REFILL = "Token is not an offline token or refill token is incorrect"
+# Asked after every successful HOTP login: built once, a plain query (most tokens have no bag).
+_HAS_ATTACHMENT = (select(MachineToken.id).join(Token, Token.id == MachineToken.token_id)
+                   .where(Token.serial == bindparam("serial"), MachineToken.application == APPLICATION).limit(1))
 
 
 class WrongOfflineValue(ParameterError):
@@ -111,6 +114,8 @@ def auth_items(session: Session, req: AuthRequest, result: AuthResult, env: Toke
     this host, not an HOTP token, an answer to a challenge)."""
     if (not result.accepted or not result.serial or result.token_type != "hotp" or req.transaction_id
             or req.otp_only):
+        return None
+    if session.connection().execute(_HAS_ATTACHMENT, {"serial": result.serial}).first() is None:
         return None
     attachment = _attachment(session, result.serial, req)
     if attachment is None:
