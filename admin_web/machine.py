@@ -1,9 +1,11 @@
-"""``/machine/``, ``/machineresolver/`` and ``/validate/offlinerefill``: machines, the tokens
-attached to them for an application, and the refill of an offline host's OTP hashes.
+"""``/machine/``, ``/machineresolver/``, ``/application/`` and ``/validate/offlinerefill``:
+machines, the tokens attached to them for an application, what a machine fetches for them,
+and the refill of an offline host's OTP hashes.
 
 Rights (admin policies): ``machinelist`` to list machines, ``manage_machine_tokens`` to
 attach, detach, list and set options (realm-scoped through the token's owner),
-``mresolverread``/``mresolverwrite``/``mresolverdelete`` for machine resolvers.
+``fetch_authentication_items`` for /machine/authitem, ``mresolverread``/``mresolverwrite``/
+``mresolverdelete`` for machine resolvers.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from tesserad.admin_web import api
 from tesserad.admin_web.rest import ADMIN_ONLY, PUBLIC, Body, Call, Resource, endpoint
-from tesserad.core.machines import offline, service
+from tesserad.core.machines import authitems, offline, service
 from tesserad.core.token_access import TokenAccess
 
 # Parameters that name the machine, the token and the application; the rest are options.
@@ -93,6 +95,16 @@ class MachineResource(Resource):
         added, deleted = service.set_options(call.session, serial, app, _options(call), **_machine(call))
         return {"added": added, "deleted": deleted}
 
+    @endpoint("GET", "/machine/authitem", roles=ADMIN_ONLY)
+    def authitems(self, call: Call) -> Any:
+        """Items of every application for the machine ``hostname`` (``challenge``: hex, luks)."""
+        return _authitems(call, None)
+
+    @endpoint("GET", "/machine/authitem/<application>", roles=ADMIN_ONLY)
+    def authitems_of(self, call: Call, application: str) -> Any:
+        """Items of one application for the machine ``hostname``."""
+        return _authitems(call, application)
+
     @endpoint("POST", "/validate/offlinerefill", roles=PUBLIC, request_id=VALIDATE_ID)
     def offlinerefill(self, call: Call) -> Any:
         """New offline OTP hashes for a host that proves the use of one (serial, refilltoken,
@@ -105,6 +117,22 @@ class MachineResource(Resource):
         body = api.envelope({"status": True, "value": True}, None, VALIDATE_ID)
         body["auth_items"] = items
         return Body(json.dumps(body, separators=(",", ":")), "application/json; charset=utf-8")
+
+
+def _authitems(call: Call, application: str | None) -> Any:
+    call.require("fetch_authentication_items")
+    hostname = call.params.required("hostname", max_length=255)
+    call.audit["info"] = f"hostname: {hostname}, application: {application or 'all'}"
+    return authitems.authentication_items(
+        call.session, lambda serial: call.ctx.tokens.get(call.session, serial), hostname, application,
+        call.params.text("challenge", max_length=512) or None)
+
+
+class ApplicationResource(Resource):
+    @endpoint("GET", "/application/", roles=ADMIN_ONLY)
+    def list(self, call: Call) -> Any:
+        """The machine applications and their options."""
+        return authitems.applications()
 
 
 class MachineResolverResource(Resource):

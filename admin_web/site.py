@@ -11,7 +11,7 @@ from tesserad.admin_web import api
 from tesserad.admin_web.auth import AuthResource
 from tesserad.admin_web.config_api import CONFIG_RESOURCES
 from tesserad.admin_web.health import Health
-from tesserad.admin_web.machine import MachineResolverResource, MachineResource
+from tesserad.admin_web.machine import ApplicationResource, MachineResolverResource, MachineResource
 from tesserad.admin_web.openapi import OpenApiResource
 from tesserad.admin_web.rest import Resource, Rest, Runner
 from tesserad.admin_web.token import TokenResource
@@ -26,7 +26,8 @@ from twisted.web.server import Site
 
 # The REST resources, mounted by ``Root.attach`` (one module each).
 RESOURCES: tuple[type[Resource], ...] = (AuthResource, TokenResource, TriggerResource, OpenApiResource,
-                                         *CONFIG_RESOURCES, MachineResource, MachineResolverResource)
+                                         *CONFIG_RESOURCES, MachineResource, MachineResolverResource,
+                                         ApplicationResource)
 
 
 class Root:

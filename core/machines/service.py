@@ -41,7 +41,7 @@ APPLICATIONS = {
     "luks": Application("luks", frozenset({"totp"}), ("slot", "partition")),
 }
 # Ranges of the numeric options: a bag of at most 1000 values, PBKDF2 rounds a client can afford.
-_NUMERIC = {"count": (1, 1000), "rounds": (1, 1_000_000), "slot": (0, 31)}
+NUMERIC_OPTIONS = {"count": (1, 1000), "rounds": (1, 1_000_000), "slot": (0, 31)}
 
 
 def application(name: str) -> Application:
@@ -54,8 +54,8 @@ def application(name: str) -> Application:
 def check_option(app: Application, key: str, value: str) -> None:
     if key not in app.options:
         raise ParameterError(f"application {app.name} has no option {key!r} (known: {', '.join(app.options)})")
-    if key in _NUMERIC and value != "":
-        _int_option(key, value, *_NUMERIC[key])
+    if key in NUMERIC_OPTIONS and value != "":
+        _int_option(key, value, *NUMERIC_OPTIONS[key])
 
 
 # ---- machine resolvers ---------------------------------------------------------------------

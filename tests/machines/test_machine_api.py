@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,35 @@ def test_offlinerefill_over_http(api: Api, hosts: Path) -> None:
         "serial": "OFF1", "refilltoken": item["refilltoken"], "pass": "1234" + oath.hotp(SEED, 3)})
     assert status == 400 and body["result"]["status"] is False and body["result"]["error"]["code"] == 905
     assert api.call("POST", "/validate/offlinerefill", params={"serial": "OFF1"})[0] == 400
+
+
+def test_authitem_luks_and_applications(api: Api, hosts: Path) -> None:
+    """A LUKS host fetches the response to its challenge; a disabled token gives nothing."""
+    admin = api.admin()
+    api.core.enroll("alice", type="totp", otpkey=RFC_SEED_HEX, serial="UBOM1")
+    status, body = api.call("POST", "/machine/token", admin, {"serial": "UBOM1", "application": "luks",
+                                                             "hostname": "pam1", "slot": "1",
+                                                             "partition": "/dev/sda3"})
+    assert status == 200
+    challenge = "00112233"
+    status, body = api.call("GET", "/machine/authitem/luks", admin, {"hostname": "pam1", "challenge": challenge})
+    expected = hmac.new(SEED, bytes.fromhex(challenge), hashlib.sha1).hexdigest()
+    assert status == 200 and body["result"]["value"] == {"luks": [
+        {"slot": "1", "partition": "/dev/sda3", "challenge": challenge, "response": expected}]}
+    status, body = api.call("GET", "/machine/authitem", admin, {"hostname": "pam1"})
+    (item,) = body["result"]["value"]["luks"]
+    assert len(item["challenge"]) == 64 and body["result"]["value"]["ssh"] == []
+    assert api.call("GET", "/machine/authitem/luks", admin, {"hostname": "pam2"})[1]["result"]["value"] == {
+        "luks": []}
+    assert api.call("GET", "/machine/authitem/luks", admin, {"hostname": "pam1", "challenge": "xyz"})[0] == 400
+    assert api.call("GET", "/machine/authitem/vpn", admin, {"hostname": "pam1"})[0] == 400
+    assert api.call("POST", "/token/disable", admin, {"serial": "UBOM1"})[0] == 200
+    assert api.call("GET", "/machine/authitem/luks", admin, {"hostname": "pam1"})[1]["result"]["value"] == {
+        "luks": []}
+    status, body = api.call("GET", "/application/", admin)
+    assert body["result"]["value"]["offline"] == {"options": {"user": {"type": "str"}, "count": {"type": "int"},
+                                                              "rounds": {"type": "int"}}}
+    assert set(body["result"]["value"]) == {"offline", "ssh", "luks"}
+    api.policy("list-only", scope="admin", action="machinelist")
+    status, body = api.call("GET", "/machine/authitem", api.admin(), {"hostname": "pam1"})
+    assert status == 403 and body["result"]["error"]["code"] == 303
