@@ -68,7 +68,7 @@ class SlapdUnavailable(Exception):
 
 
 @dataclass
-class TestCA:
+class CertAuthority:
     """A CA, a server certificate for 127.0.0.1/localhost signed by it, and the
     certificate of an unrelated CA (for the wrong-CA test)."""
 
@@ -97,7 +97,7 @@ def _ca(common_name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
     return key, cert
 
 
-def make_ca(directory: Path) -> TestCA:
+def make_ca(directory: Path) -> CertAuthority:
     ca_key, ca_cert = _ca("tesserad test LDAP CA")
     _, other_cert = _ca("some other CA")
     key = ec.generate_private_key(ec.SECP256R1())
@@ -110,7 +110,7 @@ def make_ca(directory: Path) -> TestCA:
                            critical=False)
             .sign(ca_key, hashes.SHA256()))
     pem = serialization.Encoding.PEM
-    paths = TestCA(directory / "ca.pem", directory / "server.pem", directory / "server.key",
+    paths = CertAuthority(directory / "ca.pem", directory / "server.pem", directory / "server.key",
                    directory / "other-ca.pem")
     paths.ca_file.write_bytes(ca_cert.public_bytes(pem))
     paths.other_ca_file.write_bytes(other_cert.public_bytes(pem))
@@ -194,7 +194,7 @@ member: uid=bob,ou=people,{BASE}
     return "\n".join(entries)
 
 
-def slapd_conf(workdir: Path, ca: TestCA) -> str:
+def slapd_conf(workdir: Path, ca: CertAuthority) -> str:
     includes = "\n".join(f"include /etc/ldap/schema/{name}.schema" for name in SCHEMAS)
     return f"""\
 {includes}
@@ -224,7 +224,7 @@ access to dn.subtree="cn=Monitor" by dn.exact="{ADMIN_DN}" read by * none
 @dataclass
 class Slapd:
     workdir: Path
-    ca: TestCA
+    ca: CertAuthority
     port: int
     ldaps_port: int
     # LDAPS on 127.0.0.2, a name the server certificate does not carry.

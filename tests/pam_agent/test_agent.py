@@ -22,7 +22,7 @@ from tesserad.pam_module import wire
 
 from tests.daemon_process import DaemonProcess
 from tests.helpers import daemon_config, free_port, write_config
-from tests.ldap.slapd import TestCA, make_ca
+from tests.ldap.slapd import CertAuthority, make_ca
 from tests.provision import provision_hotp_people
 from tests.wired import RFC_SEED_HEX
 
@@ -65,7 +65,7 @@ class AgentProcess:
 
 
 class Central:
-    def __init__(self, tmp_path: Path, ca: TestCA):
+    def __init__(self, tmp_path: Path, ca: CertAuthority):
         self.port = free_port()
         listen = f"ssl:{self.port}:interface=127.0.0.1:privateKey={ca.key_file}:certKey={ca.cert_file}"
         self.config = write_config(tmp_path, daemon_config(tmp_path, web={"listen": [listen]}), "central.toml")
@@ -83,12 +83,12 @@ class Central:
 
 
 @pytest.fixture(scope="module")
-def ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
+def ca(tmp_path_factory: pytest.TempPathFactory) -> CertAuthority:
     return make_ca(tmp_path_factory.mktemp("ca"))
 
 
 @pytest.fixture(scope="module")
-def central(tmp_path_factory: pytest.TempPathFactory, ca: TestCA) -> Iterator[Central]:
+def central(tmp_path_factory: pytest.TempPathFactory, ca: CertAuthority) -> Iterator[Central]:
     """One central for the module: the tests that leave alice's token alone run first."""
     tmp_path = tmp_path_factory.mktemp("central")
     central = Central(tmp_path, ca)
@@ -114,7 +114,7 @@ def agent_config(tmp_path: Path, central: Central, ca_file: Path) -> Path:
 
 
 @pytest.fixture
-def agent(tmp_path: Path, central: Central, ca: TestCA) -> Iterator[AgentProcess]:
+def agent(tmp_path: Path, central: Central, ca: CertAuthority) -> Iterator[AgentProcess]:
     process = AgentProcess(agent_config(tmp_path, central, ca.ca_file))
     yield process
     stderr = process.close()
@@ -134,7 +134,7 @@ def test_challenge_through_the_agent(central: Central, agent: AgentProcess) -> N
     assert agent.login("nobody", "1234" + hotp(0))["outcome"] == "reject"
 
 
-def test_wrong_ca_is_unavailable(tmp_path: Path, central: Central, ca: TestCA) -> None:
+def test_wrong_ca_is_unavailable(tmp_path: Path, central: Central, ca: CertAuthority) -> None:
     process = AgentProcess(agent_config(tmp_path, central, ca.other_ca_file))
     try:
         assert process.login("alice", "1234" + hotp(0))["outcome"] == "unavailable"
@@ -142,7 +142,7 @@ def test_wrong_ca_is_unavailable(tmp_path: Path, central: Central, ca: TestCA) -
         process.close()
 
 
-def test_agent_daemon_pam_socket(tmp_path: Path, central: Central, ca: TestCA) -> None:
+def test_agent_daemon_pam_socket(tmp_path: Path, central: Central, ca: CertAuthority) -> None:
     """A real agent daemon: its PAM listener forwards to the central."""
     sock = tmp_path / "pam.sock"
     data = daemon_config(tmp_path, pam={"listen": [f"unix:{sock}:mode=600"],
