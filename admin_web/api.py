@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from tesserad import __version__
+from tesserad.core.auth.request import NotAuthorized
 from tesserad.core.errors import DatabaseError, TesseraError
 from tesserad.core.policy.errors import PolicyError, PolicyNotFound
 from tesserad.core.security.signing import Signer
@@ -36,6 +37,7 @@ ERRORS: list[tuple[type[Exception], int, int]] = [
     (TokenNotFound, 601, 404),
     (PolicyNotFound, 601, 404),
     (PolicyError, 303, 403),
+    (NotAuthorized, 401, 400),
     (ParameterError, 905, 400),
     (SystemConfigError, 905, 400),
     (UserError, 904, 400),

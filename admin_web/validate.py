@@ -59,6 +59,10 @@ def result_detail(result: AuthResult) -> dict[str, Any]:
         detail["messages"] = [c.message for c in result.challenges]
         detail["transaction_ids"] = [c.transaction_id for c in result.challenges]
         detail["multi_challenge"] = multi
+    if result.user_detail is not None:
+        detail["user"] = result.user_detail
+    if result.resolver_detail and result.user is not None:
+        detail["user-resolver"], detail["user-realm"] = result.user.resolver, result.user.realm
     return detail
 
 
@@ -104,6 +108,8 @@ class Validate:
                                 result_detail(result), VALIDATE_ID)
             if result.auth_items:
                 body["auth_items"] = result.auth_items  # machine applications (offline hashes)
+            if result.hide_detail:
+                del body["detail"]  # no_detail_on_success / no_detail_on_fail
             return api.write_json(request, 200, body)
         return await self._respond(request, "check", render)
 

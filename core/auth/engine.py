@@ -18,6 +18,7 @@ checked as the spec says, with its two messages.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,10 +34,13 @@ from tesserad.core.auth.request import (
     AuthRequest,
     AuthResult,
     IssuedChallenge,
+    NotAuthorized,
     Outcome,
 )
 from tesserad.core.clock import Clock, utc_datetime
+from tesserad.core.errors import TesseraError
 from tesserad.core.machines import offline
+from tesserad.core.policy.errors import PolicyError
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.store.models import Challenge, Token, TokenInfo, TokenOwner
@@ -112,6 +116,8 @@ class RequestState:
     userstore: dict[str, bool] = field(default_factory=dict)
     # Whether the user reached the auth_max_* limit of an outcome: each read once.
     limits: dict[Outcome, bool] = field(default_factory=dict)
+    # The tokens that authenticated (for the authorization policies).
+    accepted: list[TokenClass] = field(default_factory=list)
 
     @property
     def count_auth(self) -> bool:
@@ -149,9 +155,19 @@ class Engine:
     # ---- entry point ---------------------------------------------------------------------
 
     def check(self, session: Session, req: AuthRequest) -> AuthResult:
-        """Decide one request inside the caller's transaction (the caller commits)."""
+        """Decide one request inside the caller's transaction (the caller commits, and
+        raises ``result.refusal`` if an authorization policy refused)."""
         validate_request(req)
         state = self._state(session, req)
+        result = self._decide(session, req, state)
+        if result.accepted:
+            result.refusal = self._authorization_refusal(state, result)
+            if result.refusal is None:
+                result.auth_items = offline.auth_items(session, req, result, state.env)
+        self._shape_detail(session, state, result)
+        return result
+
+    def _decide(self, session: Session, req: AuthRequest, state: RequestState) -> AuthResult:
         if req.serial:
             tokens = self._tokens_by_serial(session, state, req.serial)
         else:
@@ -160,14 +176,48 @@ class Engine:
             tokens = self._tokens_of(session, state, state.user)
             if not state.user.exists:
                 return self._unknown_user(req, state)
+            if req.token_type and state.settings.application_tokentype:
+                tokens = [t for t in tokens if t.type == req.token_type.lower()]
             if not tokens:
                 return self._no_tokens(session, req, state)
         result = self._walk(session, req, state, tokens)
         if result.outcome is Outcome.REJECT:
             result.message = self._limit_denial(session, state, Outcome.REJECT) or result.message
-        elif result.accepted:
-            result.auth_items = offline.auth_items(session, req, result, state.env)
         return result
+
+    # ---- authorization after the check -------------------------------------------------------
+
+    @staticmethod
+    def _authorization_refusal(state: RequestState, result: AuthResult) -> TesseraError | None:
+        """The authorization policies that may refuse a right value (already used up), in
+        privacyIDEA's order: serial, tokentype, tokeninfo, then authorized."""
+        settings = state.settings
+        if settings.serial_pattern and result.serial and not re.search(settings.serial_pattern, result.serial):
+            return PolicyError("Serial is not allowed for authentication!")
+        if settings.token_types is not None and result.token_type and result.token_type not in settings.token_types:
+            return PolicyError("Tokentype not allowed for authentication!")
+        if settings.tokeninfo_rule:
+            key, pattern = settings.tokeninfo_rule
+            for token in state.accepted:
+                value = token.info(key) or ""
+                if not re.search(pattern, value):
+                    return PolicyError(f"Tokeninfo field {key} with contents {value} does not match {pattern}")
+        if not settings.authorized:
+            return NotAuthorized("User is not authorized to authenticate under these conditions.")
+        return None
+
+    def _shape_detail(self, session: Session, state: RequestState, result: AuthResult) -> None:
+        """What the HTTP answer shows (add_user_in_response, add_resolver_in_response,
+        no_detail_on_success, and no_detail_on_fail for a rejection: a challenge keeps its
+        detail, the client needs it)."""
+        settings, user = state.settings, result.user
+        granted = result.accepted and result.refusal is None
+        if granted and user is not None and user.exists:
+            if settings.add_user_in_response:
+                result.user_detail = dict(self.directory.user_info(session, user))
+            result.resolver_detail = settings.add_resolver_in_response
+        result.hide_detail = (settings.no_detail_on_success if granted
+                              else settings.no_detail_on_fail and result.outcome is Outcome.REJECT)
 
     def _state(self, session: Session, req: AuthRequest) -> RequestState:
         user = self.directory.resolve(session, req.user, req.realm) if req.user else None
@@ -372,6 +422,7 @@ class Engine:
     @staticmethod
     def _after_success(session: Session, state: RequestState, accepted: list[TokenClass],
                        tokens: list[TokenClass]) -> None:
+        state.accepted = accepted
         for token in accepted:
             token.post_success(session)
         if state.settings.reset_all_user_tokens:

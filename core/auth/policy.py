@@ -41,6 +41,19 @@ class AuthSettings:
     auth_max_success: RateLimit | None = None
     auth_max_fail: RateLimit | None = None
     last_auth: timedelta | None = None
+    # Authorization after a right value (which stays used up when these refuse): authorized
+    # (deny_access: False), tokentype (allowed types), serial (regex), tokeninfo (key, regex).
+    authorized: bool = True
+    token_types: frozenset[str] | None = None
+    serial_pattern: str | None = None
+    tokeninfo_rule: tuple[str, str] | None = None
+    # application_tokentype: the client's ``type`` narrows the user's tokens.
+    application_tokentype: bool = False
+    # What an HTTP answer carries: the user's attributes / realm and resolver, or no detail.
+    add_user_in_response: bool = False
+    add_resolver_in_response: bool = False
+    no_detail_on_success: bool = False
+    no_detail_on_fail: bool = False
     # Names of the policies these values came from, for the audit column.
     policy_names: tuple[str, ...] = field(default=())
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from tesserad.core.errors import TesseraError
 from tesserad.core.users.base import User
 
 # Longest accepted ``pass``: PIN + OTP, or a WebAuthn assertion later. A 10 MB password
@@ -59,6 +60,11 @@ class IssuedChallenge:
         return out
 
 
+class NotAuthorized(TesseraError):
+    """Authorization policy ``authorized=deny_access`` refused a user who authenticated
+    (privacyIDEA's ValidateError, 401)."""
+
+
 @dataclass
 class AuthResult:
     outcome: Outcome
@@ -72,6 +78,13 @@ class AuthResult:
     decided_by: list[str] = field(default_factory=list)
     # Machine application items for the client (privacyIDEA's ``auth_items``, e.g. offline hashes).
     auth_items: dict[str, Any] | None = None
+    # An authorization policy refused after the value was used up: the caller commits, then raises it.
+    refusal: TesseraError | None = None
+    # For the HTTP answer (policies add_*_in_response, no_detail_on_*): user attributes to show,
+    # whether to show realm and resolver, whether to drop the detail.
+    user_detail: dict[str, Any] | None = None
+    resolver_detail: bool = False
+    hide_detail: bool = False
 
     @property
     def accepted(self) -> bool:

@@ -48,16 +48,19 @@ class AuthService:
                 session.rollback()
                 self._audit_error(req, action, exc, started)
                 raise
-            user = result.user
+            user, refusal = result.user, result.refusal
             self.auditor.record(
-                session, action=action, success=result.accepted, started=started,
-                authentication=result.outcome.value, info=result.message,
+                session, action=action, success=result.accepted and refusal is None, started=started,
+                authentication=Outcome.REJECT.value if refusal else result.outcome.value,
+                info=str(refusal) if refusal else result.message,
                 serial=result.serial or ",".join(c.serial for c in result.challenges),
                 token_type=result.token_type or "", user=user.login if user else "",
                 realm=user.realm if user else "", resolver=user.resolver if user else "",
                 client=req.client, user_agent=req.user_agent, action_detail=audit_detail(req.nas, req.attributes),
                 policies=",".join(result.decided_by))
-            session.commit()
+            session.commit()  # a refused right value stays used up
+            if refusal is not None:
+                raise refusal
             return result
 
     def _audit_error(self, req: AuthRequest, action: str, exc: TesseraError, started: float) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tesserad.core.auth.limits import RateLimit, parse_age
 from tesserad.core.auth.policy import AuthSettings
 from tesserad.core.policy.actions import AUTH, AUTHZ
+from tesserad.core.policy.errors import PolicyError
 from tesserad.core.policy.matching import PolicyQuery, PolicySet
 from tesserad.core.policy.store import PolicyStore
 from tesserad.core.users.base import User
@@ -35,6 +36,11 @@ _AUTHZ_VALUES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "auth_max_success": ("auth_max_success", RateLimit.parse),
     "auth_max_fail": ("auth_max_fail", RateLimit.parse),
     "last_auth": ("last_auth", parse_age)}
+# AuthSettings field <- authorization switch.
+_AUTHZ_SWITCHES = {"application_tokentype": "application_tokentype",
+                   "add_user_in_response": "add_user_in_response",
+                   "add_resolver_in_response": "add_resolver_in_response",
+                   "no_detail_on_success": "no_detail_on_success", "no_detail_on_fail": "no_detail_on_fail"}
 # Memoized answers per snapshot; past this many (users x clients) the memo starts over.
 MEMO_SIZE = 4096
 MemoKey = tuple[str | None, str | None, str | None, str]
@@ -95,8 +101,8 @@ class PolicyAuthPolicies:
             decided.update(dict.fromkeys(names))
             return found
 
-        def switch(action: str) -> bool:
-            found, names = policies.get_bool(auth.with_action(action))
+        def switch(action: str, query: PolicyQuery = auth) -> bool:
+            found, names = policies.get_bool(query.with_action(action))
             decided.update(dict.fromkeys(names))
             return found
 
@@ -109,6 +115,12 @@ class PolicyAuthPolicies:
         for field, (action, parse) in _AUTHZ_VALUES.items():
             found = value(authz, action, None)
             settings[field] = parse(found) if found is not None else None
+        types = value(authz, "tokentype", None)
+        settings.update({field: switch(action, authz) for field, action in _AUTHZ_SWITCHES.items()},
+                        authorized=value(authz, "authorized", "grant_access") != "deny_access",
+                        token_types=frozenset(str(types).lower().replace(",", " ").split()) if types else None,
+                        serial_pattern=value(authz, "serial", None) or None,
+                        tokeninfo_rule=_tokeninfo_rule(value(authz, "tokeninfo", None)))
         return AuthSettings(**settings, policy_names=tuple(decided))
 
     def _facts(self, session: Session, user: User | None, client: str) -> dict[str, Any]:
@@ -136,6 +148,16 @@ def _memoizable(policies: PolicySet) -> bool:
     user attributes or other resolvers). Broken policies raise on every request anyway."""
     return not any(p.time.windows or p.check_all_resolvers or any(c.active for c in p.conditions)
                    for p in policies.policies if p.active and p.scope in (AUTH, AUTHZ))
+
+
+def _tokeninfo_rule(found: Any) -> tuple[str, str] | None:
+    """``tokeninfo=key/regex/`` as (key, regex); a value of another shape cannot decide."""
+    if not found:
+        return None
+    key, slash, rest = str(found).partition("/")
+    if not slash or not rest.endswith("/") or not key:
+        raise PolicyError(f"tokeninfo must look like key/regex/, not {found!r}")
+    return key, rest[:-1]
 
 
 def _passthru(found: Any) -> bool:
