@@ -63,6 +63,7 @@ from sqlalchemy.orm import Session
 from tesserad.admin_web import api
 from tesserad.admin_web.browser_session import BrowserSessions, session_cookie
 from tesserad.admin_web.params import Params
+from tesserad.core import proxies
 from tesserad.core.context import Context
 from tesserad.core.errors import TesseraError
 from tesserad.core.rights import Rights, Target
@@ -169,9 +170,14 @@ class Call:
         self.detail: dict[str, Any] = {}
         self.extra: dict[str, Any] = {}
 
-    @property
+    @functools.cached_property
     def client(self) -> str:
-        return self.facts.client
+        """The peer, or the client that trusted proxies speak for (X-Forwarded-For)."""
+        forwarded = proxies.forwarded_hops(self.facts.headers.get("x-forwarded-for", ""))
+        if not forwarded:
+            return self.facts.client
+        rules = self.ctx.sysconfig.settings(self.session).OverrideAuthorizationClient
+        return proxies.effective_client(self.facts.client, forwarded, None, rules)
 
     @functools.cached_property
     def rights(self) -> Rights:

@@ -19,6 +19,7 @@ from twisted.web.iweb import IRequest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from tesserad.admin_web import api
+from tesserad.core import proxies
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.auth.service import AuthService
 from tesserad.core.errors import TesseraError
@@ -40,6 +41,8 @@ def auth_request(request: IRequest, values: dict[str, str], protocol: str = "htt
         transaction_id=values.get("transaction_id") or values.get("state") or None,
         token_type=values.get("type") or None, otp_only=values.get("otponly", "") in ("1", "true"),
         client=getattr(client, "host", "") or "", protocol=protocol,
+        forwarded=proxies.forwarded_hops((request.getHeader(b"x-forwarded-for") or b"").decode("latin-1")),
+        claimed_client=values.get("client") or None,
         user_agent=(request.getHeader(b"user-agent") or b"").decode("latin-1")[:255])
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from tesserad.core import proxies
 from tesserad.core.clock import Clock
 from tesserad.core.errors import DecryptionError, TesseraError
 from tesserad.core.security.base import SecurityModule
@@ -60,6 +61,8 @@ class SystemSettings:
     # Set by privacyIDEA's setDefault and accepted so its exports import; the engine
     # resets the fail counter on every success, as privacyIDEA does by default.
     DefaultResetFailCount: bool = True
+    # Trusted proxies and the clients they may speak for (core/proxies.py).
+    OverrideAuthorizationClient: str = ""
 
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)
@@ -74,7 +77,13 @@ EXTRA_PREFIXES = ("hotp.", "totp.", "pw.", "registration.", "paper", "tan", "mot
 
 
 def _parse(key: str, raw: str) -> Any:
-    return _check(key, FIELDS[key].type, raw)
+    value = _check(key, FIELDS[key].type, raw)
+    if key == "OverrideAuthorizationClient":
+        try:
+            proxies.parse_rules(raw)
+        except ValueError as exc:
+            raise SystemConfigError(f"{key}: {exc}") from None
+    return value
 
 
 def _check(key: str, kind: Any, raw: str) -> Any:

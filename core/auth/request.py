@@ -36,6 +36,10 @@ class AuthRequest:
     token_type: str | None = None
     otp_only: bool = False
     client: str = ""
+    # Behind proxies: X-Forwarded-For hops and the ``client`` parameter, honoured only as the
+    # system setting OverrideAuthorizationClient allows (core/proxies.py).
+    forwarded: tuple[str, ...] = ()
+    claimed_client: str | None = None
     protocol: str = "http"
     # NAS identity (RADIUS) or host name (PAM), for audit and policies.
     nas: str = ""

@@ -7,11 +7,13 @@ audited in a fresh transaction before the error goes back to the edge.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
+from tesserad.core import proxies
 from tesserad.core.audit import Auditor
 from tesserad.core.auth import challenges
 from tesserad.core.auth.engine import Engine, validate_request
@@ -40,6 +42,7 @@ class AuthService:
         same transaction; its refusal is audited like the engine's."""
         started = time.monotonic()
         with self.database.session() as session:
+            req = self._behind_proxies(session, req)
             try:
                 if gate is not None:
                     gate(session, req)
@@ -62,6 +65,15 @@ class AuthService:
             if refusal is not None:
                 raise refusal
             return result
+
+    def _behind_proxies(self, session: Session, req: AuthRequest) -> AuthRequest:
+        """``req`` with the client address that trusted proxies speak for (policies and
+        the audit see that one)."""
+        if not (req.forwarded or req.claimed_client):
+            return req
+        rules = self.engine.sysconfig.settings(session).OverrideAuthorizationClient
+        return dataclasses.replace(req, client=proxies.effective_client(req.client, req.forwarded,
+                                                                        req.claimed_client, rules))
 
     def _audit_error(self, req: AuthRequest, action: str, exc: TesseraError, started: float) -> None:
         with self.database.session() as session:
