@@ -4,7 +4,9 @@
 # which skip with a reason (and fail under CI=true, where everything must run).
 set -euo pipefail
 
-PACKAGES=(postgresql freeradius-utils slapd ldap-utils chromium gcc make libc6-dev libpam0g-dev pamtester)
+PACKAGES=(postgresql freeradius-utils systemd groff-base chromium slapd ldap-utils gcc make libc6-dev libpam0g-dev pamtester)
+# Other package lists (packaging/install-build-deps.sh) pass their own as arguments.
+[ $# -eq 0 ] || PACKAGES=("$@")
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
