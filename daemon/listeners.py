@@ -89,7 +89,7 @@ class StreamListeners(Service):
     def _bind_one(self, key: str, description: str) -> IListeningPort:
         try:
             endpoint = serverFromString(self._reactor, description)
-        except (ValueError, TypeError, KeyError, OSError) as exc:
+        except (ValueError, TypeError, KeyError, IndexError, OSError) as exc:
             raise ConfigError(f"bad endpoint {description!r}: {exc}", path=self._source, key=key) from None
         outcome: list[Any] = []
         endpoint.listen(self._factory).addBoth(outcome.append)
@@ -124,7 +124,11 @@ class StreamListeners(Service):
             self.ports.append(port)
 
     def _wrapped(self, item: InheritedPort) -> IProtocolFactory:
-        """The factory as the endpoint would have wrapped it: TLS for ``ssl:`` endpoints."""
+        """The factory as the endpoint would have wrapped it: TLS for ``ssl:`` endpoints.
+        Only those are parsed again (a ``systemd:`` one would look for descriptors that only
+        the supervisor inherited)."""
+        if not item.description.lstrip().startswith("ssl:"):
+            return self._factory
         endpoint = serverFromString(self._reactor, item.description)
         if isinstance(endpoint, SSL4ServerEndpoint):
             return TLSMemoryBIOFactory(endpoint._sslContextFactory, False, self._factory)

@@ -11,6 +11,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.daemon_process import DaemonProcess
 from tests.helpers import BIN, daemon_config, write_config
 
@@ -31,8 +33,11 @@ class ActivatedDaemon(DaemonProcess):
                                          pass_fds=[listener.fileno()])
 
 
-def test_web_listener_from_an_inherited_socket(tmp_path: Path) -> None:
-    config = write_config(tmp_path, daemon_config(tmp_path, web={"listen": ["systemd:domain=INET:name=web"]}))
+@pytest.mark.parametrize("workers", [1, 2])
+def test_web_listener_from_an_inherited_socket(tmp_path: Path, workers: int) -> None:
+    """With workers, the supervisor takes the socket from systemd and hands it on."""
+    config = write_config(tmp_path, daemon_config(tmp_path, web={"listen": ["systemd:domain=INET:name=web"]},
+                                                  server={"workers": workers}))
     daemon = ActivatedDaemon(tmp_path / "run", config)
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
@@ -47,3 +52,15 @@ def test_web_listener_from_an_inherited_socket(tmp_path: Path) -> None:
             assert daemon.stop() == 0
         finally:
             daemon.close()
+
+
+def test_a_socket_systemd_did_not_pass_is_a_config_error(tmp_path: Path) -> None:
+    config = write_config(tmp_path, daemon_config(tmp_path, web={"listen": ["systemd:domain=INET:index=5"]}))
+    daemon = DaemonProcess(tmp_path / "run", config)
+    try:
+        daemon.start(wait=False)
+        assert daemon.wait() == 2
+        assert "web.listen[0]: bad endpoint 'systemd:domain=INET:index=5'" in daemon.stderr
+        assert "Traceback" not in daemon.stderr
+    finally:
+        daemon.close()
