@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from tesserad.core import admins
 from tesserad.core import config as configuration
 from tesserad.core.bootstrap import ensure_data_dir, ensure_keys, prepare_schema
 from tesserad.core.context import Context
@@ -81,5 +82,17 @@ def audit_rows(config_path: Path) -> list[AuditEntry]:
             rows = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
             session.expunge_all()
             return rows
+    finally:
+        ctx.close()
+
+
+def add_admins(config_path: Path, passwords: dict[str, str]) -> None:
+    """Local administrators with the given passwords, before the daemon starts."""
+    ctx = Context.open(configuration.load(str(config_path), env={}))
+    try:
+        with ctx.database.session() as session:
+            for name, password in passwords.items():
+                admins.add(session, ctx.hasher, name, password)
+            session.commit()
     finally:
         ctx.close()

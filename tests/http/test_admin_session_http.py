@@ -14,13 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tesserad.core import admins
-from tesserad.core import config as configuration
-from tesserad.core.context import Context
 
 from tests.daemon_process import DaemonProcess
 from tests.helpers import daemon_config, write_config
-from tests.provision import provision
+from tests.provision import add_admins, provision
 from tests.wired import PASSWD, RFC4226, RFC_SEED_HEX
 
 PASSWORD = "root-Secret-1"
@@ -57,13 +54,7 @@ def client(tmp_path: Path, db_url: str) -> Iterator[Client]:
     data = daemon_config(tmp_path, database={"url": db_url}, server={"workers": 2})
     config = write_config(tmp_path, data)
     provision(config, passwd, [])
-    ctx = Context.open(configuration.load(str(config), env={}))
-    try:
-        with ctx.database.session() as session:
-            admins.add(session, ctx.hasher, "root", PASSWORD)
-            session.commit()
-    finally:
-        ctx.close()
+    add_admins(config, {"root": PASSWORD})
     daemon = DaemonProcess(tmp_path / "run", config).start()
     try:
         yield Client(f"http://127.0.0.1:{data['web']['listen'][0].split(':')[1]}")

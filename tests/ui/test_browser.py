@@ -12,14 +12,11 @@ from typing import Any
 
 import pytest
 from passlib.hash import sha512_crypt
-from tesserad.core import admins
-from tesserad.core import config as configuration
-from tesserad.core.context import Context
 from tesserad.core.policy.actions import ADMIN, REGISTRY
 
 from tests.daemon_process import DaemonProcess
 from tests.helpers import daemon_config, write_config
-from tests.provision import provision
+from tests.provision import add_admins, provision
 from tests.ui.browser import ARGS, ARTIFACTS, CHROMIUM, Rest, require_browser, totp_now
 
 ROOT_PASSWORD, HELPDESK_PASSWORD = "root-Secret-1", "help-Desk-2"
@@ -73,14 +70,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
     data = daemon_config(tmp)
     config = write_config(tmp, data)
     provision(config, passwd(tmp / "corp", {"alice": 1000}), [])  # keys, schema, realm "example"
-    ctx = Context.open(configuration.load(str(config), env={}))
-    try:
-        with ctx.database.session() as session:
-            admins.add(session, ctx.hasher, "root", ROOT_PASSWORD)
-            admins.add(session, ctx.hasher, "helpdesk", HELPDESK_PASSWORD)
-            session.commit()
-    finally:
-        ctx.close()
+    add_admins(config, {"root": ROOT_PASSWORD, "helpdesk": HELPDESK_PASSWORD})
     daemon = DaemonProcess(tmp / "run", config).start()
     try:
         with sync_playwright() as playwright:
