@@ -21,6 +21,7 @@ from tesserad import __version__
 from tesserad.core.clock import Clock, utc_datetime
 from tesserad.core.security.signing import Signer
 from tesserad.core.store.models import AuditEntry
+from tesserad.core.store.prepared import Prepared
 
 SIGNED_COLUMNS = ("date", "start_date", "duration", "action", "success", "authentication", "serial",
                   "token_type", "user", "realm", "resolver", "administrator", "action_detail", "info",
@@ -43,9 +44,9 @@ def _canonical(values: Mapping[str, Any]) -> bytes:
     return json.dumps(plain, sort_keys=True, default=str).encode()
 
 
-_INSERT = insert(AuditEntry)
 _DEFAULTS: dict[str, Any] = {column: "" for column in SIGNED_COLUMNS}
 _DEFAULTS.update(success=False, start_date=None, duration=None)
+_INSERT = Prepared(insert(AuditEntry), columns=(*SIGNED_COLUMNS, "signature"))
 
 
 class Auditor:
@@ -59,13 +60,16 @@ class Auditor:
         """Insert a signed row in the session's transaction (the caller commits). A plain
         INSERT, not an ORM object: this runs once per authentication."""
         values = dict(_DEFAULTS)
+        unknown = fields.keys() - _DEFAULTS.keys()
+        if unknown:
+            raise TypeError(f"no audit column {', '.join(sorted(unknown))}")
         values.update({k: (clean_text(v) if isinstance(v, str) else v) for k, v in fields.items()})
         values.update(date=utc_datetime(self._clock), action=clean_text(action)[:255], success=success,
                       node=self._node, version=__version__, thread_id=str(threading.get_ident()))
         if started is not None:
             values["duration"] = round(time.monotonic() - started, 6)
         values["signature"] = self._signer.sign(_canonical(values))
-        session.connection().execute(_INSERT, values)
+        _INSERT.execute(session, values)
 
     def verify(self, entry: AuditEntry) -> bool:
         """True when a stored row is exactly as it was signed."""

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, case, update
 from sqlalchemy.orm import Session
 from tesserad.core.store.models import Token
+from tesserad.core.store.prepared import Prepared
 from tesserad.core.tokens.base import SUCCESS
 
 _OPTIONS = {"synchronize_session": False}
@@ -33,10 +34,18 @@ RESET = (update(Token).where(_BY_IDS).values(failcount=0, failcount_exceeded_at=
          .execution_options(**_OPTIONS))
 
 
+# The usual case of a wrong OTP: one token, a statement without an IN list (see Prepared).
+_FAIL_ONE = {counted: Prepared(update(Token).where(Token.id == bindparam("token_id"))
+                               .values({**_FAILURE, Token.count_auth: Token.count_auth + 1} if counted else _FAILURE))
+             for counted in (False, True)}
+
+
 def record_failure(session: Session, token_ids: Iterable[int], now: datetime, *, count_auth: bool) -> None:
     """One failed attempt on each token: the fail counter rises up to maxfail."""
     ids = list(token_ids)
-    if ids:
+    if len(ids) == 1:
+        _FAIL_ONE[count_auth].execute(session, {"token_id": ids[0], "now": now})
+    elif ids:
         session.connection().execute(FAIL_COUNTED if count_auth else FAIL, {"ids": ids, "now": now})
 
 
@@ -50,7 +59,7 @@ def record_attempt(session: Session, token_ids: Iterable[int]) -> None:
 def record_success(session: Session, token_id: int, now: datetime, *, count_auth: bool) -> None:
     """A success without an OTP to use up in the same statement (an answered challenge;
     a PIN+OTP login records it with ``TokenClass.consume``)."""
-    session.connection().execute(SUCCESS[count_auth], {"token_id": token_id, "now": now})
+    SUCCESS[count_auth].execute(session, {"token_id": token_id, "now": now})
 
 
 def reset_failcount(session: Session, token_ids: Iterable[int]) -> None:

@@ -44,6 +44,7 @@ from tesserad.core.policy.errors import PolicyError
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.store.models import Challenge, Token, TokenInfo, TokenOwner
+from tesserad.core.store.prepared import Prepared
 from tesserad.core.sysconfig import SystemConfig, SystemSettings
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import (
@@ -63,10 +64,11 @@ from tesserad.core.users.directory import Directory
 # The hot path's one query, built once: a user's tokens, each with its info, as plain rows
 # (ORM objects cost more to build than the rest of the check; see TokenRecord).
 _TOKEN_COLUMNS = tuple(Token.__table__.columns.keys())
-_TOKENS_OF_USER = (select(*Token.__table__.columns, TokenInfo.key, TokenInfo.value, TokenInfo.type)
-                   .join(TokenOwner, TokenOwner.token_id == Token.id)
-                   .outerjoin(TokenInfo, TokenInfo.token_id == Token.id)
-                   .where(TokenOwner.resolver == bindparam("resolver"), TokenOwner.user_id == bindparam("uid")))
+_TOKENS_OF_USER = Prepared(select(*Token.__table__.columns, TokenInfo.key, TokenInfo.value, TokenInfo.type)
+                            .join(TokenOwner, TokenOwner.token_id == Token.id)
+                            .outerjoin(TokenInfo, TokenInfo.token_id == Token.id)
+                            .where(TokenOwner.resolver == bindparam("resolver"),
+                                   TokenOwner.user_id == bindparam("uid")))
 # Out-of-band and slow types go last so that OTP tokens are tried first (spec: push weight).
 TYPE_WEIGHT = {"push": 1000}
 # The key of the decoy OTP check for users without tokens (see Engine._decoy).
@@ -236,7 +238,7 @@ class Engine:
 
     def _tokens_of(self, session: Session, state: RequestState, user: User) -> list[TokenClass]:
         records: dict[int, tuple[TokenRecord, list[Row[Any]]]] = {}
-        for found in session.connection().execute(_TOKENS_OF_USER, {"resolver": user.resolver, "uid": user.uid}):
+        for found in _TOKENS_OF_USER.execute(session, {"resolver": user.resolver, "uid": user.uid}):
             if found.id not in records:
                 records[found.id] = (TokenRecord(session, dict(zip(_TOKEN_COLUMNS, found))), [])
             if found.key is not None:

@@ -22,6 +22,7 @@ from tesserad.core.auth.request import AuthRequest, AuthResult
 from tesserad.core.machines import pbkdf2
 from tesserad.core.machines.service import machines_of_request
 from tesserad.core.store.models import MachineToken, Token
+from tesserad.core.store.prepared import Prepared
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import ParameterError, TokenClass, TokenEnv, TokenError
 from tesserad.core.tokens.record import settle
@@ -35,8 +36,9 @@ REFILLTOKEN_BYTES = 40
 _COMPUTER_NAME = re.compile(r"(?:^|\s)(?:ComputerName|Hostname|MachineName|Windows|Linux|Mac)/([^\s/]+)")
 BAD_REFILL = "Token is not an offline token or refill token is incorrect"
 # Asked after every successful HOTP login: built once, a plain query (most tokens have no bag).
-_HAS_ATTACHMENT = (select(MachineToken.id).join(Token, Token.id == MachineToken.token_id)
-                   .where(Token.serial == bindparam("serial"), MachineToken.application == APPLICATION).limit(1))
+_HAS_ATTACHMENT = Prepared(select(MachineToken.id).join(Token, Token.id == MachineToken.token_id)
+                            .where(Token.serial == bindparam("serial"), MachineToken.application == APPLICATION)
+                            .limit(1))
 
 
 class WrongOfflineValue(ParameterError):
@@ -115,7 +117,7 @@ def auth_items(session: Session, req: AuthRequest, result: AuthResult, env: Toke
     if (not result.accepted or not result.serial or result.token_type != "hotp" or req.transaction_id
             or req.otp_only):
         return None
-    if session.connection().execute(_HAS_ATTACHMENT, {"serial": result.serial}).first() is None:
+    if _HAS_ATTACHMENT.execute(session, {"serial": result.serial}).first() is None:
         return None
     attachment = _attachment(session, result.serial, req)
     if attachment is None:

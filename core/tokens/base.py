@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import ColumnElement, Update, bindparam, update
+from sqlalchemy import ColumnElement, bindparam, update
 from sqlalchemy.orm import Session
 from tesserad.core.clock import Clock
 from tesserad.core.errors import TesseraError
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.store.models import Token, TokenInfo
+from tesserad.core.store.prepared import Prepared
 from tesserad.core.sysconfig import SystemSettings
 from tesserad.core.tokens.record import TokenRecord, settle
 
@@ -31,8 +32,8 @@ DEFAULT_CHALLENGE_TEXT = "please enter otp: "
 VALIDITY_FORMAT = "%Y-%m-%dT%H:%M%z"
 
 
-def _update(where: list[ColumnElement[bool]], values: Mapping[Any, Any]) -> Update:
-    return update(Token).where(*where).values(values).execution_options(synchronize_session=False)
+def _update(where: list[ColumnElement[bool]], values: Mapping[Any, Any]) -> Prepared:
+    return Prepared(update(Token).where(*where).values(values))
 
 
 def _success_values(counted: bool) -> dict[Any, Any]:
@@ -319,20 +320,19 @@ class TokenClass:
         UPDATE; False if another request already did (a concurrent use or a replay). With
         ``success`` the same statement records the successful authentication, so that a
         login costs one UPDATE and a replay can never count as a success."""
-        connection = session.connection()
         following = self.next_count(matched)
         if following is None:
             if not self.use_up(session, matched):
                 return False
             if success is not None:
-                connection.execute(SUCCESS[success.count_auth], {"token_id": self.row.id, "now": success.now})
+                SUCCESS[success.count_auth].execute(session, {"token_id": self.row.id, "now": success.now})
             return True
         params: dict[str, Any] = {"token_id": self.row.id, "matched": matched, "next": following}
         if success is None:
             statement = _CONSUME
         else:
             statement, params["now"] = _CONSUME_SUCCESS[success.count_auth], success.now
-        if connection.execute(statement, params).rowcount != 1:  # type: ignore[attr-defined]
+        if statement.execute(session, params).rowcount != 1:
             return False
         settle(self.row, "count", following)
         return True
