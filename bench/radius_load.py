@@ -41,6 +41,7 @@ from validate_load import (  # noqa: E402
     PIN,
     SEED,
     add_server_arguments,
+    cpu_line,
     percentile,
     process_cpu,
     provision_users,
@@ -206,7 +207,7 @@ def main() -> int:
         try:
             cpu_before = process_cpu(daemon.proc.pid)
             stats = drive(("127.0.0.1", port), fleet, args.duration, args.count, args.rate)
-            server_cpu = process_cpu(daemon.proc.pid) - cpu_before
+            cpu_after = process_cpu(daemon.proc.pid)
         finally:
             daemon.stop()
             daemon.close()
@@ -214,7 +215,7 @@ def main() -> int:
     print(f"on {os.cpu_count()} cores, {args.nas} NAS, mode {args.mode}, PIN {args.pin}"
           + (f", offered {args.rate:.0f}/s" if args.rate else ""))
     report("tesserad", stats)
-    print(f"  server CPU per request {1000 * server_cpu / max(answered, 1):.2f} ms")
+    print(f"  {cpu_line(cpu_before, cpu_after, answered)}")
     if args.other:
         host, _, other_port = args.other.rpartition(":")
         other = build_nas(args.other_secret.encode(), args.mode, args.users, args.nas, args.count)
