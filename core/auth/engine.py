@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 from tesserad.core.auth import challenges, counters, resync
 from tesserad.core.auth.limits import RateLimit
@@ -237,7 +237,7 @@ class Engine:
         return sorted(tokens, key=lambda t: (TYPE_WEIGHT.get(t.type, ord(t.type[0])), t.serial))
 
     def _tokens_of(self, session: Session, state: RequestState, user: User) -> list[TokenClass]:
-        records: dict[int, tuple[TokenRecord, list[Row[Any]]]] = {}
+        records: dict[int, tuple[TokenRecord, list[Any]]] = {}
         for found in _TOKENS_OF_USER.execute(session, {"resolver": user.resolver, "uid": user.uid}):
             if found.id not in records:
                 records[found.id] = (TokenRecord(session, dict(zip(_TOKEN_COLUMNS, found))), [])
