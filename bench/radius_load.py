@@ -41,6 +41,7 @@ from validate_load import (  # noqa: E402
     PIN,
     SEED,
     add_server_arguments,
+    collector_paused,
     cpu_line,
     percentile,
     process_cpu,
@@ -206,7 +207,8 @@ def main() -> int:
         daemon = DaemonProcess(workdir / "run", config).start()
         try:
             cpu_before = process_cpu(daemon.proc.pid)
-            stats = drive(("127.0.0.1", port), fleet, args.duration, args.count, args.rate)
+            with collector_paused():
+                stats = drive(("127.0.0.1", port), fleet, args.duration, args.count, args.rate)
             cpu_after = process_cpu(daemon.proc.pid)
         finally:
             daemon.stop()
@@ -219,7 +221,9 @@ def main() -> int:
     if args.other:
         host, _, other_port = args.other.rpartition(":")
         other = build_nas(args.other_secret.encode(), args.mode, args.users, args.nas, args.count)
-        report(args.other, drive((host.strip("[]"), int(other_port)), other, args.duration, args.count, args.rate))
+        with collector_paused():
+            stats = drive((host.strip("[]"), int(other_port)), other, args.duration, args.count, args.rate)
+        report(args.other, stats)
     return 0
 
 

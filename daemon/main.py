@@ -7,6 +7,7 @@ environment does not allow a start (the reason is printed as one line), 1 otherw
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import sys
@@ -92,6 +93,11 @@ def run(reactor: Any, daemon: Any, config_path: str | None) -> int:
             log.failure("services failed to start")
             status[0] = 1
             reactor.stop()
+            return
+        # What startup built (modules, configuration, caches) lives as long as the process:
+        # keep it out of the collector's full passes, which otherwise walk all of it with
+        # the GIL held, tens of milliseconds that showed as the RADIUS replies' p99.
+        gc.freeze()
 
     def reload() -> None:
         try:
