@@ -8,9 +8,9 @@ and pre-encodes every Access-Request (PAP password and Message-Authenticator) be
 clock starts. Each simulated NAS is one UDP socket with one request in flight, so a user's
 OTPs arrive in order. Without --rate every NAS sends its next request when the last is
 answered (closed loop, the maximum rate); with --rate requests are offered at that rate.
-Modes: ``accept`` (right PIN and OTP), ``reject`` (right PIN, wrong OTP), ``mixed`` (half
-the NAS flood wrong OTPs for their own users while the other half log in; latencies are
-reported per kind). ``--other HOST:PORT`` drives another RADIUS server in the same run
+Modes: ``accept`` (right PIN and OTP), ``reject`` (right PIN, wrong OTP), ``mixed`` (half the
+NAS, or ``--flood-nas`` of them, flood wrong OTPs for their own users while the others log in;
+latencies are reported per kind). ``--other HOST:PORT`` drives another RADIUS server in the same run
 (e.g. FreeRADIUS with the privacyIDEA plugin, provisioned with the same users, seed and
 PIN). Bounded by --duration and --count; loopback only. Not part of the test suite.
 
@@ -93,13 +93,15 @@ def encode(secret: bytes, user: int, counter: int, wrong: bool, identifier: int)
     return req.RequestPacket()
 
 
-def build_nas(secret: bytes, mode: str, users: int, nas_count: int, count: int) -> list[Nas]:
-    """NAS i logs in users i, i+nas_count, ... in rounds; in mixed mode the second half of
-    the NAS floods wrong OTPs for its own users."""
+def build_nas(secret: bytes, mode: str, users: int, nas_count: int, count: int,
+              flood_nas: int | None = None) -> list[Nas]:
+    """NAS i logs in users i, i+nas_count, ... in rounds; in mixed mode the last
+    ``flood_nas`` NAS (default: half) flood wrong OTPs for their own users."""
     fleet = []
     per_nas = -(-count // nas_count)
+    flooding = nas_count // 2 if flood_nas is None else flood_nas
     for index in range(nas_count):
-        flood = mode == "reject" or (mode == "mixed" and index >= nas_count // 2)
+        flood = mode == "reject" or (mode == "mixed" and index >= nas_count - flooding)
         own = list(range(index, users, nas_count)) or [index % users]
         packets = [encode(secret, own[n % len(own)], n // len(own), flood, n % 256) for n in range(per_nas)]
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -187,6 +189,7 @@ def main() -> int:
     add_server_arguments(p)
     p.add_argument("--mode", choices=("accept", "reject", "mixed"), default="accept")
     p.add_argument("--nas", type=int, default=32, help="simulated NAS (sockets), one request in flight each")
+    p.add_argument("--flood-nas", type=int, help="mixed mode: how many of the NAS flood (default: half)")
     p.add_argument("--rate", type=float, help="offered requests/s (default: as fast as answered)")
     p.add_argument("--count", type=int, default=20_000, help="requests (upper bound, all pre-encoded)")
     p.add_argument("--other", metavar="HOST:PORT", help="also drive this RADIUS server (same users, seed, PIN)")
@@ -203,7 +206,7 @@ def main() -> int:
         config, _ = provision_users(workdir, args, radius={
             "auth_listen": [f"127.0.0.1:{port}"],
             "clients": [{"name": "bench", "address": "127.0.0.1", "secret": SECRET.decode()}]})
-        fleet = build_nas(SECRET, args.mode, args.users, args.nas, args.count)
+        fleet = build_nas(SECRET, args.mode, args.users, args.nas, args.count, args.flood_nas)
         daemon = DaemonProcess(workdir / "run", config).start()
         try:
             cpu_before = process_cpu(daemon.proc.pid)
@@ -220,7 +223,7 @@ def main() -> int:
     print(f"  {cpu_line(cpu_before, cpu_after, answered)}")
     if args.other:
         host, _, other_port = args.other.rpartition(":")
-        other = build_nas(args.other_secret.encode(), args.mode, args.users, args.nas, args.count)
+        other = build_nas(args.other_secret.encode(), args.mode, args.users, args.nas, args.count, args.flood_nas)
         with collector_paused():
             stats = drive((host.strip("[]"), int(other_port)), other, args.duration, args.count, args.rate)
         report(args.other, stats)
