@@ -99,6 +99,8 @@ class Walk:
     answered: list[tuple[TokenClass, Challenge]] = field(default_factory=list)
     unanswered: list[TokenClass] = field(default_factory=list)
     challenge_requested: list[TokenClass] = field(default_factory=list)
+    # Right PIN, value in the sync window (resync_via_multichallenge): the counter it matched.
+    resync_requested: list[tuple[TokenClass, int]] = field(default_factory=list)
     pin_matching: list[tuple[TokenClass, bool]] = field(default_factory=list)
     invalid: list[TokenClass] = field(default_factory=list)
     # The OTP part was wrong and the PIN too costly to check for nothing (with "replayed").
@@ -307,6 +309,10 @@ class Engine:
             return self._answer(session, req, state, walk, tokens)
         if walk.challenge_requested:
             return self._issue_challenges(session, state, walk.challenge_requested)
+        if walk.resync_requested:
+            timeout = state.system.AutoResyncTimeout
+            return self._challenge(session, state, challenges.new_transaction_id(),
+                                   [(t, resync.challenge(found, timeout)) for t, found in walk.resync_requested])
         if walk.pin_matching:
             return self._pin_matching(session, state, walk.pin_matching)
         if walk.unchecked:
@@ -349,7 +355,13 @@ class Engine:
             walk.invalid.append(token)
             return
         if matched < 0 and state.system.AutoResync:
-            matched = resync.auto_resync(session, token, otp, state.now, state.system.AutoResyncTimeout)
+            if state.settings.resync_via_multichallenge:
+                found = token.sync_counter(otp)
+                if found >= 0 and token.row.active:
+                    walk.resync_requested.append((token, found))
+                    return
+            else:
+                matched = resync.auto_resync(session, token, otp, state.now, state.system.AutoResyncTimeout)
         if matched < 0:
             walk.pin_matching.append((token, token.previously_used(otp)))
             return
@@ -369,7 +381,10 @@ class Engine:
                 walk.invalid.append(token)
                 continue
             challenges.count_attempt(session, challenge.id)
-            matched = token.check_challenge_response(req.password, challenge.data)
+            if resync.is_resync(challenge):
+                matched = resync.answer(token, req.password, challenge)
+            else:
+                matched = token.check_challenge_response(req.password, challenge.data)
             if matched >= 0 and token.consume(session, matched):
                 walk.answered.append((token, challenge))
             else:
@@ -460,7 +475,8 @@ class Engine:
                 self._refuse(session, token, verdict)
                 return self._described(AuthResult(Outcome.REJECT, verdict.denial or verdict.problem or "",
                                                   user=state.user), [token])
-            further = token.next_challenge(challenge.data, state.settings.challenge_options)
+            further = (None if resync.is_resync(challenge)
+                       else token.next_challenge(challenge.data, state.settings.challenge_options))
             if further is not None:
                 if not challenges.advance(session, challenge):
                     break  # another request answered this step first

@@ -33,6 +33,8 @@ class AuthSettings:
     challenge_text: str | None = None
     increase_failcounter_on_challenge: bool = False
     reset_all_user_tokens: bool = False
+    # With AutoResync: a value in the sync window asks for the next one in a challenge.
+    resync_via_multichallenge: bool = False
     # indexedsecret_count (None: the system setting) and question_number.
     indexedsecret_count: int | None = None
     question_number: int = 1

@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 # AuthSettings field <- switch action.
 _SWITCHES = {"pass_on_no_token": "passOnNoToken", "pass_on_no_user": "passOnNoUser",
              "increase_failcounter_on_challenge": "increase_failcounter_on_challenge",
-             "reset_all_user_tokens": "reset_all_user_tokens"}
+             "reset_all_user_tokens": "reset_all_user_tokens",
+             "resync_via_multichallenge": "resync_via_multichallenge"}
 # AuthSettings field <- authorization action, with the parser of its value.
 _AUTHZ_VALUES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "auth_max_success": ("auth_max_success", RateLimit.parse),

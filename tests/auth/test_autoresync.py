@@ -102,3 +102,60 @@ def test_totp_resyncs_and_follows_the_drift(core: Core) -> None:
     assert core.check("1234" + oath.hotp(KEY, step)).outcome is Outcome.REJECT
     assert core.check("1234" + oath.hotp(KEY, step + 1)).accepted
     assert core.token_info(serial, "timeShift") == str(241 * 30)
+
+
+# ---- resync_via_multichallenge ---------------------------------------------------------------
+
+
+@pytest.fixture
+def by_challenge(core: Core, serial: str) -> str:
+    core.settings(resync_via_multichallenge=True)
+    return serial
+
+
+def test_the_first_value_opens_a_challenge_the_next_value_alone_answers(core: Core, by_challenge: str) -> None:
+    opened = core.check(value(500))
+    assert (opened.outcome, opened.message, opened.serial) == (Outcome.CHALLENGE, resync.CHALLENGE_TEXT,
+                                                               by_challenge)
+    [issued] = opened.challenges
+    assert core.token(by_challenge).count == 0
+    answered = core.check(oath.hotp(KEY, 501), transaction_id=issued.transaction_id)
+    assert (answered.outcome, answered.message) == (Outcome.ACCEPT, "Found matching challenge")
+    assert (core.token(by_challenge).count, core.token(by_challenge).failcount) == (502, 0)
+    again = core.check(oath.hotp(KEY, 502), transaction_id=issued.transaction_id)
+    assert again.outcome is Outcome.REJECT  # the transaction is used up
+    assert core.check(value(502)).accepted  # the normal window again
+
+
+def test_only_the_following_value_answers_and_it_must_come_in_time(core: Core, by_challenge: str) -> None:
+    tid = core.check(value(500)).challenges[0].transaction_id
+    wrong = core.check(oath.hotp(KEY, 502), transaction_id=tid)
+    assert (wrong.outcome, wrong.message) == (Outcome.REJECT, "Response did not match the challenge.")
+    assert core.check(value(501), transaction_id=tid).outcome is Outcome.REJECT  # the PIN is not asked again
+    assert core.token(by_challenge).failcount == 2
+    core.clock.advance(301)  # AutoResyncTimeout
+    assert core.check(oath.hotp(KEY, 501), transaction_id=tid).outcome is Outcome.REJECT
+    assert core.token(by_challenge).count == 0
+
+
+def test_no_challenge_for_a_wrong_pin_a_far_value_or_without_autoresync(core: Core, by_challenge: str) -> None:
+    assert core.check("0000" + oath.hotp(KEY, 500)).message == "wrong otp pin"
+    assert core.check(value(5000)).outcome is Outcome.REJECT  # beyond the sync window
+    core.system(AutoResync=False)
+    assert core.check(value(500)).outcome is Outcome.REJECT
+    with core.database.session() as session:
+        assert session.scalars(select(Challenge)).all() == []
+
+
+def test_the_answer_fired_concurrently_is_accepted_once(core: Core, by_challenge: str) -> None:
+    tid = core.check(value(500)).challenges[0].transaction_id
+    start = threading.Barrier(10)
+
+    def attempt(_: int) -> Outcome:
+        start.wait()
+        return core.check(oath.hotp(KEY, 501), transaction_id=tid).outcome
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(attempt, range(10)))
+    assert outcomes.count(Outcome.ACCEPT) == 1
+    assert core.token(by_challenge).count == 502

@@ -44,13 +44,14 @@ def test_every_setting_and_the_deciding_policies(sqlite_db: Database, clock: Fix
         lan={"scope": "authentication", "action": "passOnNoToken, passOnNoUser", "client": "10.0.0.0/8"},
         cr={"scope": "authentication", "action": "challenge_response=hotp totp, challenge_text='Your code, please'"},
         cr_email={"scope": "authentication", "action": "challenge_response=email", "priority": 7},
-        counters={"scope": "authentication", "action": "increase_failcounter_on_challenge, reset_all_user_tokens"},
+        counters={"scope": "authentication", "action": "increase_failcounter_on_challenge, reset_all_user_tokens, "
+                                                        "resync_via_multichallenge"},
         unrelated={"scope": "authentication", "action": "smstext='<otp>'"})
     got = settings(sqlite_db, PolicyAuthPolicies(store, "node1"))
     assert got == AuthSettings(
         otppin="userstore", passthru=True, pass_on_no_token=True, pass_on_no_user=True,
         challenge_response=frozenset({"hotp", "totp", "email"}), challenge_text="Your code, please",
-        increase_failcounter_on_challenge=True, reset_all_user_tokens=True,
+        increase_failcounter_on_challenge=True, reset_all_user_tokens=True, resync_via_multichallenge=True,
         policy_names=("pin", "cr", "cr_email", "lan", "counters"))
 
 
