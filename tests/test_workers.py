@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import http.client
@@ -165,3 +166,61 @@ def test_workers_on_a_unix_socket(tmp_path: Path, daemons: list[DaemonProcess]) 
 def test_zero_workers_means_one_per_usable_core() -> None:
     assert worker_count(0) == len(os.sched_getaffinity(0))
     assert worker_count(3) == 3
+
+
+def established(pid: int, port: int) -> int:
+    """How many accepted connections to ``port`` process ``pid`` holds (from /proc)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # ESTABLISHED, local port
+            inodes.add(fields[9])
+    held = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            held += target.startswith("socket:[") and target[8:-1] in inodes
+    return held
+
+
+async def keep_alive_pool(port: int, size: int, requests: int, measure: Callable[[], Any]) -> Any:
+    """``size`` connections opened at once, each sending ``requests`` requests in turn as
+    soon as it is connected (a client pool under load); ``measure`` runs while all are open."""
+    finished: list[None] = []
+    all_finished, measured = asyncio.Event(), asyncio.Event()
+
+    async def client() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(requests):
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+            while await reader.readline() != b"\r\n":
+                pass  # headers; the body comes chunked
+            while (chunk := int(await reader.readline(), 16)) > 0:
+                await reader.readexactly(chunk + 2)
+            await reader.readline()
+        finished.append(None)
+        if len(finished) == size:
+            all_finished.set()
+        await measured.wait()
+        writer.close()
+
+    clients = [asyncio.create_task(client()) for _ in range(size)]
+    await asyncio.wait_for(all_finished.wait(), 60)
+    result = measure()
+    measured.set()
+    await asyncio.gather(*clients)
+    return result
+
+
+def test_a_burst_of_keep_alive_connections_is_spread_over_the_workers(
+        tmp_path: Path, daemons: list[DaemonProcess]) -> None:
+    """A client pool that connects all at once under load must not land on one worker for
+    good (it did: 15 of 16 connections on one worker, half the throughput)."""
+    port = free_port()
+    daemon = start(tmp_path, daemons, f"tcp:{port}:interface=127.0.0.1", threads=4)
+    assert daemon.proc is not None
+    workers = children(daemon.proc.pid)
+    spread = asyncio.run(keep_alive_pool(port, 16, 20, lambda: [established(pid, port) for pid in workers]))
+    assert sum(spread) == 16
+    assert min(spread) >= 4, spread
