@@ -186,8 +186,7 @@ def established(pid: int, port: int) -> int:
 async def keep_alive_pool(port: int, size: int, requests: int, measure: Callable[[], Any]) -> Any:
     """``size`` connections opened at once, each sending ``requests`` requests in turn as
     soon as it is connected (a client pool under load); ``measure`` runs while all are open."""
-    finished: list[None] = []
-    all_finished, measured = asyncio.Event(), asyncio.Event()
+    all_done, measured = asyncio.Barrier(size + 1), asyncio.Event()
 
     async def client() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -199,14 +198,12 @@ async def keep_alive_pool(port: int, size: int, requests: int, measure: Callable
             while (chunk := int(await reader.readline(), 16)) > 0:
                 await reader.readexactly(chunk + 2)
             await reader.readline()
-        finished.append(None)
-        if len(finished) == size:
-            all_finished.set()
+        await all_done.wait()
         await measured.wait()
         writer.close()
 
     clients = [asyncio.create_task(client()) for _ in range(size)]
-    await asyncio.wait_for(all_finished.wait(), 60)
+    await asyncio.wait_for(all_done.wait(), 60)
     result = measure()
     measured.set()
     await asyncio.gather(*clients)
