@@ -268,6 +268,12 @@ def _frame_size(value: int) -> str | None:
     return None if 1024 <= value <= 65536 else f"must be from 1024 to 65536 bytes, not {value}"
 
 
+def _percent(low: int, high: int) -> Callable[[int], str | None]:
+    def check(value: int) -> str | None:
+        return None if low <= value <= high else f"must be a percentage from {low} to {high}, not {value}"
+    return check
+
+
 @dataclass(frozen=True)
 class PamSection:
     listen: list[str] = setting(
@@ -281,9 +287,18 @@ class PamSection:
     max_connections: int = setting(
         64, "PAM connections served at once; more are refused (the module answers "
             "PAM_AUTHINFO_UNAVAIL).", check=_positive)
+    # Shares, not counts: they stay consistent with any max_connections (listener.Limits turns them
+    # into counts per worker process).
+    uid_share_percent: int = setting(
+        25, "Percent of pam.max_connections (at least one) that one user other than root may hold at once; "
+            "more from that user are refused.", check=_percent(1, 100))
+    root_reserve_percent: int = setting(
+        25, "Percent of pam.max_connections (at least one, with max_connections 2 or more) kept for root: "
+            "other users together never hold more than the rest, so sshd and login always get a connection.",
+        check=_percent(1, 99))
     idle_timeout: int = setting(
-        10, "Seconds a PAM connection may stay silent (or halfway through a frame) before it is closed.",
-        check=_positive)
+        10, "Seconds a PAM connection may stay silent between requests, and seconds a request frame may "
+            "take from its first byte to its last; then it is closed.", check=_positive)
     max_frame: int = setting(
         8192, "Largest PAM request frame in bytes (1024 to 65536); larger ones are refused.",
         check=_frame_size)

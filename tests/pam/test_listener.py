@@ -1,5 +1,6 @@
 """The PAM listener in memory: the real protocol over fake transports, Twisted's Clock for
-the idle timeout, and the local authenticator over the wired core (SQLite and PostgreSQL)."""
+the idle and frame timeouts, connection limits per uid, and the local authenticator over
+the wired core (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from tesserad.core.config import PamSection
 from tesserad.core.errors import DatabaseError
 from tesserad.pam_module import wire
 from tesserad.pam_module.listener import Limits, PamConnection, PamListenerFactory, Peer, PeerPolicy
@@ -45,7 +47,8 @@ class Held:
 
 
 class Listener:
-    def __init__(self, authenticator: Any, limits: Limits = Limits(max_connections=3, idle_timeout=5)):
+    def __init__(self, authenticator: Any,
+                 limits: Limits = Limits(max_connections=3, per_uid=2, root_reserve=1, idle_timeout=5)):
         self.clock = Clock()
         self.factory = PamListenerFactory(authenticator, self.clock, POLICY, limits, "host1",
                                           credentials=lambda transport: transport.peer)
@@ -153,7 +156,8 @@ def test_connection_limit_and_data_before_the_answer() -> None:
     listener = Listener(held)
     first, second, third = (listener.connect() for _ in range(3))
     fourth = listener.connect()
-    assert replies(fourth) == [{"v": "1", "result": "error", "message": "too many connections"}]
+    # A full server is not a bad request: the module answers PAM_AUTHINFO_UNAVAIL.
+    assert replies(fourth) == [{"v": "1", "result": "unavailable", "message": "too many connections"}]
     fourth.connectionLost()
 
     first.dataReceived(request_frame(password="one"))
@@ -200,3 +204,78 @@ def test_unknown_user_is_a_reject(local: Listener) -> None:
     conn.dataReceived(request_frame(user="nobody@nowhere", password="1234"))
     assert replies(conn)[0]["result"] == "reject"
 
+
+
+def test_a_trickled_frame_is_closed_within_the_idle_timeout_of_its_first_byte() -> None:
+    held = Held()
+    listener = Listener(held)
+    conn = listener.connect(LOCKER)
+    frame = request_frame(password="x")
+    listener.clock.advance(4.9)  # silence before the frame is allowed up to the idle timeout
+    for sent in range(1, 11):
+        conn.dataReceived(frame[sent - 1:sent])  # one byte a second: each used to re-arm the timer
+        listener.clock.advance(1)
+        if closed(conn):
+            break
+    assert sent == 5 and listener.clock.seconds() == 4.9 + 5  # the first byte came at 4.9
+    assert replies(conn) == [] and held.requests == []
+
+
+def test_each_frame_has_its_own_deadline_and_trailing_bytes_are_refused() -> None:
+    held = Held()
+    listener = Listener(held)
+    conn = listener.connect()
+    frame = request_frame(password="x")
+    conn.dataReceived(frame[:3])
+    listener.clock.advance(4)
+    conn.dataReceived(frame[3:])
+    held.requests[0][1].callback(PamReply(PamOutcome.REJECT))
+    listener.clock.advance(4)
+    conn.dataReceived(frame[:3])  # the next frame's deadline starts at its own first byte
+    listener.clock.advance(4.9)
+    assert not closed(conn)
+    conn.dataReceived(frame[3:])
+    assert len(held.requests) == 2 and not closed(conn)
+
+    eager = listener.connect()
+    eager.dataReceived(frame + b"\x00")
+    assert replies(eager) == [{"v": "1", "result": "error",
+                               "message": "data arrived before the previous request was answered"}]
+    assert closed(eager) and len(held.requests) == 2
+
+
+OTHER = Peer(pid=500, uid=1003, gid=1234)  # a second user with the allowed group
+
+
+def test_one_user_holds_its_share_and_users_together_leave_roots_reserve() -> None:
+    listener = Listener(Held(), Limits(max_connections=8, per_uid=3, root_reserve=2, idle_timeout=5))
+
+    def refusal(peer: Peer) -> str | None:
+        connection = listener.connect(peer)
+        if not closed(connection):
+            return None
+        [answer] = replies(connection)
+        assert answer["result"] == "unavailable"
+        connection.connectionLost()  # a refused connection never counted
+        return answer["message"]
+
+    lockers = [listener.connect(LOCKER) for _ in range(3)]
+    assert refusal(LOCKER) == "too many connections from this user"
+    assert [refusal(MEMBER) for _ in range(4)] == [None, None, None, "too many connections from users other than root"]
+    assert refusal(OTHER) == "too many connections from users other than root"
+    assert [refusal(ROOT) for _ in range(3)] == [None, None, "too many connections"]
+    assert listener.factory.held == {LOCKER.uid: 3, MEMBER.uid: 3, ROOT.uid: 2}
+
+    lockers[0].connectionLost()
+    assert refusal(OTHER) is None  # a freed connection is anybody's again
+    assert refusal(LOCKER) == "too many connections"
+
+
+@pytest.mark.parametrize("total, share, reserve, expected", [
+    (64, 25, 25, (16, 16)), (3, 25, 25, (1, 1)), (2, 100, 99, (2, 1)), (1, 50, 50, (1, 0)), (10, 50, 10, (5, 1)),
+])
+def test_shares_become_counts_that_leave_root_a_connection(total: int, share: int, reserve: int,
+                                                            expected: tuple[int, int]) -> None:
+    section = PamSection(max_connections=total, uid_share_percent=share, root_reserve_percent=reserve)
+    limits = Limits.from_config(section)
+    assert (limits.per_uid, limits.root_reserve) == expected

@@ -12,6 +12,7 @@ from tesserad.core.errors import ConfigError
 def test_defaults() -> None:
     pam = configuration.Config().pam
     assert (pam.allowed_group, pam.max_connections, pam.idle_timeout, pam.max_frame) == ("", 64, 10, 8192)
+    assert (pam.uid_share_percent, pam.root_reserve_percent) == (25, 25)
 
 
 @pytest.mark.parametrize("toml, key, reason", [
@@ -19,6 +20,10 @@ def test_defaults() -> None:
     ("max_frame = 512", "pam.max_frame", "must be from 1024 to 65536 bytes, not 512"),
     ("max_connections = 0", "pam.max_connections", "must be a positive integer"),
     ("idle_timeout = -1", "pam.idle_timeout", "must be a positive integer"),
+    ("uid_share_percent = 0", "pam.uid_share_percent", "must be a percentage from 1 to 100, not 0"),
+    ("uid_share_percent = 101", "pam.uid_share_percent", "must be a percentage from 1 to 100, not 101"),
+    ("root_reserve_percent = 100", "pam.root_reserve_percent", "must be a percentage from 1 to 99, not 100"),
+    ("root_reserve_percent = 0.5", "pam.root_reserve_percent", "expected an integer, got a number"),
 ])
 def test_bad_values(toml: str, key: str, reason: str) -> None:
     with pytest.raises(ConfigError) as caught:
