@@ -104,15 +104,25 @@ class PamServer:
         return audit_rows(self.config)
 
 
-def start_server(workdir: Path, db_url: str, socket_dir: Path, **server: object) -> PamServer:
+def start_server(workdir: Path, db_url: str, socket_dir: Path, pam: dict[str, object] | None = None,
+                 **server: object) -> PamServer:
+    """A daemon on ``socket_dir/pam.sock``; ``pam`` adds or overrides [pam] settings."""
     sock = socket_dir / "pam.sock"
     data = daemon_config(workdir, database={"url": db_url}, server=server,
-                         pam={"listen": [f"unix:{sock}:mode=600"], "idle_timeout": 5})
+                         pam={"listen": [f"unix:{sock}:mode=600"], "idle_timeout": 5, **(pam or {})})
     config = write_config(workdir, data)
     passwd = workdir / "passwd"
     passwd.write_text(PASSWD)
     provision(config, passwd, TOKENS, policies=POLICIES)
     return PamServer(config, sock, DaemonProcess(workdir / "run", config).start())
+
+
+@pytest.fixture
+def socket_dir() -> Iterator[Path]:
+    """A short directory for a socket (Unix socket paths are limited to 107 bytes)."""
+    path = Path(tempfile.mkdtemp(prefix="tpam-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])

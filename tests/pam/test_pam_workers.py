@@ -5,14 +5,10 @@ socket file keeps its mode and gets pam.allowed_group."""
 from __future__ import annotations
 
 import grp
-import shutil
 import socket
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pam
-import pytest
 
 from tests.daemon_process import DaemonProcess
 from tests.helpers import daemon_config, write_config
@@ -20,13 +16,6 @@ from tests.pam.conftest import TOKENS, Build, PamServices, needs_root
 from tests.pam.test_pam_stack import PAM_SUCCESS, module_line
 from tests.provision import provision
 from tests.wired import PASSWD, RFC4226
-
-
-@pytest.fixture
-def socket_dir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="tpam-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_two_workers_serve_the_socket_with_its_group(tmp_path: Path, socket_dir: Path, build: Build,
