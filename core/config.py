@@ -285,8 +285,8 @@ class PamSection:
             "start) may use the PAM socket, e.g. a screen locker; the socket file gets this group. "
             "Empty: root only.", check=_existing_group)
     max_connections: int = setting(
-        64, "PAM connections served at once; more are refused (the module answers "
-            "PAM_AUTHINFO_UNAVAIL).", check=_positive)
+        64, "PAM connections served at once by each worker process; more are refused (the module "
+            "answers PAM_AUTHINFO_UNAVAIL).", check=_positive)
     # Shares, not counts: they stay consistent with any max_connections (listener.Limits turns them
     # into counts per worker process).
     uid_share_percent: int = setting(

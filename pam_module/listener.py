@@ -10,11 +10,11 @@ the connection is closed. ``pam.idle_timeout`` bounds both the silence between f
 and a whole frame from its first byte, so a peer that trickles a byte at a time is
 closed as surely as a silent one. None of this touches any other connection.
 
-Connection counts (``Limits``) keep one local user from locking everybody out: a member
-of the allowed group can open connections and hold each for up to two idle timeouts, so
-no uid but root may hold more than its share, and a reserve is kept that only root may
-use, so that sshd and login (which run as root) always get a connection, whatever the
-other users hold together.
+Timeouts alone do not keep a local user from locking everybody out: a member of the
+allowed group can open many connections and keep each one busy with well-formed requests.
+So connections are counted by uid (``Limits``): no uid but root holds more than its
+share, and a reserve is kept that only root may use, so that sshd and login (which run
+as root) always get a connection, whatever the other users hold together.
 """
 from __future__ import annotations
 

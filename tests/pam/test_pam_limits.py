@@ -57,8 +57,8 @@ def test_a_trickling_peer_is_closed_within_the_idle_timeout_of_its_first_byte(tm
     with running(tmp_path, socket_dir, idle_timeout=IDLE_TIMEOUT, allowed_group=own_group) as server, \
             socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as peer:
         peer.connect(str(server.socket))
+        first = time.monotonic()  # before the daemon can have the byte, so its deadline is later
         peer.sendall(frame[:1])
-        first = time.monotonic()
         for byte in frame[1:]:
             # A byte every quarter second, until the daemon closes or four timeouts have passed.
             readable, _, _ = select.select([peer], [], [], 0.25)
