@@ -10,9 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from tesserad.admin_web.policy import filename
+from tesserad.admin_web.authorization import Access
 from tesserad.admin_web.rest import ADMIN_OR_USER, Call, Resource, Stream, endpoint
 from tesserad.admin_web.visibility import visible_realms
 from tesserad.core.audit_search import AuditLog, AuditQuery, AuditScope, parse_age
+
+
+AUDIT_REALMS = "any one realm; only entries of the realms the right covers"
+OWN_ENTRIES = "auditlog (own entries only)"
 
 
 def _scope(call: Call) -> AuditScope:
@@ -32,19 +37,20 @@ def _log(call: Call) -> AuditLog:
 
 
 class AuditResource(Resource):
-    @endpoint("GET", "/audit/", roles=ADMIN_OR_USER)
+    @endpoint("GET", "/audit/", roles=ADMIN_OR_USER, access=Access("auditlog", AUDIT_REALMS, OWN_ENTRIES))
     def search(self, call: Call) -> Any:
         """One page of entries, newest first: column filters with ``*`` wildcards, ``page``,
         ``page_size``, ``sortorder`` (asc/desc), ``timelimit`` (1d, 12h, 30m). Answers
         ``{auditdata, auditcolumns, count, current, prev, next}``."""
-        call.require("auditlog")
+        call.require_somewhere("auditlog")
         query = AuditQuery.from_params(call.params.texts())
         return _log(call).search(call.session, query, _scope(call))
 
-    @endpoint("GET", "/audit/<csvfile>", roles=ADMIN_OR_USER)
+    @endpoint("GET", "/audit/<csvfile>", roles=ADMIN_OR_USER, access=Access(
+        "auditlog_download", "any one realm; only entries of the realms ``auditlog`` covers", OWN_ENTRIES))
     def download(self, call: Call, csvfile: str) -> Any:
         """The matching entries (the same filters, no paging) as a CSV file, oldest first."""
-        call.require("auditlog_download" if call.is_admin else "auditlog")
+        call.require_somewhere("auditlog_download" if call.is_admin else "auditlog")
         query = AuditQuery.from_params(call.params.texts())
         call.audit["info"] = f"download {filename(csvfile)}"
         return Stream(_log(call).export_csv(call.ctx.database, query, _scope(call)), "text/csv; charset=utf-8",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tesserad.admin_web.authorization import ANY_ADMIN, Access
 from tesserad.admin_web.rest import ADMIN_OR_USER, PUBLIC, Call, Resource, endpoint
 from tesserad.admin_web.validate import result_detail
 from tesserad.core.login import LoginChallenge, LoginService
@@ -32,7 +33,8 @@ class AuthResource(Resource):
         token = call.rest.sessions.issue(identity, granted(call.rights))
         return login_value(call.rights, token, call.rest.node, call.ctx.config.log.level)
 
-    @endpoint("GET", "/auth/rights", roles=ADMIN_OR_USER, audit=False)
+    @endpoint("GET", "/auth/rights", roles=ADMIN_OR_USER, audit=False,
+              access=Access(ANY_ADMIN, "none (the caller's own rights)", "none (the caller's own rights)"))
     def rights(self, call: Call) -> Any:
         """The token types the caller may enroll: ``{type: description}``."""
         return enrollable_types(call.rights)

@@ -2,10 +2,12 @@
 machines, the tokens attached to them for an application, what a machine fetches for them,
 and the refill of an offline host's OTP hashes.
 
-Rights (admin policies): ``machinelist`` to list machines, ``manage_machine_tokens`` to
-attach, detach, list and set options (realm-scoped through the token's owner),
-``fetch_authentication_items`` for /machine/authitem, ``mresolverread``/``mresolverwrite``/
-``mresolverdelete`` for machine resolvers.
+Rights (admin policies): ``machinelist`` to list machines (in any realm: machines are
+shared by all realms), ``manage_machine_tokens`` to attach, detach, list and set options
+(in every realm of the token; listings show only tokens of the realms the right covers),
+``fetch_authentication_items`` for /machine/authitem (only items of tokens of the realms
+the right covers), ``mresolverread``/``mresolverwrite``/``mresolverdelete`` for machine
+resolvers, which are in no realm (an admin bound to no realm).
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import json
 from typing import Any
 
 from tesserad.admin_web import api
+from sqlalchemy import Select
+from tesserad.admin_web.authorization import ANY_ADMIN, LISTED, NO_REALM, TOKEN, Access
 from tesserad.admin_web.rest import ADMIN_ONLY, PUBLIC, Body, Call, Resource, endpoint
 from tesserad.core.machines import authitems, offline, service
 from tesserad.core.token_access import TokenAccess
+from tesserad.core.tokens.service import TokenFilter
 
 # Parameters that name the machine, the token and the application; the rest are options.
 _NAMING = frozenset({"hostname", "machineid", "resolver", "serial", "application"})
@@ -40,6 +45,13 @@ def _checked_serial(call: Call) -> str:
     return serial
 
 
+def _visible_tokens(call: Call, action: str) -> Select[Any] | None:
+    """The ids of the tokens in the realms where the admin has ``action`` (None: all)."""
+    call.require_somewhere(action)
+    realms = call.rights.realms(action, call.realm_names())
+    return None if realms is None else call.ctx.tokens.ids(TokenFilter(visible_realms=realms))
+
+
 def _path_machine(machineid: str, resolver: str) -> dict[str, str | None]:
     """Path segments of DELETE: ``None`` for both names an attachment for every machine."""
     if machineid == "None" and resolver == "None":
@@ -48,10 +60,11 @@ def _path_machine(machineid: str, resolver: str) -> dict[str, str | None]:
 
 
 class MachineResource(Resource):
-    @endpoint("GET", "/machine/", roles=ADMIN_ONLY)
+    @endpoint("GET", "/machine/", roles=ADMIN_ONLY, access=Access("machinelist", "any one realm (machines are "
+                                                                             "shared by every realm)"))
     def list(self, call: Call) -> Any:
         """Machines of all machine resolvers, filtered by hostname, ip, id, resolver or any."""
-        call.require("machinelist")
+        call.require_somewhere("machinelist")
         params = call.params
         machines = service.list_machines(
             call.session, hostname=params.text("hostname", max_length=255), ip=params.text("ip", max_length=64),
@@ -59,7 +72,7 @@ class MachineResource(Resource):
             any_field=params.text("any", max_length=255))
         return [machine.as_dict() for machine in machines]
 
-    @endpoint("POST", "/machine/token", roles=ADMIN_ONLY)
+    @endpoint("POST", "/machine/token", roles=ADMIN_ONLY, access=Access("manage_machine_tokens", TOKEN))
     def attach(self, call: Call) -> Any:
         """Attach a token to a machine (hostname, or machineid and resolver; neither: every
         machine) for an application; other parameters are the application's options."""
@@ -68,26 +81,29 @@ class MachineResource(Resource):
         call.audit["info"] = f"serial: {serial}, application: {app}"
         return service.attach(call.session, serial, app, _options(call), **_machine(call))
 
-    @endpoint("GET", "/machine/token", roles=ADMIN_ONLY)
+    @endpoint("GET", "/machine/token", roles=ADMIN_ONLY, access=Access(
+        "manage_machine_tokens", f"with ``serial``: {TOKEN}; without: {LISTED}"))
     def attachments(self, call: Call) -> Any:
         """The attachments of a token (serial) or of a machine, optionally of one application."""
         serial = call.params.text("serial", max_length=40)
+        tokens = None
         if serial:
             _checked_serial(call)
         else:
-            call.require("manage_machine_tokens")
+            tokens = _visible_tokens(call, "manage_machine_tokens")
         return service.list_attachments(call.session, serial=serial,
                                         application_name=call.params.text("application", max_length=32),
-                                        **_machine(call))
+                                        tokens=tokens, **_machine(call))
 
-    @endpoint("DELETE", "/machine/token/<serial>/<machineid>/<resolver>/<application>", roles=ADMIN_ONLY)
+    @endpoint("DELETE", "/machine/token/<serial>/<machineid>/<resolver>/<application>", roles=ADMIN_ONLY,
+              access=Access("manage_machine_tokens", TOKEN))
     def detach(self, call: Call, serial: str, machineid: str, resolver: str, application: str) -> Any:
         """Detach a token from a machine (``None/None`` for the attachment to every machine)."""
         TokenAccess(call.session, call.ctx, call.rights).get(serial, "manage_machine_tokens")
         call.audit.update(serial=serial, info=f"application: {application}")
         return service.detach(call.session, serial, application, **_path_machine(machineid, resolver))
 
-    @endpoint("POST", "/machine/tokenoption", roles=ADMIN_ONLY)
+    @endpoint("POST", "/machine/tokenoption", roles=ADMIN_ONLY, access=Access("manage_machine_tokens", TOKEN))
     def tokenoption(self, call: Call) -> Any:
         """Set options of an attachment; an empty value deletes the option."""
         serial = _checked_serial(call)
@@ -95,12 +111,13 @@ class MachineResource(Resource):
         added, deleted = service.set_options(call.session, serial, app, _options(call), **_machine(call))
         return {"added": added, "deleted": deleted}
 
-    @endpoint("GET", "/machine/authitem", roles=ADMIN_ONLY)
+    @endpoint("GET", "/machine/authitem", roles=ADMIN_ONLY, access=Access("fetch_authentication_items", LISTED))
     def authitems(self, call: Call) -> Any:
         """Items of every application for the machine ``hostname`` (``challenge``: hex, luks)."""
         return _authitems(call, None)
 
-    @endpoint("GET", "/machine/authitem/<application>", roles=ADMIN_ONLY)
+    @endpoint("GET", "/machine/authitem/<application>", roles=ADMIN_ONLY,
+              access=Access("fetch_authentication_items", LISTED))
     def authitems_of(self, call: Call, application: str) -> Any:
         """Items of one application for the machine ``hostname``."""
         return _authitems(call, application)
@@ -120,35 +137,35 @@ class MachineResource(Resource):
 
 
 def _authitems(call: Call, application: str | None) -> Any:
-    call.require("fetch_authentication_items")
+    tokens = _visible_tokens(call, "fetch_authentication_items")
     hostname = call.params.required("hostname", max_length=255)
     call.audit["info"] = f"hostname: {hostname}, application: {application or 'all'}"
     return authitems.authentication_items(
         call.session, lambda serial: call.ctx.tokens.get(call.session, serial), hostname, application,
-        call.params.text("challenge", max_length=512) or None)
+        call.params.text("challenge", max_length=512) or None, tokens)
 
 
 class ApplicationResource(Resource):
-    @endpoint("GET", "/application/", roles=ADMIN_ONLY)
+    @endpoint("GET", "/application/", roles=ADMIN_ONLY, access=Access(ANY_ADMIN, "none (fixed definitions)"))
     def list(self, call: Call) -> Any:
         """The machine applications and their options."""
         return authitems.applications()
 
 
 class MachineResolverResource(Resource):
-    @endpoint("GET", "/machineresolver/", roles=ADMIN_ONLY)
+    @endpoint("GET", "/machineresolver/", roles=ADMIN_ONLY, access=Access("mresolverread", NO_REALM))
     def list(self, call: Call) -> Any:
         """All machine resolvers (of ``type``)."""
         call.require("mresolverread")
         return service.list_resolvers(call.session, call.params.text("type", max_length=32))
 
-    @endpoint("GET", "/machineresolver/<resolver>", roles=ADMIN_ONLY)
+    @endpoint("GET", "/machineresolver/<resolver>", roles=ADMIN_ONLY, access=Access("mresolverread", NO_REALM))
     def get(self, call: Call, resolver: str) -> Any:
         """One machine resolver's definition."""
         call.require("mresolverread")
         return {resolver: service.get_resolver(call.session, resolver)}
 
-    @endpoint("POST", "/machineresolver/test", roles=ADMIN_ONLY)
+    @endpoint("POST", "/machineresolver/test", roles=ADMIN_ONLY, access=Access("mresolverwrite", NO_REALM))
     def test(self, call: Call) -> Any:
         """Whether a definition works (the hosts file can be read)."""
         call.require("mresolverwrite")
@@ -156,7 +173,7 @@ class MachineResolverResource(Resource):
         call.detail["description"] = message
         return works
 
-    @endpoint("POST", "/machineresolver/<resolver>", roles=ADMIN_ONLY)
+    @endpoint("POST", "/machineresolver/<resolver>", roles=ADMIN_ONLY, access=Access("mresolverwrite", NO_REALM))
     def save(self, call: Call, resolver: str) -> Any:
         """Create a machine resolver or update the settings given (``type``: hosts; ``filename``)."""
         call.require("mresolverwrite")
@@ -164,7 +181,7 @@ class MachineResolverResource(Resource):
         return service.save_resolver(call.session, resolver, call.params.text("type", max_length=32),
                                      call.params.texts())
 
-    @endpoint("DELETE", "/machineresolver/<resolver>", roles=ADMIN_ONLY)
+    @endpoint("DELETE", "/machineresolver/<resolver>", roles=ADMIN_ONLY, access=Access("mresolverdelete", NO_REALM))
     def delete(self, call: Call, resolver: str) -> Any:
         """Delete a machine resolver that no attachment uses."""
         call.require("mresolverdelete")

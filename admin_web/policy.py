@@ -1,8 +1,10 @@
 """``/policy/``: policies written, listed, switched, checked, exported and imported, and the
 action definitions the UI builds its forms from.
 
-Policies are not realm-scoped: ``policyread``, ``policywrite`` and ``policydelete`` are
-global rights, as in privacyIDEA.
+Policies are in no realm, and a policy can grant anything anywhere: ``policyread``,
+``policywrite`` and ``policydelete`` count only for an admin bound to no realm (privacyIDEA
+lets an admin of one realm write policies, and so grant itself every realm). The action
+definitions are the same for everybody and need ``policyread`` in any realm.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import re
 from typing import Any
 
+from tesserad.admin_web.authorization import NO_REALM, Access
 from tesserad.admin_web.rest import Body, Call, Resource, endpoint
 from tesserad.core.policy.defs import policy_defs
 from tesserad.core.policy.model import FIELDS, LIST_FIELDS
@@ -19,6 +22,7 @@ from tesserad.core.tokens.base import ParameterError
 # Filters of GET /policy/ besides the list attributes.
 FILTERS = ("name", "scope", "action", *LIST_FIELDS)
 FILENAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+DEFINITIONS = "any one realm (the definitions are the same for every admin)"
 
 
 def _fields(call: Call) -> dict[str, Any]:
@@ -48,7 +52,7 @@ def filename(name: str) -> str:
 
 
 class PolicyResource(Resource):
-    @endpoint("GET", "/policy/")
+    @endpoint("GET", "/policy/", access=Access("policyread", NO_REALM))
     def list(self, call: Call) -> Any:
         """The policies, strongest first; filtered by ``name``, ``scope``, ``active``,
         ``realm``, ``resolver``, ``user``, ``adminrealm``, ``adminuser``, ``pinode``,
@@ -58,13 +62,13 @@ class PolicyResource(Resource):
         active = call.params.flag("active") if call.params.text("active") else None
         return call.ctx.policies.get_policies(call.session, active=active, **filters)
 
-    @endpoint("GET", "/policy/<name>")
+    @endpoint("GET", "/policy/<name>", access=Access("policyread", NO_REALM))
     def get(self, call: Call, name: str) -> Any:
         """The policy ``name`` (a list of one, or empty)."""
         call.require("policyread")
         return call.ctx.policies.get_policies(call.session, name=name)
 
-    @endpoint("POST", "/policy/<name>")
+    @endpoint("POST", "/policy/<name>", access=Access("policywrite", NO_REALM))
     def save(self, call: Call, name: str) -> Any:
         """Create or change a policy: ``scope``, ``action`` (``a, b=value``), ``realm``,
         ``resolver``, ``user``, ``adminrealm``, ``adminuser``, ``client``, ``time``,
@@ -76,24 +80,24 @@ class PolicyResource(Resource):
         call.audit["info"] = f"policy {name}: {', '.join(sorted(fields))}"
         return {f"setPolicy {name}": call.ctx.policies.set_policy(call.session, name, **fields)}
 
-    @endpoint("POST", "/policy/enable/<name>")
+    @endpoint("POST", "/policy/enable/<name>", access=Access("policywrite", NO_REALM))
     def enable(self, call: Call, name: str) -> Any:
         """Switch the policy on; answers its id."""
         return _switch(call, name, True)
 
-    @endpoint("POST", "/policy/disable/<name>")
+    @endpoint("POST", "/policy/disable/<name>", access=Access("policywrite", NO_REALM))
     def disable(self, call: Call, name: str) -> Any:
         """Switch the policy off; answers its id."""
         return _switch(call, name, False)
 
-    @endpoint("DELETE", "/policy/<name>")
+    @endpoint("DELETE", "/policy/<name>", access=Access("policydelete", NO_REALM))
     def delete(self, call: Call, name: str) -> Any:
         """Delete the policy; answers the id it had."""
         call.require("policydelete")
         call.audit["info"] = f"policy {name}"
         return call.ctx.policies.delete_policy(call.session, name)
 
-    @endpoint("GET", "/policy/check")
+    @endpoint("GET", "/policy/check", access=Access("policyread", NO_REALM))
     def check(self, call: Call) -> Any:
         """Whether a policy of ``scope`` grants ``action`` for ``user``, ``realm``,
         ``resolver`` and ``client``: ``{allowed, policy: [...]}`` or ``{allowed: false, info}``."""
@@ -105,26 +109,26 @@ class PolicyResource(Resource):
             resolver=params.text("resolver") or None, client=params.text("client") or None,
             node=call.rest.node)
 
-    @endpoint("GET", "/policy/defs")
+    @endpoint("GET", "/policy/defs", access=Access("policyread", DEFINITIONS))
     def defs(self, call: Call) -> Any:
         """Every scope's actions: ``{scope: {action: {type, desc, group[, value, multiple]}}}``."""
-        call.require("policyread")
+        call.require_somewhere("policyread")
         return policy_defs(None, [call.rest.node])
 
-    @endpoint("GET", "/policy/defs/<scope>")
+    @endpoint("GET", "/policy/defs/<scope>", access=Access("policyread", DEFINITIONS))
     def scope_defs(self, call: Call, scope: str) -> Any:
         """One scope's actions; ``conditions`` gives the condition sections and comparators,
         ``pinodes`` the node names."""
-        call.require("policyread")
+        call.require_somewhere("policyread")
         return policy_defs(scope, [call.rest.node])
 
-    @endpoint("GET", "/policy/export/<export>")
+    @endpoint("GET", "/policy/export/<export>", access=Access("policyread", NO_REALM))
     def export(self, call: Call, export: str) -> Any:
         """All policies as a JSON file (tesserad's format, read back by import)."""
         call.require("policyread")
         return Body(call.ctx.policies.export_policies(call.session), "application/json", filename(export))
 
-    @endpoint("POST", "/policy/import/<name>")
+    @endpoint("POST", "/policy/import/<name>", access=Access("policywrite", NO_REALM))
     def load(self, call: Call, name: str) -> Any:
         """Import the uploaded ``file`` (tesserad's JSON or privacyIDEA's export); every
         policy is checked before any is written. Answers the number imported."""

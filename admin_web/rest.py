@@ -3,14 +3,14 @@
 A resource is a class of handler methods, one module per resource (``admin_web/token.py``)::
 
     class RealmResource(Resource):
-        @endpoint("GET", "/realm/", roles=ADMIN_ONLY)
+        @endpoint("GET", "/realm/", roles=ADMIN_ONLY, access=Access("resolverread", LISTED))
         def list(self, call: Call) -> Any:
-            call.require("resolverread")                 # 403 unless the admin policies grant it
-            return call.ctx.directory.list_realms(call.session)
+            call.require_somewhere("resolverread")       # 403 unless the admin policies grant it
+            ...                                          # show only the realms of rights.realms()
 
-        @endpoint("POST", "/realm/<realm>", roles=ADMIN_ONLY)
+        @endpoint("POST", "/realm/<realm>", roles=ADMIN_ONLY, access=Access("resolverwrite", "the realm"))
         def save(self, call: Call, realm: str) -> Any:
-            call.require("resolverwrite", [Target(realm=realm)])
+            call.require("resolverwrite", [Target(realm=realm)])  # in every realm given
             resolvers = call.params.names("resolvers") or []
             ...
             call.audit["info"] = f"realm {realm}"      # the audit row of this call
@@ -34,11 +34,14 @@ and is listed in ``site.RESOURCES``. What ``Rest`` does for each call:
    (a file download, text); a ``Stream``'s chunks are produced one by one in the thread
    pool and written as they come (a CSV export), after the call's transaction committed.
 
-Rights: ``call.require(action, targets)`` checks the caller's scope (admin policies for
-admins, user policies for users) and raises PolicyDenied (403). Admin rights are
-realm-scoped: pass the ``Target`` acted upon (``Target.of_user(user)``, ``Target(realm=r)``);
-``call.rights.realms(action, call.realm_names())`` gives the realms an admin may see (None:
-all). ``call.user_param()`` is the user a request is about: the caller itself for role user,
+Rights (``core.rights``, ``admin_web/authorization.py``): ``call.require(action, targets)``
+checks the caller's scope (admin policies for admins, user policies for users) and raises
+PolicyDenied (403). Admin rights are realm-scoped: pass a ``Target`` for every realm the
+call touches (``Target.of_user(user)``, ``Target(realm=r)``); the admin needs the right in
+all of them, and without targets on objects in no realm (an admin bound to no realm).
+``call.require_somewhere(action)`` suffices for listings that show only
+``call.rights.realms(action, call.realm_names())`` (None: all). Each endpoint declares what
+it checks (``access=``) for the endpoint table in docs/authorization.md. ``call.user_param()`` is the user a request is about: the caller itself for role user,
 the ``user``/``realm`` parameters for admins. ``call.ctx`` is the core Context.
 
 Parameters (``admin_web/params.py``): ``call.params.text(name, default)``, ``required(name)``,
@@ -61,6 +64,7 @@ from typing import Any
 from klein import Klein
 from sqlalchemy.orm import Session
 from tesserad.admin_web import api
+from tesserad.admin_web.authorization import Access
 from tesserad.admin_web.browser_session import BrowserSessions, session_cookie
 from tesserad.admin_web.params import Params
 from tesserad.core import proxies
@@ -111,15 +115,20 @@ class Endpoint:
     request_id: int
     audit: bool
     summary: str
+    access: Access | None
 
 
-def endpoint(method: str, *paths: str, roles: frozenset[str] = ADMIN_ONLY, request_id: int = 1,
-             audit: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def endpoint(method: str, *paths: str, roles: frozenset[str] = ADMIN_ONLY, access: Access | None = None,
+             request_id: int = 1, audit: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a handler method for ``method`` on each of ``paths`` (werkzeug syntax,
-    ``<serial>`` becomes a keyword argument). ``roles``: who may call it (PUBLIC: no JWT)."""
+    ``<serial>`` becomes a keyword argument). ``roles``: who may call it (PUBLIC: no JWT);
+    ``access``: the rights and realms it checks, for the endpoint table (required unless PUBLIC)."""
+    if roles and access is None:
+        raise TypeError(f"{method} {paths}: declare access= (what the endpoint checks)")
+
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         summary = (inspect.getdoc(fn) or "").split("\n\n")[0].replace("\n", " ")
-        declared = [Endpoint(method, path, roles, request_id, audit, summary) for path in paths]
+        declared = [Endpoint(method, path, roles, request_id, audit, summary, access) for path in paths]
         fn.__rest_endpoints__ = [*getattr(fn, "__rest_endpoints__", []), *declared]  # type: ignore[attr-defined]
         return fn
     return decorate
@@ -190,7 +199,14 @@ class Call:
                       headers=headers, environ={"PATH_INFO": self.facts.path, "REQUEST_METHOD": self.facts.method})
 
     def require(self, action: str, targets: list[Target] | tuple[Target, ...] = ()) -> None:
+        """The right ``action`` in every realm of ``targets``; none: on objects in no realm
+        (an admin bound to no realm). See ``core.rights``."""
         self.rights.require(action, targets)
+
+    def require_somewhere(self, action: str) -> None:
+        """The right ``action`` in at least one realm: for listings that show only the
+        realms of ``call.rights.realms(action, ...)``."""
+        self.rights.require_somewhere(action)
 
     @property
     def is_admin(self) -> bool:

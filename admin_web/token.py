@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tesserad.admin_web.api import MAX_BODY
+from tesserad.admin_web.authorization import LISTED, TOKEN, TOKENS, Access
 from tesserad.admin_web.rest import ADMIN_ONLY, ADMIN_OR_USER, Body, Call, Resource, endpoint
 from tesserad.core.enrollment import Enrollment, random_pin
 from tesserad.core.policy.actions import ENROLL
@@ -81,7 +82,7 @@ def _page(call: Call) -> tuple[int, int]:
 class TokenResource(Resource):
     # ---- listing ---------------------------------------------------------------------------------
 
-    @endpoint("GET", "/token/", roles=ADMIN_OR_USER)
+    @endpoint("GET", "/token/", roles=ADMIN_OR_USER, access=Access("tokenlist", LISTED, "none: own tokens only"))
     def list(self, call: Call) -> Any:
         """The tokens the caller may see, filtered and paged: ``{tokens, count, current, next, prev}``."""
         params = call.params
@@ -105,7 +106,8 @@ class TokenResource(Resource):
         return {"tokens": shown, "count": found.count, "current": found.current, "next": found.next,
                 "prev": found.prev}
 
-    @endpoint("GET", "/token/challenges/", "/token/challenges/<serial>")
+    @endpoint("GET", "/token/challenges/", "/token/challenges/<serial>",
+              access=Access("getchallenges", f"with a serial: {TOKEN}; without: {LISTED}"))
     def challenges(self, call: Call, serial: str | None = None) -> Any:
         """Open challenges (of one token, or of every token the admin may see), paged."""
         access = _access(call)
@@ -115,7 +117,7 @@ class TokenResource(Resource):
             access.get(serial, "getchallenges")
             query = query.where(Challenge.serial == serial)
         else:
-            call.require("getchallenges")
+            call.require_somewhere("getchallenges")
             shown = call.ctx.tokens.ids(TokenFilter(visible_realms=access.visible_realms()))
             query = query.where(Challenge.serial.in_(select(Token.serial).where(Token.id.in_(shown))))
         transaction_id = call.params.text("transaction_id", max_length=64)
@@ -137,13 +139,13 @@ class TokenResource(Resource):
                 "count": count, "current": page, "prev": page - 1 if page > 1 else None,
                 "next": page + 1 if page < last else None}
 
-    @endpoint("GET", "/token/getserial/<otp>")
+    @endpoint("GET", "/token/getserial/<otp>", access=Access("getserial", LISTED))
     def getserial(self, call: Call, otp: str) -> Any:
         """The serial of the token that generates ``otp`` (``type``, ``assigned``/``unassigned``,
         ``serial`` substring narrow the search; ``count=1`` only counts): ``{serial, count}``.
         Each token is checked within its own window (``window`` is not read) and nothing is consumed."""
         params = call.params
-        call.require("getserial")
+        call.require_somewhere("getserial")
         assigned = True if params.flag("assigned", False) else False if params.flag("unassigned", False) else None
         part = params.text("serial", max_length=SERIAL_LENGTH)
         visible = call.rights.realms("getserial", call.realm_names())
@@ -163,7 +165,12 @@ class TokenResource(Resource):
 
     # ---- enrollment and ownership -----------------------------------------------------------------
 
-    @endpoint("POST", "/token/init", roles=ADMIN_OR_USER)
+    @endpoint("POST", "/token/init", roles=ADMIN_OR_USER,
+              access=Access(
+                  "enroll<TYPE>, and assign with a user",
+                  "the realm of ``user`` and each ``tokenrealm`` (neither: bound to no realm); "
+                  "re-enrolling: also " + TOKEN,
+                  "enroll<TYPE> (own tokens only)"))
     def init(self, call: Call) -> Any:
         """Enroll a token (type-specific parameters), or confirm one with ``verify``."""
         params = call.params.texts()
@@ -179,9 +186,9 @@ class TokenResource(Resource):
                 _audit(call, [existing], access)
                 call.detail.update(enrollment.verify(existing, params["verify"]))
                 return True
-        realms = call.params.names("tokenrealm") or []
+        realms = [name.lower() for name in call.params.names("tokenrealm") or []]
         if call.is_admin:
-            targets = [Target.of_user(user)] if user else [Target(realm=r.lower()) for r in realms] or [Target()]
+            targets = ([Target.of_user(user)] if user else []) + [Target(realm=r) for r in realms] or [Target()]
             call.require(action, targets)
             if user is not None:
                 call.require("assign", targets)
@@ -201,7 +208,11 @@ class TokenResource(Resource):
         call.detail.update(detail)
         return True
 
-    @endpoint("POST", "/token/load/<filename>")
+    @endpoint("POST", "/token/load/<filename>",
+              access=Access(
+                  "importtokens",
+                  "each of ``tokenrealms`` (none: bound to no realm), the realm of each owner in the file, "
+                  "and " + TOKEN + " for a serial that exists"))
     def load(self, call: Call, filename: str) -> Any:
         """Import the seed file ``file`` of ``type`` (oathcsv, yubikeycsv, pskc, aladdin-xml; PSKC
         with ``password`` or ``psk`` and ``pskcValidateMAC``) into the realms ``tokenrealms``:
@@ -226,7 +237,11 @@ class TokenResource(Resource):
         call.detail["not_imported"] = result.failed
         return {"n_imported": len(result.imported), "n_not_imported": len(result.failed)}
 
-    @endpoint("POST", "/token/assign", roles=ADMIN_OR_USER)
+    @endpoint("POST", "/token/assign", roles=ADMIN_OR_USER,
+              access=Access(
+                  "assign",
+                  TOKEN + ", and the realm of ``user``",
+                  "assign (an unowned token of the user's realm, to themselves)"))
     def assign(self, call: Call) -> Any:
         """Give the token ``serial`` to ``user`` (users: an unowned token of their realm to themselves)."""
         serial = _serial(call, None)
@@ -250,14 +265,15 @@ class TokenResource(Resource):
         _audit(call, [token], access, user)
         return True
 
-    @endpoint("POST", "/token/unassign", "/token/unassign/<serial>", roles=ADMIN_OR_USER)
+    @endpoint("POST", "/token/unassign", "/token/unassign/<serial>", roles=ADMIN_OR_USER,
+              access=Access("unassign", TOKENS, "unassign (own tokens)"))
     def unassign(self, call: Call, serial: str | None = None) -> Any:
         """Take tokens from their user (``serial``, or all of ``user``); the number unassigned."""
         return self._each(call, serial, "unassign", call.ctx.tokens.unassign)
 
     # ---- state -------------------------------------------------------------------------------------
 
-    def _each(self, call: Call, serial: str | None, action: str, change: Any, user_action: str | None = "") -> int:
+    def _each(self, call: Call, serial: str | None, action: str, change: Any, user_action: str = "") -> int:
         access = _access(call)
         tokens = access.selected(_serial(call, serial, required=False), call.user_param(), action, user_action)
         for token in tokens:
@@ -265,32 +281,38 @@ class TokenResource(Resource):
         _audit(call, tokens, access)
         return len(tokens)
 
-    @endpoint("POST", "/token/enable", "/token/enable/<serial>", roles=ADMIN_OR_USER)
+    @endpoint("POST", "/token/enable", "/token/enable/<serial>", roles=ADMIN_OR_USER,
+              access=Access("enable", TOKENS, "enable (own tokens)"))
     def enable(self, call: Call, serial: str | None = None) -> Any:
         """Enable tokens; the number enabled."""
         return self._each(call, serial, "enable", call.ctx.tokens.enable)
 
-    @endpoint("POST", "/token/disable", "/token/disable/<serial>", roles=ADMIN_OR_USER)
+    @endpoint("POST", "/token/disable", "/token/disable/<serial>", roles=ADMIN_OR_USER,
+              access=Access("disable", TOKENS, "disable (own tokens)"))
     def disable(self, call: Call, serial: str | None = None) -> Any:
         """Disable tokens; the number disabled."""
         return self._each(call, serial, "disable", lambda session, s: call.ctx.tokens.enable(session, s, False))
 
-    @endpoint("POST", "/token/revoke", "/token/revoke/<serial>", roles=ADMIN_OR_USER)
+    @endpoint("POST", "/token/revoke", "/token/revoke/<serial>", roles=ADMIN_OR_USER,
+              access=Access("revoke", TOKENS, "revoke (own tokens)"))
     def revoke(self, call: Call, serial: str | None = None) -> Any:
         """Revoke tokens (disabled and locked for good); the number revoked."""
         return self._each(call, serial, "revoke", call.ctx.tokens.revoke)
 
-    @endpoint("POST", "/token/reset", "/token/reset/<serial>", roles=ADMIN_OR_USER)
+    @endpoint("POST", "/token/reset", "/token/reset/<serial>", roles=ADMIN_OR_USER,
+              access=Access("reset", TOKENS, "reset (own tokens)"))
     def reset(self, call: Call, serial: str | None = None) -> Any:
         """Reset the fail counter of tokens; the number reset."""
         return self._each(call, serial, "reset", call.ctx.tokens.reset)
 
-    @endpoint("DELETE", "/token/<serial>", roles=ADMIN_OR_USER)
+    @endpoint("DELETE", "/token/<serial>", roles=ADMIN_OR_USER,
+              access=Access("delete", TOKENS, "delete (own tokens)"))
     def delete(self, call: Call, serial: str) -> Any:
         """Delete a token; the number deleted (its audit entries remain)."""
         return self._each(call, serial, "delete", call.ctx.tokens.delete)
 
-    @endpoint("POST", "/token/resync", "/token/resync/<serial>", roles=ADMIN_OR_USER)
+    @endpoint("POST", "/token/resync", "/token/resync/<serial>", roles=ADMIN_OR_USER,
+              access=Access("resync", TOKEN, "resync (own tokens)"))
     def resync(self, call: Call, serial: str | None = None) -> Any:
         """Resynchronise with two consecutive values ``otp1``, ``otp2``; whether it worked."""
         access = _access(call)
@@ -299,11 +321,15 @@ class TokenResource(Resource):
         return call.ctx.tokens.resync(call.session, token.serial, call.params.required("otp1", max_length=64),
                                       call.params.required("otp2", max_length=64))
 
-    @endpoint("POST", "/token/lost/<serial>", roles=ADMIN_OR_USER)
+    @endpoint("POST", "/token/lost/<serial>", roles=ADMIN_OR_USER,
+              access=Access(
+                  "losttoken",
+                  TOKEN,
+                  "losttoken, which no user policy can name: only while no user policy exists (own tokens)"))
     def lost(self, call: Call, serial: str) -> Any:
         """A temporary password token ``lost<serial>`` for the owner; the lost one is disabled."""
         access = _access(call)
-        token = access.get(serial, "losttoken", None)
+        token = access.get(serial, "losttoken")
         owner = access.owner(token)
         target = Target.of_user(owner) if owner else None
         length = call.rights.value("losttoken_PW_length", 16, target, scope=ENROLL)
@@ -316,7 +342,8 @@ class TokenResource(Resource):
 
     # ---- PINs -------------------------------------------------------------------------------------
 
-    @endpoint("POST", "/token/setpin", "/token/setpin/<serial>", roles=ADMIN_OR_USER)
+    @endpoint("POST", "/token/setpin", "/token/setpin/<serial>", roles=ADMIN_OR_USER,
+              access=Access("setpin", TOKEN, "setpin (own tokens)"))
     def setpin(self, call: Call, serial: str | None = None) -> Any:
         """Set ``otppin`` (the OTP PIN), ``userpin`` (e.g. mOTP) and ``sopin``; the number set."""
         access = _access(call)
@@ -340,7 +367,8 @@ class TokenResource(Resource):
         _audit(call, [token], access)
         return done
 
-    @endpoint("POST", "/token/setrandompin", "/token/setrandompin/<serial>", roles=ADMIN_OR_USER)
+    @endpoint("POST", "/token/setrandompin", "/token/setrandompin/<serial>", roles=ADMIN_OR_USER,
+              access=Access("setrandompin", TOKEN, "setrandompin (own tokens)"))
     def setrandompin(self, call: Call, serial: str | None = None) -> Any:
         """Set a random OTP PIN of the policy's length (``otp_pin_set_random``); it is in ``detail.pin``."""
         access = _access(call)
@@ -355,12 +383,13 @@ class TokenResource(Resource):
         _audit(call, [token], access)
         return 1
 
-    @endpoint("POST", "/token/copypin", roles=ADMIN_ONLY)
+    @endpoint("POST", "/token/copypin", roles=ADMIN_ONLY, access=Access("copytokenpin", "every realm of both tokens"))
     def copypin(self, call: Call) -> Any:
         """Copy the OTP PIN of token ``from`` to token ``to``."""
         return self._copy(call, "copytokenpin", call.ctx.tokens.copy_pin)
 
-    @endpoint("POST", "/token/copyuser", roles=ADMIN_ONLY)
+    @endpoint("POST", "/token/copyuser", roles=ADMIN_ONLY,
+              access=Access("copytokenuser", "every realm of both tokens"))
     def copyuser(self, call: Call) -> Any:
         """Give token ``to`` the user of token ``from``."""
         return self._copy(call, "copytokenuser", call.ctx.tokens.copy_user)
@@ -375,7 +404,7 @@ class TokenResource(Resource):
 
     # ---- properties -------------------------------------------------------------------------------
 
-    @endpoint("POST", "/token/set", "/token/set/<serial>", roles=ADMIN_ONLY)
+    @endpoint("POST", "/token/set", "/token/set/<serial>", roles=ADMIN_ONLY, access=Access("set", TOKENS))
     def set(self, call: Call, serial: str | None = None) -> Any:
         """Set description, count_window, sync_window, count_auth_max, count_auth_success_max,
         hashlib, max_failcount, validity_period_start/end; the number of attributes set."""
@@ -386,7 +415,8 @@ class TokenResource(Resource):
         _audit(call, tokens, access)
         return done
 
-    @endpoint("POST", "/token/description", "/token/description/<serial>", roles=ADMIN_OR_USER)
+    @endpoint("POST", "/token/description", "/token/description/<serial>", roles=ADMIN_OR_USER,
+              access=Access("set", TOKENS, "setdescription (own tokens)"))
     def description(self, call: Call, serial: str | None = None) -> Any:
         """Set the ``description`` of tokens (admins: right set; users: setdescription)."""
         description = call.params.text("description", "", max_length=255) or ""
@@ -401,27 +431,28 @@ class TokenResource(Resource):
         _audit(call, [token], access)
         return True
 
-    @endpoint("POST", "/token/realm/<serial>", roles=ADMIN_ONLY)
+    @endpoint("POST", "/token/realm/<serial>", roles=ADMIN_ONLY,
+              access=Access("tokenrealms", TOKEN + ", and each new realm"))
     def realm(self, call: Call, serial: str) -> Any:
         """Set the token realms (``realms``, comma-separated); the admin needs the right in each."""
         realms = [name.lower() for name in call.params.names("realms") or []]
-        for name in realms:
-            call.require("tokenrealms", [Target(realm=name)])
+        call.require("tokenrealms", [Target(realm=name) for name in realms])
         return self._one(call, serial, "tokenrealms", lambda session, s: call.ctx.tokens.set_realms(session, s, realms))
 
-    @endpoint("POST", "/token/info/<serial>/<key>", roles=ADMIN_ONLY)
+    @endpoint("POST", "/token/info/<serial>/<key>", roles=ADMIN_ONLY, access=Access("settokeninfo", TOKEN))
     def set_info(self, call: Call, serial: str, key: str) -> Any:
         """Set the tokeninfo ``key`` to ``value``."""
         value = call.params.text("value", "") or ""
         return self._one(call, serial, "settokeninfo",
                          lambda session, s: call.ctx.tokens.set_info(session, s, key[:255], value))
 
-    @endpoint("DELETE", "/token/info/<serial>/<key>", roles=ADMIN_ONLY)
+    @endpoint("DELETE", "/token/info/<serial>/<key>", roles=ADMIN_ONLY, access=Access("settokeninfo", TOKEN))
     def delete_info(self, call: Call, serial: str, key: str) -> Any:
         """Delete the tokeninfo ``key``."""
         return self._one(call, serial, "settokeninfo", lambda session, s: call.ctx.tokens.delete_info(session, s, key))
 
-    @endpoint("POST", "/token/group/<serial>", "/token/group/<serial>/<groupname>", roles=ADMIN_ONLY)
+    @endpoint("POST", "/token/group/<serial>", "/token/group/<serial>/<groupname>", roles=ADMIN_ONLY,
+              access=Access("tokengroups", TOKEN))
     def set_groups(self, call: Call, serial: str, groupname: str | None = None) -> Any:
         """Put the token into ``groupname``, or exactly into the list ``groups``."""
         names = [groupname] if groupname else call.params.names("groups")
@@ -430,7 +461,7 @@ class TokenResource(Resource):
         return self._one(call, serial, "tokengroups", lambda session, s: call.ctx.tokens.set_groups(
             session, s, names, add=groupname is not None))
 
-    @endpoint("DELETE", "/token/group/<serial>/<groupname>", roles=ADMIN_ONLY)
+    @endpoint("DELETE", "/token/group/<serial>/<groupname>", roles=ADMIN_ONLY, access=Access("tokengroups", TOKEN))
     def remove_group(self, call: Call, serial: str, groupname: str) -> Any:
         """Take the token out of ``groupname``."""
         return self._one(call, serial, "tokengroups",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tesserad.admin_web.authorization import TOKEN, Access
 from tesserad.admin_web.rest import ADMIN_ONLY, Call, Resource, endpoint
 from tesserad.admin_web.validate import VALIDATE_ID, result_detail
 from tesserad.core.auth.request import AuthRequest, Outcome
@@ -13,9 +14,12 @@ from tesserad.core.rights import Target
 from tesserad.core.token_access import TokenAccess
 
 
+TRIGGER = Access("triggerchallenge", f"the realm of ``user``; with ``serial``: {TOKEN}")
+
+
 class TriggerResource(Resource):
-    @endpoint("GET", "/validate/triggerchallenge", roles=ADMIN_ONLY, request_id=VALIDATE_ID)
-    @endpoint("POST", "/validate/triggerchallenge", roles=ADMIN_ONLY, request_id=VALIDATE_ID)
+    @endpoint("GET", "/validate/triggerchallenge", roles=ADMIN_ONLY, request_id=VALIDATE_ID, access=TRIGGER)
+    @endpoint("POST", "/validate/triggerchallenge", roles=ADMIN_ONLY, request_id=VALIDATE_ID, access=TRIGGER)
     def trigger(self, call: Call) -> Any:
         """Challenges for the tokens of ``user`` (``realm``, ``type``) or for ``serial``;
         the number of challenges, described in ``detail`` as /validate/check does."""

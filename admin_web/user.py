@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tesserad.admin_web.authorization import LISTED, RESOLVER, Access
 from tesserad.admin_web.rest import ADMIN_ONLY, ADMIN_OR_USER, Call, Resource, endpoint
-from tesserad.admin_web.visibility import realm_filter, require_each, resolver_targets, visible_realms
+from tesserad.admin_web.visibility import realm_filter, resolver_targets, visible_realms
 from tesserad.core.rights import Target
 from tesserad.core.tokens.base import ParameterError
 
@@ -30,12 +31,13 @@ def _audit(call: Call, login: str, resolver: str, attributes: dict[str, str]) ->
 
 
 class UserResource(Resource):
-    @endpoint("GET", "/user/", "/user", roles=ADMIN_OR_USER)
+    @endpoint("GET", "/user/", "/user", roles=ADMIN_OR_USER, access=Access(
+        "userlist", f"with ``realm``: that realm; without: {LISTED}", "userlist (own entry only)"))
     def list(self, call: Call) -> Any:
         """Users with their attributes, ``resolver`` and ``editable``. Admins filter by
         ``realm``, ``resolver``, ``user``/``username`` and any attribute (``*`` wildcards);
         without a realm, every realm they may list. A user gets their own entry."""
-        call.require("userlist")
+        call.require_somewhere("userlist")
         directory = call.ctx.directory
         if not call.is_admin:
             me = call.identity.user  # type: ignore[union-attr]
@@ -52,24 +54,25 @@ class UserResource(Resource):
             realms = realm_filter(visible_realms(call, "userlist"), call.realm_names())
         return directory.users_of_realms(call.session, realms, filters)
 
-    @endpoint("POST", "/user/", "/user", roles=ADMIN_ONLY)
+    @endpoint("POST", "/user/", "/user", roles=ADMIN_ONLY, access=Access("adduser", RESOLVER))
     def create(self, call: Call) -> Any:
         """Create ``user`` in the editable ``resolver`` with the given attributes
         (``givenname``, ``surname``, ``email``, ``phone``, ``mobile``, ``password`` ...);
         answers the new user id."""
         login, resolver = call.params.required("user"), call.params.required("resolver")
-        require_each(call, "adduser", resolver_targets(call, resolver, login))
+        call.require("adduser", resolver_targets(call, resolver, login))
         attributes = _attributes(call)
         _audit(call, login, resolver, attributes)
         return call.ctx.directory.add_user(call.session, resolver, {**attributes, "username": login})
 
-    @endpoint("PUT", "/user/", "/user", roles=ADMIN_OR_USER)
+    @endpoint("PUT", "/user/", "/user", roles=ADMIN_OR_USER, access=Access(
+        "updateuser", RESOLVER, "updateuser (own attributes only)"))
     def update(self, call: Call) -> Any:
         """Change attributes (or the password) of ``user`` in ``resolver``; a user changes
         only their own, whatever ``user`` and ``resolver`` say."""
         if call.is_admin:
             login, resolver = call.params.required("user"), call.params.required("resolver")
-            require_each(call, "updateuser", resolver_targets(call, resolver, login))
+            call.require("updateuser", resolver_targets(call, resolver, login))
         else:
             call.require("updateuser")
             me = call.identity.user  # type: ignore[union-attr]
@@ -83,10 +86,10 @@ class UserResource(Resource):
         call.ctx.directory.update_user(call.session, resolver, login, attributes)
         return True
 
-    @endpoint("DELETE", "/user/<resolvername>/<username>", roles=ADMIN_ONLY)
+    @endpoint("DELETE", "/user/<resolvername>/<username>", roles=ADMIN_ONLY, access=Access("deleteuser", RESOLVER))
     def delete(self, call: Call, resolvername: str, username: str) -> Any:
         """Delete ``username`` from the editable resolver ``resolvername``."""
-        require_each(call, "deleteuser", resolver_targets(call, resolvername, username))
+        call.require("deleteuser", resolver_targets(call, resolvername, username))
         call.audit.update(user=username, resolver=resolvername)
         call.ctx.directory.delete_user(call.session, resolvername, username)
         return True

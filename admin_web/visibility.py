@@ -30,7 +30,3 @@ def resolver_targets(call: Call, resolver: str, user: str = "") -> list[Target]:
     return [Target(realm=realm, resolver=resolver, user=user) for realm in realms]
 
 
-def require_each(call: Call, action: str, targets: Iterable[Target]) -> None:
-    """``action`` must be granted for every one of ``targets``."""
-    for target in targets:
-        call.require(action, [target])

@@ -1,10 +1,16 @@
 """What the caller of an API request may do: admin and user rights from the policies.
 
-Admin policies are realm-scoped by the user (or token realm) acted upon: ``Target`` names
-it. A token in no realm is a target with realm "", which only an admin whose policy is
-not bound to realms may touch, so an admin limited to realm A never reaches tokens outside
-A. Users act on their own tokens; user policies match the user. A scope without any
-active policy allows everything (the spec's "no admin policy at all = full rights").
+The one rule of the admin scope: a call names every realm it touches, each as a
+``Target`` (the user acted upon, a realm a token is or will be in, every realm of a
+resolver), and the admin needs the right in ALL of them. An object in no realm (a token or
+resolver in no realm, the system configuration, policies, machine resolvers) is the target
+realm "": only an admin whose policy is bound to no realm (nor resolver nor user) reaches
+it, and ``require(action)`` without targets asks exactly that. Listings ask
+``require_somewhere`` and then show only the realms of ``realms()``.
+
+Users act on their own tokens; user policies match the user, and a user right is given
+only by a user policy that names it (``losttoken`` is none). A scope without any active
+policy allows everything (the spec's "no admin policy at all = full rights").
 """
 
 from __future__ import annotations
@@ -47,6 +53,10 @@ class Target:
         return User(self.user, self.realm, self.resolver, self.uid)
 
 
+# Objects in no realm: matched only by admin policies bound to no realm, resolver or user.
+GLOBAL = Target()
+
+
 class Rights:
     """The rights of one caller in one request, over one policy snapshot."""
 
@@ -82,20 +92,38 @@ class Rights:
         return PolicyQuery(**common, user_object=who)
 
     def allowed(self, action: str, targets: Sequence[Target] = ()) -> bool:
-        """Whether the caller's scope grants ``action`` for any of ``targets`` (none given:
-        regardless of realm and user). An action the scope does not declare (enrolling a
-        token type the spec does not list) is allowed only while the scope has no policy."""
+        """Whether the caller's scope grants ``action`` for every one of ``targets``; no
+        targets: for an admin, on objects in no realm (the target realm ""). An action the
+        scope does not declare (enrolling a token type the spec does not list, ``losttoken``
+        for users) is allowed only while the scope has no policy."""
+        if self.scope == ADMIN:
+            return self._granted(action, targets or [GLOBAL])
+        return self._granted(action, [None])
+
+    def allowed_somewhere(self, action: str) -> bool:
+        """Whether ``action`` is granted in at least one realm (or for users at all): enough
+        to ask for a listing that then shows only the realms of ``realms()``."""
+        return self._granted(action, [None])
+
+    def _granted(self, action: str, targets: Sequence[Target | None]) -> bool:
         if not self.policies.has_active(self.scope):
             return True
         if action not in REGISTRY[self.scope]:
             return False
-        return any(self.policies.allowed(self.query(self.scope, action, target))
-                   for target in (targets or [None]))
+        return all(self.policies.allowed(self.query(self.scope, action, target)) for target in targets)
 
     def require(self, action: str, targets: Sequence[Target] = ()) -> None:
+        """Raise PolicyDenied unless ``allowed(action, targets)``."""
         if not self.allowed(action, targets):
-            raise PolicyDenied(f"{self.scope.capitalize()} actions are defined, but the action {action} "
-                               "is not allowed!")
+            self._deny(action)
+
+    def require_somewhere(self, action: str) -> None:
+        if not self.allowed_somewhere(action):
+            self._deny(action)
+
+    def _deny(self, action: str) -> None:
+        raise PolicyDenied(f"{self.scope.capitalize()} actions are defined, but the action {action} "
+                           "is not allowed!")
 
     def realms(self, action: str, known: Iterable[str]) -> frozenset[str] | None:
         """The realms (of ``known``) in which an admin may ``action``; None when no realm

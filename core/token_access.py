@@ -1,9 +1,11 @@
 """Which tokens an API caller may act on, and how a token is shown to it.
 
-An admin acts on a token with a right granted for one of the token's targets: its owner
-(user, resolver, realm) and its token realms; a token in no realm is a target in realm "".
-A user acts only on own tokens; another user's token is reported as not existing, so
-serials of others cannot be probed.
+An admin acts on a token with a right granted for every one of the token's targets: its
+owner (user, resolver, realm) and each of its token realms; a token in no realm is a
+target in realm "" (``rights``: only an admin bound to no realm). So a token shared with
+another realm, or owned by a user of another realm, is out of reach of an admin of one
+realm. A user acts only on own tokens, with the user right of the action; another user's
+token is reported as not existing, so serials of others cannot be probed.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class TokenAccess:
         return self._users[key]
 
     def targets(self, token: TokenClass) -> list[Target]:
-        """What admin policies match for ``token``: its owner and its token realms."""
+        """What an admin needs the right in for ``token``: its owner and every token realm."""
         row = token.row
         facts = {"token": lambda: {name: getattr(row, name) for name in TOKEN_COLUMNS},
                  "tokeninfo": token.info_dict}
@@ -60,26 +62,23 @@ class TokenAccess:
         identity = self.rights.identity
         return any(o.resolver == identity.resolver and o.user_id == identity.uid for o in token.row.owners)
 
-    def check(self, token: TokenClass, action: str, user_action: str | None = "") -> None:
+    def check(self, token: TokenClass, action: str, user_action: str = "") -> None:
         """Raise unless the caller may ``action`` on ``token``. Users need the token to be
-        theirs and the user right ``user_action`` (default: the same name; None: no right
-        needed beyond owning it)."""
+        theirs and the user right ``user_action`` (default: the same name)."""
         if self.identity_is_admin:
             self.rights.require(action, self.targets(token))
             return
         if not self.owned(token):
             raise TokenNotFound(f"The token with serial {token.serial} does not exist")
-        needed = action if user_action == "" else user_action
-        if needed is not None:
-            self.rights.require(needed)
+        self.rights.require(user_action or action)
 
-    def get(self, serial: str, action: str, user_action: str | None = "") -> TokenClass:
+    def get(self, serial: str, action: str, user_action: str = "") -> TokenClass:
         token = self.ctx.tokens.get(self.session, serial)
         self.check(token, action, user_action)
         return token
 
     def selected(self, serial: str | None, user: User | None, action: str,
-                 user_action: str | None = "") -> list[TokenClass]:
+                 user_action: str = "") -> list[TokenClass]:
         """The token ``serial``, else all tokens of ``user`` (a user: its own), each checked."""
         if serial:
             return [self.get(serial, action, user_action)]

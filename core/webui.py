@@ -38,7 +38,7 @@ LOG_LEVELS = {"debug": 10, "info": 20, "warn": 30, "error": 40, "critical": 50}
 def enrollable_types(rights: Rights) -> dict[str, str]:
     """Token types the caller may enroll, with their titles (``GET /auth/rights``)."""
     return {name: cls.title for name, cls in sorted(load_all().items())
-            if (rights.identity.is_admin or cls.user_enrollable) and rights.allowed(f"enroll{name.upper()}")}
+            if (rights.identity.is_admin or cls.user_enrollable) and rights.allowed_somewhere(f"enroll{name.upper()}")}
 
 
 def granted(rights: Rights) -> list[str]:
@@ -46,7 +46,7 @@ def granted(rights: Rights) -> list[str]:
     token types this server has."""
     types = {f"enroll{name.upper()}" for name in enrollable_types(rights)}
     return [name for name, action in REGISTRY[rights.scope].items()
-            if action.type == "bool" and not name.startswith("enroll") and rights.allowed(name)] + sorted(types)
+            if action.type == "bool" and not name.startswith("enroll") and rights.allowed_somewhere(name)] + sorted(types)
 
 
 def menus(identity: Identity, rights: list[str]) -> list[str]:

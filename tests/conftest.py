@@ -41,6 +41,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def user_db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a second empty database of db_url's kind, for SQL user stores: no resolver may
+    read tesserad's own database."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'users.db'}"
+        return
+    with fresh_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+@pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
     """A migrated database on SQLite and on PostgreSQL."""
     database = Database(db_url)

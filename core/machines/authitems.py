@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 from tesserad.core.machines.service import APPLICATIONS, NUMERIC_OPTIONS, application, list_attachments
 from tesserad.core.tokens.base import ParameterError, TokenClass
@@ -36,11 +37,13 @@ _BUILDERS: dict[str, Callable[[TokenClass, dict[str, str], str | None], dict[str
 
 
 def authentication_items(session: Session, load: Callable[[str], TokenClass], hostname: str,
-                         app_name: str | None = None, challenge: str | None = None) -> dict[str, list[Any]]:
-    """The items of ``hostname``'s attachments (and those for every machine), per application."""
+                         app_name: str | None = None, challenge: str | None = None,
+                         tokens: Select[Any] | None = None) -> dict[str, list[Any]]:
+    """The items of ``hostname``'s attachments (and those for every machine), per
+    application; with ``tokens`` (a subquery of token ids) only those tokens' items."""
     names = [application(app_name).name] if app_name else list(APPLICATIONS)
     items: dict[str, list[Any]] = {name: [] for name in names}
-    for attached in list_attachments(session, hostname=hostname):
+    for attached in list_attachments(session, hostname=hostname, tokens=tokens):
         build = _BUILDERS.get(attached["application"])
         if build is None or attached["application"] not in items:
             continue

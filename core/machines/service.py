@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 from tesserad.core.machines.hosts import HostsResolver, Machine
 from tesserad.core.store.models import MachineResolver, MachineResolverConfig, MachineToken, MachineTokenOption, Token
@@ -305,13 +305,16 @@ def describe(row: MachineToken) -> dict[str, Any]:
 
 def list_attachments(session: Session, *, serial: str | None = None, application_name: str | None = None,
                      hostname: str | None = None, machine_id: str | None = None,
-                     resolver: str | None = None) -> list[dict[str, Any]]:
-    """Attachments of a token, or of a machine (with those for every machine)."""
+                     resolver: str | None = None, tokens: Select[Any] | None = None) -> list[dict[str, Any]]:
+    """Attachments of a token, or of a machine (with those for every machine); with
+    ``tokens`` (a subquery of token ids) only attachments of those tokens."""
     query = (select(MachineToken).join(Token, Token.id == MachineToken.token_id).order_by(MachineToken.id)
              .options(selectinload(MachineToken.options), selectinload(MachineToken.token),
                       selectinload(MachineToken.resolver)))
     if serial:
         query = query.where(Token.serial == serial)
+    if tokens is not None:
+        query = query.where(Token.id.in_(tokens))
     if application_name:
         query = query.where(MachineToken.application == application(application_name).name)
     machine = _machine(session, hostname, machine_id, resolver)

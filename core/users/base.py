@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from sqlalchemy.engine import URL
 from tesserad.core.clock import Clock, SystemClock
 from tesserad.core.errors import TesseraError
 
@@ -97,6 +98,10 @@ class Resolver(ABC):
     @abstractmethod
     def check_password(self, uid: str, password: str) -> bool:
         """True when ``password`` is this user's password in the store."""
+
+    def reads_database(self, url: URL) -> bool:
+        """Whether this store is the database at ``url`` (tesserad's own is refused)."""
+        return False
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the configuration against the store (``/resolver/test``)."""

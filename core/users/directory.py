@@ -141,6 +141,14 @@ def _priority_order(item: tuple[str, int | None]) -> tuple[int, int, str]:
     return (priority is None, priority or 0, name)
 
 
+def _refuse_own_database(instance: Resolver, session: Session) -> None:
+    """No resolver reads tesserad's own database (``own_database``)."""
+    if instance.reads_database(session.get_bind().url):
+        instance.close()
+        raise ResolverError(f"resolver {instance.name}: that is tesserad's own database, which no resolver "
+                            "may read")
+
+
 class Directory:
     """Realms, resolvers and users; one instance per process, shared by all threads."""
 
@@ -268,7 +276,7 @@ class Directory:
                     raise ResolverError(f"{key}: no stored value to keep; give the password")
                 continue
             plain[key] = _to_stored(key, spec, value)
-        self._validate(name, cls, stored, plain)
+        self._validate(session, name, cls, stored, plain)
         if row is None:
             row = ResolverRow(name=name, rtype=rtype)
             session.add(row)
@@ -278,10 +286,11 @@ class Directory:
         self._changed(session)
         return row.id
 
-    def _validate(self, name: str, cls: type[Resolver], stored: Mapping[str, ResolverConfigRow],
+    def _validate(self, session: Session, name: str, cls: type[Resolver], stored: Mapping[str, ResolverConfigRow],
                   plain: Mapping[str, str]) -> None:
         """Build (and close) an instance from the merged settings, so that a resolver that
-        cannot work (Map without userid, unknown driver, ...) is refused when saved."""
+        cannot work (Map without userid, unknown driver, ...) or that would read tesserad's
+        own database is refused when saved."""
         config: dict[str, Any] = {key: spec.default for key, spec in cls.config_keys.items()}
         for key, item in stored.items():
             spec = cls.config_keys.get(key)
@@ -299,7 +308,9 @@ class Directory:
         missing = [k for k, spec in cls.config_keys.items() if spec.required and config.get(k) in (None, "")]
         if missing:
             raise ResolverError(f"resolver {name}: missing setting {', '.join(missing)}")
-        cls(name, config).close()
+        instance = cls(name, config)
+        _refuse_own_database(instance, session)
+        instance.close()
 
     def _store_setting(self, row: ResolverRow, stored: dict[str, ResolverConfigRow], name: str,
                        key: str, spec: ConfigKey, text: str) -> None:
@@ -359,6 +370,7 @@ class Directory:
             if d.error:
                 raise ResolverError(f"resolver {name} cannot be used: {d.error}")
             instance = RESOLVER_TYPES[d.rtype](name, d.config, clock=self._clock)
+            _refuse_own_database(instance, session)
             self._instances[name] = (d, instance)
             stale = cached[1] if cached is not None else None
         if stale is not None:
@@ -375,6 +387,8 @@ class Directory:
         try:
             typed = self._test_config(cls, config, session, name)
             instance = cls(name or "test", typed)
+            if session is not None:
+                _refuse_own_database(instance, session)
         except ResolverError as exc:
             return False, str(exc)
         try:

@@ -33,6 +33,7 @@ from tesserad.core.clock import Clock
 from tesserad.core.users.base import (ConfigKey, Resolver, ResolverError, UserError, UserRecord,
                                       register_resolver)
 from tesserad.core.users.hashes import DEFAULT_HASH_TYPE, HASH_TYPES, hash_password, verify_password
+from tesserad.core.users.own_database import same_database
 from tesserad.core.users.patterns import LIKE_ESCAPE, like_pattern, matches_everything, parse_uid_range
 
 # privacyIDEA's Driver values are bare dialect names; tesserad ships these DBAPI drivers.
@@ -195,6 +196,9 @@ class SQLResolver(Resolver):
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise ResolverError(f"resolver {self.name}: cannot use {self.url}: "
                                 f"{self._scrub(str(exc))}") from None
+
+    def reads_database(self, url: URL) -> bool:
+        return same_database(self._url, url)
 
     @property
     def url(self) -> str:

@@ -67,19 +67,19 @@ def test_users_of_several_realms_each_once(db: Database, directory: Directory, p
         assert users[0]["resolver"] == "files" and users[0]["editable"] is False
 
 
-def create_user_table(db_url: str) -> None:
-    """The application user table of the SQL resolver tests, in the suite's database."""
-    engine = create_engine(db_url)
+def create_user_table(url: str) -> None:
+    """The application user table of the SQL resolver tests, in the database at ``url``."""
+    engine = create_engine(url)
     metadata.create_all(engine)
     engine.dispose()
 
 
 @pytest.fixture
-def editable(db: Database, db_url: str, directory: Directory) -> Directory:
-    """An editable SQL resolver over a user table in the suite's database."""
-    create_user_table(db_url)
+def editable(db: Database, user_db_url: str, directory: Directory) -> Directory:
+    """An editable SQL resolver over a user table in a second database of the suite's kind."""
+    create_user_table(user_db_url)
     with db.session() as s:
-        directory.save_resolver(s, "appdb", "sqlresolver", {"URL": db_url, "Table": "app_users",
+        directory.save_resolver(s, "appdb", "sqlresolver", {"URL": user_db_url, "Table": "app_users",
                                                             "Map": json.dumps(MAP), "Editable": "1"})
         directory.save_realm(s, "apps", [("appdb", 1)])
         s.commit()
