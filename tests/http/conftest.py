@@ -2,3 +2,4 @@
 
 from tests.http.people import people  # noqa: F401  (a fixture)
 from tests.http.restapi import api  # noqa: F401  (a fixture)
+from tests.http.realm_pair import pair  # noqa: F401,E402  (a fixture)
