@@ -38,6 +38,10 @@ class Access:
     user: str = NOT_FOR_USERS
 
 
+PUBLIC = Access("none: no login", "-", "none: no login")
+UNDECLARED = Access("UNDECLARED", "UNDECLARED", "UNDECLARED")
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -63,7 +67,7 @@ def table(endpoints: Iterable[Endpoint]) -> str:
     ]
     for declared in sorted(endpoints, key=lambda e: (e.path, e.method)):
         roles = "/".join(sorted(declared.roles)) or "public"
-        access = declared.access or Access("none: no login", "-", "none: no login")
+        access = declared.access or (PUBLIC if not declared.roles else UNDECLARED)
         lines.append(f"| {declared.method} | `{declared.path}` | {roles} | {_cell(access.admin)} | "
                      f"{_cell(access.realms)} | {_cell(access.user)} |")
     return "\n".join(lines) + "\n"

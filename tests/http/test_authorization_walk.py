@@ -141,6 +141,8 @@ def routes(api: Api) -> dict[tuple[str, str], list[str]]:
 
 
 def test_the_endpoint_table_is_generated_from_the_declarations(api: Api) -> None:
+    undeclared = [f"{e.method} {e.path}" for e in api.rest.endpoints if e.roles and e.access is None]
+    assert undeclared == [], "declare access= on these endpoints"
     expected = table(api.rest.endpoints)
     assert DOCS.read_text() == expected, "run: python -m tesserad.admin_web.authorization > docs/authorization.md"
     assert len(document(api.rest.endpoints)["paths"]) > 50
