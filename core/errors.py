@@ -37,6 +37,11 @@ class DatabaseError(TesseraError):
     """The database cannot be reached or used."""
 
 
+class DatabaseBusy(DatabaseError):
+    """A write found the database locked by other writers for longer than it may wait;
+    trying again later can succeed."""
+
+
 class SchemaError(DatabaseError):
     """The database schema is not the one this version of tesserad can run against."""
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlalchemy.orm import Session, sessionmaker
 
 from tesserad import __version__
-from tesserad.core.errors import DatabaseError, SchemaError
+from tesserad.core.errors import DatabaseBusy, DatabaseError, SchemaError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -171,13 +171,16 @@ class SqliteWriteGate:
     Writers queue here instead and the kernel or the lock wakes the next one the moment the
     previous write transaction ends (at check-in of its connection, i.e. after commit or
     rollback). A write transaction starts at the first INSERT, UPDATE or DELETE (pysqlite
-    begins it there), so reads never queue. Processes that do not use the gate (an older
+    begins it there), so reads never queue; a SAVEPOINT or BEGIN IMMEDIATE also queues, as
+    either may open the transaction before its first write (a deferred transaction that has
+    read must not meet a commit of another writer before its own first write: SQLite would
+    refuse that write at once with "database is locked"). Processes that do not use the gate (an older
     tesserad, the sqlite3 shell) still meet SQLite's own lock and busy timeout, which also
     bounds how long a gate holder can wait for them.
     """
 
     _KEY = "tesserad_write_gate"
-    _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+    _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "BEGIN IMMEDIATE")
 
     def __init__(self, timeout: float, lock_file: Path | None = None):
         self._lock = threading.Lock()
@@ -192,10 +195,10 @@ class SqliteWriteGate:
 
     def _before_execute(self, conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
         info = conn.info
-        if info.get(self._KEY) or not statement.lstrip()[:7].upper().startswith(self._WRITES):
+        if info.get(self._KEY) or not statement.lstrip()[:15].upper().startswith(self._WRITES):
             return
         if not self._lock.acquire(timeout=self._timeout):
-            raise DatabaseError(f"database busy: no write slot within {self._timeout:g} s")
+            raise DatabaseBusy(f"database busy: no write slot within {self._timeout:g} s")
         try:
             fd = self._file()
             if fd is not None:

@@ -77,6 +77,8 @@ class TokenEnv:
     settings: SystemSettings
     # Type-specific system settings such as ``totp.timeStep`` or ``hotp.hashlib``.
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Whether enrollment details carry QR images (some ms each); a bulk import shows none.
+    qr_images: bool = True
 
 
 class InfoItem(Protocol):

@@ -54,7 +54,7 @@ class HotpToken(TokenClass):
         self.enroll_type_specific(params)
         label = str(params.get("tokenlabel") or self.serial)
         issuer = str(params.get("tokenissuer") or DEFAULT_ISSUER)
-        detail["googleurl"] = googleurl_detail(self.enrollment_uri(key, label, issuer))
+        detail["googleurl"] = googleurl_detail(self.enrollment_uri(key, label, issuer), image=self.env.qr_images)
         detail["oathurl"] = {"description": "URL for OATH token",
                              "value": f"oathtoken:///addToken?name={quote(label)}&lockdown=true&key={key.hex()}"}
         if generate:

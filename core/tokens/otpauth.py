@@ -34,6 +34,9 @@ def qr_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def googleurl_detail(uri: str) -> dict[str, str]:
-    """The ``detail.googleurl`` object of a /token/init response."""
-    return {"description": "URL for google Authenticator", "value": uri, "img": qr_data_uri(uri)}
+def googleurl_detail(uri: str, *, image: bool = True) -> dict[str, str]:
+    """The ``detail.googleurl`` object of a /token/init response (``image``: with the QR code)."""
+    detail = {"description": "URL for google Authenticator", "value": uri}
+    if image:
+        detail["img"] = qr_data_uri(uri)
+    return detail

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,8 @@ from tesserad.core.clock import Clock, utc_datetime
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.store.models import Realm, Token, TokenGroup, TokenInfo, TokenOwner
-from tesserad.core.sysconfig import SystemConfig
+from tesserad.core.errors import TesseraError
+from tesserad.core.sysconfig import SystemConfig, SystemSettings
 from tesserad.core.tokens.base import (
     VALIDITY_FORMAT,
     ParameterError,
@@ -133,30 +134,63 @@ class TokenService:
              realm_id: int | None = None) -> tuple[TokenClass, dict[str, Any]]:
         """Create a token (or re-initialize one of the same type) from /token/init parameters."""
         cls = token_class(str(params.get("type") or "hotp"))
-        serial = str(params.get("serial") or "") or self.new_serial(session, cls.prefix)
-        if len(serial) > 40 or not serial.replace("-", "").replace("_", "").isalnum():
-            raise ParameterError("serial must be up to 40 letters, digits, - or _")
+        serial = _checked_serial(str(params.get("serial") or "") or self.new_serial(session, cls.prefix))
         row = session.scalar(select(Token).where(Token.serial == serial).options(selectinload(Token.info)))
         if row is None:
-            settings = self.sysconfig.settings(session)
-            row = Token(serial=serial, tokentype=cls.type, otplen=settings.DefaultOtpLen,
-                        count_window=settings.DefaultCountWindow, sync_window=settings.DefaultSyncWindow,
-                        maxfail=settings.DefaultMaxFailCount, created_at=utc_datetime(self.clock), info=[])
+            row = self._new_row(serial, cls.type, self.sysconfig.settings(session))
             session.add(row)
         elif row.tokentype != cls.type:
             raise TokenError(f"Token {serial} already exists with type {row.tokentype}; "
                              f"it cannot be initialized as {cls.type}")
         token = cls(row, self.env(session))
-        detail = token.enroll(params)
-        if "pin" in params:
-            token.set_pin(str(params["pin"]), encrypt=param_bool(params, "encryptpin"))
-        self._set_validity(token, params)
+        detail = self._enroll(token, params)
         session.flush()
         if user is not None:
             self.assign(session, serial, user, realm_id=realm_id)
         detail["serial"] = serial
         detail["rollout_state"] = row.rollout_state
         return token, detail
+
+    def add_new(self, session: Session, wanted: list[tuple[Mapping[str, Any], User | None]],
+                realms: list[str]) -> tuple[list[TokenClass], dict[str, str]]:
+        """Create tokens whose serials do not exist yet (the bulk form of ``init`` for
+        imports): each ``(params, owner)`` is enrolled in memory and added to the session
+        only when it succeeds, so the caller's flush writes all of them with one INSERT per
+        table. No QR images are drawn. Returns the tokens added and why each other failed
+        (by serial)."""
+        settings = self.sysconfig.settings(session)
+        env = replace(self.env(session), qr_images=False)
+        token_realms = [self._realm(session, name) for name in dict.fromkeys(realms)]
+        # Looked up before the first add: a query after it would flush the rows added so far.
+        realm_ids = {name: self._realm(session, name).id for name in {u.realm for _, u in wanted if u is not None}}
+        added: list[TokenClass] = []
+        failed: dict[str, str] = {}
+        for params, user in wanted:
+            cls, serial = token_class(str(params.get("type") or "hotp")), str(params.get("serial") or "")
+            try:
+                token = cls(self._new_row(_checked_serial(serial), cls.type, settings), env)
+                self._enroll(token, params)
+                if user is not None:
+                    token.row.owners.append(_owner(user, realm_ids[user.realm]))
+            except TesseraError as exc:
+                failed[serial] = str(exc)
+                continue
+            token.row.realms = list(token_realms)
+            session.add(token.row)
+            added.append(token)
+        return added, failed
+
+    def _new_row(self, serial: str, tokentype: str, settings: SystemSettings) -> Token:
+        return Token(serial=serial, tokentype=tokentype, otplen=settings.DefaultOtpLen,
+                     count_window=settings.DefaultCountWindow, sync_window=settings.DefaultSyncWindow,
+                     maxfail=settings.DefaultMaxFailCount, created_at=utc_datetime(self.clock), info=[])
+
+    def _enroll(self, token: TokenClass, params: Mapping[str, Any]) -> dict[str, Any]:
+        detail = token.enroll(params)
+        if "pin" in params:
+            token.set_pin(str(params["pin"]), encrypt=param_bool(params, "encryptpin"))
+        self._set_validity(token, params)
+        return detail
 
     def _set_validity(self, token: TokenClass, params: Mapping[str, Any]) -> int:
         done = 0
@@ -186,7 +220,7 @@ class TokenService:
         if token.row.owners:
             raise TokenError("The token is already assigned to another user.")
         realm_id = realm_id if realm_id is not None else self._realm(session, user.realm).id
-        token.row.owners.append(TokenOwner(realm_id=realm_id, resolver=user.resolver, user_id=user.uid))
+        token.row.owners.append(_owner(user, realm_id))
         if pin is not None:
             token.set_pin(pin)
 
@@ -380,6 +414,16 @@ def _copy_pin(source: TokenClass, target: TokenClass) -> None:
         plain = source.env.security.decrypt(encrypted, context=source._context("pin"))
         encrypted = target.env.security.encrypt(plain, context=target._context("pin"))
     target.row.pin_enc, target.row.pin_hash = encrypted, source.row.pin_hash
+
+
+def _checked_serial(serial: str) -> str:
+    if len(serial) > 40 or not serial.replace("-", "").replace("_", "").isalnum():
+        raise ParameterError("serial must be up to 40 letters, digits, - or _")
+    return serial
+
+
+def _owner(user: User, realm_id: int) -> TokenOwner:
+    return TokenOwner(realm_id=realm_id, resolver=user.resolver, user_id=user.uid)
 
 
 def _owned_by(user: User) -> Select[Any]:
