@@ -26,16 +26,21 @@ RFC_PSK = "12345678901234567890123456789012"
 EIGHT_DIGITS = ["84755224", "94287082"]  # RFC 4226 appendix D, truncated to 8 digits
 
 
-def load(api: Api, kind: str, content: str, token: str | None = None, **params: str) -> tuple[int, Any]:
-    """Upload like the web UI: multipart/form-data with the file part ``file``."""
+def upload(kind: str, content: str, **params: str) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of an upload as the web UI sends it: multipart/form-data with
+    the file part ``file``."""
     boundary = "tesseraBoundary7"
     parts = [(name, value, None) for name, value in {"type": kind, **params}.items()]
     parts.append(("file", content, "tokens.dat"))
     body = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"'
                    + (f'; filename="{filename}"\r\nContent-Type: application/octet-stream' if filename else "")
                    + f"\r\n\r\n{value}\r\n" for name, value, filename in parts) + f"--{boundary}--\r\n"
-    return api.call("POST", "/token/load/tokens.dat", token or api.admin(), raw=body.encode(),
-                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    return body.encode(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def load(api: Api, kind: str, content: str, token: str | None = None, **params: str) -> tuple[int, Any]:
+    body, headers = upload(kind, content, **params)
+    return api.call("POST", "/token/load/tokens.dat", token or api.admin(), raw=body, headers=headers)
 
 
 def accepts(api: Api, serial: str, otp: str) -> bool:
