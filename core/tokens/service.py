@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session, selectinload
 from tesserad.core.clock import Clock, utc_datetime
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
-from tesserad.core.store.models import Realm, Token, TokenGroup, TokenInfo, TokenOwner
+from tesserad.core.store.models import Realm, Token, TokenGroup, TokenInfo, TokenOwner, TokenRealm
 from tesserad.core.errors import TesseraError
 from tesserad.core.sysconfig import SystemConfig, SystemSettings
 from tesserad.core.tokens.base import (
@@ -151,34 +151,52 @@ class TokenService:
         detail["rollout_state"] = row.rollout_state
         return token, detail
 
-    def add_new(self, session: Session, wanted: list[tuple[Mapping[str, Any], User | None]],
-                realms: list[str]) -> tuple[list[TokenClass], dict[str, str]]:
-        """Create tokens whose serials do not exist yet (the bulk form of ``init`` for
-        imports): each ``(params, owner)`` is enrolled in memory and added to the session
-        only when it succeeds, so the caller's flush writes all of them with one INSERT per
-        table. No QR images are drawn. Returns the tokens added and why each other failed
-        (by serial)."""
+    def build_new(self, session: Session, wanted: list[tuple[Mapping[str, Any], User | None]],
+                  realms: list[str]) -> tuple[list[TokenClass], dict[str, str]]:
+        """Tokens for serials that do not exist yet, enrolled in memory from ``(params,
+        owner)`` as ``init`` would, for ``insert_new`` to write (the bulk form of ``init``,
+        for imports: no QR images are drawn). Returns them and why each other one failed
+        (by serial). The session is only read."""
         settings = self.sysconfig.settings(session)
         env = replace(self.env(session), qr_images=False)
         token_realms = [self._realm(session, name) for name in dict.fromkeys(realms)]
-        # Looked up before the first add: a query after it would flush the rows added so far.
         realm_ids = {name: self._realm(session, name).id for name in {u.realm for _, u in wanted if u is not None}}
-        added: list[TokenClass] = []
+        built: list[TokenClass] = []
         failed: dict[str, str] = {}
         for params, user in wanted:
             cls, serial = token_class(str(params.get("type") or "hotp")), str(params.get("serial") or "")
             try:
                 token = cls(self._new_row(_checked_serial(serial), cls.type, settings), env)
                 self._enroll(token, params)
-                if user is not None:
-                    token.row.owners.append(_owner(user, realm_ids[user.realm]))
             except TesseraError as exc:
                 failed[serial] = str(exc)
                 continue
+            if user is not None:
+                token.row.owners.append(_owner(user, realm_ids[user.realm]))
             token.row.realms = list(token_realms)
-            session.add(token.row)
-            added.append(token)
-        return added, failed
+            built.append(token)
+        return built, failed
+
+    @staticmethod
+    def insert_new(session: Session, tokens: list[TokenClass]) -> None:
+        """Write the tokens of ``build_new`` with one INSERT per table: a unit-of-work flush
+        of the same rows costs some times as much, all of it while holding the write lock.
+        The token objects stay out of the session."""
+        if not tokens:
+            return
+        session.execute(insert(Token), [_column_values(token.row) for token in tokens])
+        ids = {serial: token_id for serial, token_id in session.execute(select(Token.serial, Token.id).where(
+            Token.serial.in_([token.serial for token in tokens])))}
+        children: list[tuple[type[Any], dict[str, Any]]] = []
+        for token in tokens:
+            token_id = ids[token.serial]
+            children += [(TokenInfo, {**_column_values(info), "token_id": token_id}) for info in token.row.info]
+            children += [(TokenOwner, {**_column_values(owner), "token_id": token_id}) for owner in token.row.owners]
+            children += [(TokenRealm, {"token_id": token_id, "realm_id": realm.id}) for realm in token.row.realms]
+        for model in (TokenInfo, TokenOwner, TokenRealm):
+            rows = [values for kind, values in children if kind is model]
+            if rows:
+                session.execute(insert(model), rows)
 
     def _new_row(self, serial: str, tokentype: str, settings: SystemSettings) -> Token:
         return Token(serial=serial, tokentype=tokentype, otplen=settings.DefaultOtpLen,
@@ -420,6 +438,12 @@ def _checked_serial(serial: str) -> str:
     if len(serial) > 40 or not serial.replace("-", "").replace("_", "").isalnum():
         raise ParameterError("serial must be up to 40 letters, digits, - or _")
     return serial
+
+
+def _column_values(obj: Any) -> dict[str, Any]:
+    """The column attributes set on a new ORM object (those not set take their defaults)."""
+    state = inspect(obj)
+    return {attr.key: state.dict[attr.key] for attr in state.mapper.column_attrs if attr.key in state.dict}
 
 
 def _owner(user: User, realm_id: int) -> TokenOwner:

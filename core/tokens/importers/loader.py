@@ -99,13 +99,13 @@ class TokenLoader:
         serials = [token.serial for token in batch]
         existing = set(session.scalars(select(Token.serial).where(Token.serial.in_(serials))))
         fresh = [token for token in batch if token.serial not in existing]
-        added, failed = self.tokens.add_new(session, [(t.init_params(), owners.get(t.serial)) for t in fresh],
-                                            realms)
+        built, failed = self.tokens.build_new(session, [(t.init_params(), owners.get(t.serial)) for t in fresh],
+                                              realms)
         counters = {token.serial: token.counter for token in fresh}
-        for token in added:
+        for token in built:
             token.row.count = counters[token.serial]
         begin_write(session)
-        session.flush()
+        self.tokens.insert_new(session, built)
         for token in batch:
             if token.serial in existing:
                 try:
