@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from sqlalchemy import select
 from tesserad.core.auth.request import Outcome
+from tesserad.core.store.models import AuditEntry
+from tesserad.core.tokens.importers.loader import BATCH_SIZE
 
 from tests.http.restapi import Api
 from tests.http.test_token_api import error, ok, row
@@ -84,6 +87,37 @@ def test_a_reimported_serial_is_initialized_anew(api: Api) -> None:
     load(api, "oathcsv", f"R1, {'00' * 20}")
     assert ok(load(api, "oathcsv", f"R1, {RFC_SEED_HEX}, hotp, 6, 1")) == {"n_imported": 1, "n_not_imported": 0}
     assert accepts(api, "R1", RFC4226[1])
+
+
+# A database that refuses one token of the second batch (a constraint it breaks, say).
+REFUSE_S0300 = {
+    "sqlite": ["CREATE TRIGGER refuse BEFORE INSERT ON token WHEN NEW.serial = 'S0300' "
+               "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"],
+    "postgresql": ["CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "IF NEW.serial = 'S0300' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$",
+                   "CREATE TRIGGER refuse BEFORE INSERT ON token FOR EACH ROW EXECUTE FUNCTION refuse()"],
+}
+
+
+def test_a_large_file_goes_in_batches_and_a_failed_batch_stops_the_import(api: Api) -> None:
+    content = "".join(f"S{number:04d}, {RFC_SEED_HEX}\n" for number in range(2 * BATCH_SIZE + 100))
+    engine = api.core.database.engine
+    with engine.begin() as conn:
+        for statement in REFUSE_S0300[engine.dialect.name]:
+            conn.exec_driver_sql(statement)
+    status, body = load(api, "oathcsv", content)
+    assert (status, body["result"]["error"]["code"]) == (503, 903), body
+    stopped = (f"token import stopped after {BATCH_SIZE} of {2 * BATCH_SIZE + 100} tokens, which stay imported "
+               "(load the file again for the rest): refused by the test")
+    assert body["result"]["error"]["message"].startswith(f"ERR903: {stopped}")  # PostgreSQL adds a CONTEXT
+    assert [row[1] for row in state(api)] == [f"S{number:04d}" for number in range(BATCH_SIZE)]
+    with api.core.database.session() as session:
+        audited = session.scalars(select(AuditEntry).where(AuditEntry.action == "POST /token/load/<filename>")).one()
+        assert not audited.success and audited.info.startswith(stopped)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER refuse" + (" ON token" if engine.dialect.name == "postgresql" else ""))
+    assert ok(load(api, "oathcsv", content)) == {"n_imported": 2 * BATCH_SIZE + 100, "n_not_imported": 0}
+    assert accepts(api, "S0300", RFC4226[0]) and len(state(api)) == 2 * BATCH_SIZE + 100
 
 
 @pytest.mark.parametrize(("name", "params"), [("rfc6030-psk.xml", {"psk": RFC_PSK}),
