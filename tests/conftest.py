@@ -62,4 +62,15 @@ def db(db_url: str) -> Iterator[Database]:
         database.dispose()
 
 
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    """A migrated SQLite database alone, for tests of SQLite's own behaviour."""
+    database = Database(f"sqlite:///{tmp_path / 'sqlite.db'}")
+    database.upgrade()
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
 from tests.wired import core  # noqa: E402,F401  (the wired-core fixture, shared by several folders)

@@ -3,15 +3,12 @@ that turns plain dicts into a policy snapshot without a database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from tesserad.core.clock import FixedClock
 from tesserad.core.policy import PolicySet, build_policy
-from tesserad.core.store import Database
 
 # Wednesday 10 January 2024, noon, in the local time zone the engine evaluates `time` in.
 WEDNESDAY_NOON = datetime(2024, 1, 10, 12, 0)
@@ -29,15 +26,3 @@ def clock() -> FixedClock:
 
 def snapshot(clock: FixedClock, policies: dict[str, dict[str, Any]]) -> PolicySet:
     return PolicySet([build_policy(name, fields) for name, fields in policies.items()], clock)
-
-
-@pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path}/p.db")
-    database.upgrade()
-    try:
-        yield database
-    finally:
-        database.dispose()
-
-

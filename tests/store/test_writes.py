@@ -7,7 +7,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -73,17 +72,6 @@ def test_retries_are_bounded_and_other_errors_are_not_retried(migrated: Database
     with migrated.session() as session, pytest.raises(IntegrityError) as raised:
         commit_retrying(session, duplicate, pause=calls.append)
     assert calls == [] and serials(migrated) == [] and not lock_conflict(raised.value)
-
-
-@pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    """SQLite alone: its locking is what these tests are about."""
-    database = Database(f"sqlite:///{tmp_path / 'writes.db'}")
-    database.upgrade()
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 def test_sqlite_busy_is_a_conflict(sqlite_db: Database) -> None:
