@@ -1,5 +1,5 @@
 """A large seed file imported through the real HTTP API of a real daemon (shipped defaults:
-SQLite) while NAS send RADIUS logins at full rate: the import completes, and every login is
+SQLite; and PostgreSQL) while NAS send RADIUS logins at full rate: the import completes, and every login is
 answered with an Access-Accept, also while the import runs, because the import writes in
 short batches between which the logins' writes get the database."""
 
@@ -113,9 +113,11 @@ def call(url: str, path: str, body: bytes, headers: dict[str, str], timeout: flo
         return exc.code, json.loads(exc.read())
 
 
-def test_a_20000_token_import_beside_radius_logins(tmp_path: Path) -> None:
+def test_a_20000_token_import_beside_radius_logins(tmp_path: Path, db_url: str) -> None:
     radius_port = free_port(socket.SOCK_DGRAM)
-    data = daemon_config(tmp_path, radius={"auth_listen": [f"127.0.0.1:{radius_port}"],
+    # SQLite: the shipped default (tesserad.db in the data directory), no URL given.
+    database = {} if db_url.startswith("sqlite") else {"url": db_url}
+    data = daemon_config(tmp_path, database=database, radius={"auth_listen": [f"127.0.0.1:{radius_port}"],
                                            "clients": [{"name": "nas", "address": "127.0.0.1",
                                                         "secret": SECRET.decode()}]})
     config = write_config(tmp_path, data)
