@@ -216,7 +216,8 @@ class TokenResource(Resource):
     def load(self, call: Call, filename: str) -> Any:
         """Import the seed file ``file`` of ``type`` (oathcsv, yubikeycsv, pskc, aladdin-xml; PSKC
         with ``password`` or ``psk`` and ``pskcValidateMAC``) into the realms ``tokenrealms``:
-        ``{n_imported, n_not_imported}``, why each was not imported in ``detail``."""
+        ``{n_imported, n_not_imported}``, why each was not imported in ``detail``. The tokens are
+        committed in batches (``TokenLoader``), so logins go on beside a large file."""
         params = call.params
         realms = [name.lower() for name in params.names("tokenrealms") or []]
         unknown = set(realms) - set(call.realm_names())

@@ -52,7 +52,6 @@ class ImportStopped(DatabaseError):
     def __init__(self, imported: int, total: int, reason: str):
         super().__init__(f"token import stopped after {imported} of {total} tokens, which stay imported "
                          f"(load the file again for the rest): {reason}")
-        self.imported = imported
 
 
 class TokenLoader:
