@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import Select, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session, selectinload
 from tesserad.core.clock import Clock, utc_datetime
+from tesserad.core.errors import TesseraError
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.store.models import Realm, Token, TokenGroup, TokenInfo, TokenOwner, TokenRealm
-from tesserad.core.errors import TesseraError
 from tesserad.core.sysconfig import SystemConfig, SystemSettings
 from tesserad.core.tokens.base import (
     VALIDITY_FORMAT,
@@ -154,7 +154,7 @@ class TokenService:
     def build_new(self, session: Session, wanted: list[tuple[Mapping[str, Any], User | None]],
                   realms: list[str]) -> tuple[list[TokenClass], dict[str, str]]:
         """Tokens for serials that do not exist yet, enrolled in memory from ``(params,
-        owner)`` as ``init`` would, for ``insert_new`` to write (the bulk form of ``init``,
+        owner)`` (an existing user, or None) as ``init`` would, for ``insert_new`` to write (the bulk form of ``init``,
         for imports: no QR images are drawn). Returns them and why each other one failed
         (by serial). The session is only read."""
         settings = self.sysconfig.settings(session)
@@ -187,14 +187,13 @@ class TokenService:
         session.execute(insert(Token), [_column_values(token.row) for token in tokens])
         ids = {serial: token_id for serial, token_id in session.execute(select(Token.serial, Token.id).where(
             Token.serial.in_([token.serial for token in tokens])))}
-        children: list[tuple[type[Any], dict[str, Any]]] = []
+        children: dict[type[Any], list[dict[str, Any]]] = {TokenInfo: [], TokenOwner: [], TokenRealm: []}
         for token in tokens:
             token_id = ids[token.serial]
-            children += [(TokenInfo, {**_column_values(info), "token_id": token_id}) for info in token.row.info]
-            children += [(TokenOwner, {**_column_values(owner), "token_id": token_id}) for owner in token.row.owners]
-            children += [(TokenRealm, {"token_id": token_id, "realm_id": realm.id}) for realm in token.row.realms]
-        for model in (TokenInfo, TokenOwner, TokenRealm):
-            rows = [values for kind, values in children if kind is model]
+            children[TokenInfo] += [{**_column_values(info), "token_id": token_id} for info in token.row.info]
+            children[TokenOwner] += [{**_column_values(owner), "token_id": token_id} for owner in token.row.owners]
+            children[TokenRealm] += [{"token_id": token_id, "realm_id": realm.id} for realm in token.row.realms]
+        for model, rows in children.items():
             if rows:
                 session.execute(insert(model), rows)
 
