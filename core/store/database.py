@@ -171,12 +171,12 @@ class SqliteWriteGate:
     Writers queue here instead and the kernel or the lock wakes the next one the moment the
     previous write transaction ends (at check-in of its connection, i.e. after commit or
     rollback). A write transaction starts at the first INSERT, UPDATE or DELETE (pysqlite
-    begins it there), so reads never queue; a SAVEPOINT or BEGIN IMMEDIATE also queues, as
-    either may open the transaction before its first write (a deferred transaction that has
-    read must not meet a commit of another writer before its own first write: SQLite would
-    refuse that write at once with "database is locked"). Processes that do not use the gate (an older
-    tesserad, the sqlite3 shell) still meet SQLite's own lock and busy timeout, which also
-    bounds how long a gate holder can wait for them.
+    begins it there), so reads never queue. A SAVEPOINT or BEGIN IMMEDIATE queues too: either
+    may open the transaction before its first write, and a transaction that has read must not
+    meet another writer's commit before its own first write (SQLite would refuse that write at
+    once: "database is locked"). Processes that do not use the gate (an older tesserad, the
+    sqlite3 shell) still meet SQLite's own lock and busy timeout, which also bounds how long a
+    gate holder can wait for them.
     """
 
     _KEY = "tesserad_write_gate"
