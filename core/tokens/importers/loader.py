@@ -26,7 +26,7 @@ from tesserad.core.errors import DatabaseError, TesseraError
 from tesserad.core.store.models import Token
 from tesserad.core.store.writes import begin_write, commit_retrying
 from tesserad.core.tokens.base import TokenClass
-from tesserad.core.tokens.importers.base import ImportedToken, ParsedFile
+from tesserad.core.tokens.importers.base import ImportedToken, Owner, ParsedFile
 from tesserad.core.tokens.service import TokenService
 from tesserad.core.users.base import User, UserError
 from tesserad.core.users.directory import Directory
@@ -64,17 +64,22 @@ class TokenLoader:
         self.directory = directory
 
     def owners(self, parsed: ParsedFile, check: UserCheck) -> dict[str, User]:
-        """The users of version 2 lines by serial; an unknown user refuses the whole file."""
+        """The users of version 2 lines by serial, each looked up and checked once; an
+        unknown user refuses the whole file."""
+        users: dict[Owner, User] = {}
         found: dict[str, User] = {}
         for token in parsed.tokens:
-            if token.owner is None:
+            owner = token.owner
+            if owner is None:
                 continue
-            user = self.directory.find_user(self.session, token.owner.login, token.owner.realm)
-            if not user.exists or (token.owner.resolver and user.resolver != token.owner.resolver):
-                raise UserError(f"User {token.owner.login} does not exist in realm {token.owner.realm} "
-                                f"(resolver {token.owner.resolver})")
-            check(user)
-            found[token.serial] = user
+            if owner not in users:
+                user = self.directory.find_user(self.session, owner.login, owner.realm)
+                if not user.exists or (owner.resolver and user.resolver != owner.resolver):
+                    raise UserError(f"User {owner.login} does not exist in realm {owner.realm} "
+                                    f"(resolver {owner.resolver})")
+                check(user)
+                users[owner] = user
+            found[token.serial] = users[owner]
         return found
 
     def load(self, parsed: ParsedFile, realms: list[str], check: ExistingCheck,
