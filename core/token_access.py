@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tesserad.core.context import Context
 from tesserad.core.rights import Rights, Target
 from tesserad.core.tokens.base import ParameterError, TokenClass, TokenNotFound
+from tesserad.core.tokens.ownership import owns
 from tesserad.core.tokens.service import describe
 from tesserad.core.users.base import ResolverError, User
 
@@ -59,8 +60,7 @@ class TokenAccess:
         return found or [Target(**facts)]
 
     def owned(self, token: TokenClass) -> bool:
-        identity = self.rights.identity
-        return any(o.resolver == identity.resolver and o.user_id == identity.uid for o in token.row.owners)
+        return owns(token.row.owners, self.rights.identity.user)
 
     def check(self, token: TokenClass, action: str, user_action: str = "") -> None:
         """Raise unless the caller may ``action`` on ``token``. Users need the token to be

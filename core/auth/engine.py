@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from tesserad.core.auth import challenges, counters, resync
 from tesserad.core.auth.limits import RateLimit
@@ -56,6 +56,7 @@ from tesserad.core.tokens.base import (
     TokenError,
     TokenNotFound,
 )
+from tesserad.core.tokens.ownership import OWNER_BY_PARAMS, owner_params, owns
 from tesserad.core.tokens.record import TokenRecord
 from tesserad.core.tokens.registry import token_class
 from tesserad.core.users.base import User, UserError
@@ -67,8 +68,7 @@ _TOKEN_COLUMNS = tuple(Token.__table__.columns.keys())
 _TOKENS_OF_USER = Prepared(select(*Token.__table__.columns, TokenInfo.key, TokenInfo.value, TokenInfo.type)
                             .join(TokenOwner, TokenOwner.token_id == Token.id)
                             .outerjoin(TokenInfo, TokenInfo.token_id == Token.id)
-                            .where(TokenOwner.resolver == bindparam("resolver"),
-                                   TokenOwner.user_id == bindparam("uid")))
+                            .where(OWNER_BY_PARAMS))
 # Out-of-band and slow types go last so that OTP tokens are tried first (spec: push weight).
 TYPE_WEIGHT = {"push": 1000}
 # The key of the decoy OTP check for users without tokens (see Engine._decoy).
@@ -240,7 +240,7 @@ class Engine:
 
     def _tokens_of(self, session: Session, state: RequestState, user: User) -> list[TokenClass]:
         records: dict[int, tuple[TokenRecord, list[Any]]] = {}
-        for found in _TOKENS_OF_USER.execute(session, {"resolver": user.resolver, "uid": user.uid}):
+        for found in _TOKENS_OF_USER.execute(session, owner_params(user)):
             if found.id not in records:
                 records[found.id] = (TokenRecord(session, dict(zip(_TOKEN_COLUMNS, found))), [])
             if found.key is not None:
@@ -250,12 +250,11 @@ class Engine:
 
     def _tokens_by_serial(self, session: Session, state: RequestState, serial: str) -> list[TokenClass]:
         row = session.scalar(select(Token).where(Token.serial == serial).options(
-            selectinload(Token.info), selectinload(Token.owners)))
+            selectinload(Token.info), selectinload(Token.owners).selectinload(TokenOwner.realm)))
         if row is None:
             raise TokenNotFound(f"The token with serial {serial} does not exist")
         user = state.user
-        if user is not None and not any(o.resolver == user.resolver and o.user_id == user.uid
-                                        for o in row.owners):
+        if user is not None and not owns(row.owners, user):
             raise ParameterError("Given serial does not belong to given user!")
         return [token_class(row.tokentype)(row, state.env)]
 

@@ -31,6 +31,7 @@ from tesserad.core.tokens.base import (
     param_int,
 )
 from tesserad.core.tokens.oath import HASHLIBS
+from tesserad.core.tokens.ownership import owner_is
 from tesserad.core.tokens.pw import random_password
 from tesserad.core.tokens.registration import generate_code
 from tesserad.core.tokens.registry import token_class
@@ -450,7 +451,7 @@ def _owner(user: User, realm_id: int) -> TokenOwner:
 
 
 def _owned_by(user: User) -> Select[Any]:
-    return select(TokenOwner.token_id).where(TokenOwner.resolver == user.resolver, TokenOwner.user_id == user.uid)
+    return select(TokenOwner.token_id).where(owner_is(user))
 
 
 def _in_realms(names: Collection[str]) -> Any:
