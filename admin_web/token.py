@@ -7,9 +7,6 @@ tokens, and answer with how many tokens they changed, as the spec says.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +15,7 @@ from sqlalchemy.orm import Session
 from tesserad.admin_web.api import MAX_BODY
 from tesserad.admin_web.authorization import LISTED, TOKEN, TOKENS, Access
 from tesserad.admin_web.rest import ADMIN_ONLY, ADMIN_OR_USER, Body, Call, Resource, endpoint
+from tesserad.core.csv_export import csv_line
 from tesserad.core.enrollment import Enrollment, random_pin
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.rights import PolicyDenied, Target
@@ -65,13 +63,9 @@ def _descending(call: Call) -> bool:
 
 def _csv(tokens: list[dict[str, Any]]) -> str:
     """The listed tokens as CSV (``outform=csv``): one column per token key."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    if tokens:
-        writer.writerow(tokens[0])
-        writer.writerows([json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
-                          for v in token.values()] for token in tokens)
-    return out.getvalue()
+    if not tokens:
+        return ""
+    return csv_line(list(tokens[0])) + "".join(csv_line(list(token.values())) for token in tokens)
 
 
 def _page(call: Call) -> tuple[int, int]:

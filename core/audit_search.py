@@ -14,8 +14,6 @@ rows neither holds a transaction open nor loads them all.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from tesserad.core.audit import Auditor
 from tesserad.core.clock import Clock, utc_datetime
+from tesserad.core.csv_export import csv_line
 from tesserad.core.store import Database
 from tesserad.core.store.models import AuditEntry
 from tesserad.core.tokens.base import ParameterError
@@ -222,7 +221,7 @@ class AuditLog:
         oldest first (paging is ignored). Each piece is read in its own short transaction,
         so call ``next`` from a worker thread and write each piece as it comes."""
         columns = [c for c in COLUMNS if c not in scope.hidden]
-        yield _csv_line(columns)
+        yield csv_line(columns)
         after = 0
         while True:
             with database.session() as session:
@@ -232,23 +231,4 @@ class AuditLog:
             if not rows:
                 return
             after = rows[-1].id
-            yield "".join(_csv_line([entry[c] for c in columns]) for entry in entries)
-
-
-# Spreadsheets run a cell that starts with one of these as a formula; audit text comes
-# from clients (user names, user agents), so such cells get a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _csv_line(values: list[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([_csv_cell(v) for v in values])
-    return buffer.getvalue()
+            yield "".join(csv_line([entry[c] for c in columns]) for entry in entries)
