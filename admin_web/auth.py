@@ -30,7 +30,8 @@ class AuthResource(Resource):
             raise
         call.identity = identity
         call.audit.update(user=identity.username, realm=identity.realm, info=f"login as {identity.role}")
-        token = call.rest.sessions.issue(identity, granted(call.rights))
+        sessions = call.rest.sessions
+        token = sessions.issue(sessions.stamped(call.session, identity), granted(call.rights))
         return login_value(call.rights, token, call.rest.node, call.ctx.config.log.level)
 
     @endpoint("GET", "/auth/rights", roles=ADMIN_OR_USER, audit=False,

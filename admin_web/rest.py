@@ -318,7 +318,7 @@ class Rest:
             call = Call(self, session, identity, params, facts)
             try:
                 if identity is not None:
-                    self.sessions.check_current(session, identity)
+                    self.sessions.check_current(session, self.ctx.directory, identity)
                 value = method(call, **path)
             except TesseraError as exc:
                 session.rollback()

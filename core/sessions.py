@@ -8,12 +8,23 @@ against the injected clock.
 
 API keys (``tesserad-manage api createtoken``) are such tokens with a long lifetime and
 ``authtype`` API: role ``validate`` for ``/validate/*`` under ``api_key_required``, or role
-admin for scripts. A local admin's login token is good only while the admin exists
-(``check_current``, once per API call).
+admin for scripts; they are bound to no account.
+
+A login token names the account it was issued for, and ``check_current`` (once per API
+call) ends it when that account is no longer the same: a local admin's token carries a
+*generation*, an HMAC (under a key of the security module) over the admin's record id and
+password hash, so changing the password, deactivating, or deleting and re-creating the
+admin ends every earlier token; no secret is in the token, and the hash cannot be recovered
+from it. A realm user's (or superuser-realm admin's) token carries the resolver and user
+id, and the login must still name that entry in that realm: deleting the user, moving it
+out of the realm or re-creating it under a new id ends the token. A password change in an
+external store (LDAP, passwd, SQL) is not seen by tesserad: such a token lives until it
+expires (``web.session_lifetime``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,17 +32,20 @@ from typing import Any
 
 import jwt
 from sqlalchemy.orm import Session
-from tesserad.core import admins
+from sqlalchemy import select
 from tesserad.core.clock import Clock
 from tesserad.core.errors import TesseraError
 from tesserad.core.security.base import SecurityModule
+from tesserad.core.store.models import Admin
 from tesserad.core.users.base import User
+from tesserad.core.users.directory import Directory
 
 ADMIN, USER, VALIDATE = "admin", "user", "validate"
 ROLES = (ADMIN, USER, VALIDATE)
 API_KEY = "API"  # the authtype of API keys: not bound to an admin account
 ALGORITHM = "HS256"
 # privacyIDEA's AuthError ids: every one is answered with HTTP 401.
+ENDED = "Authentication failure. This session has ended (the account changed); log in again."
 WRONG_CREDENTIALS, MISSING_HEADER, DECODING_ERROR, TOKEN_EXPIRED, MISSING_RIGHT = 4031, 4033, 4304, 4305, 4306
 
 
@@ -56,10 +70,17 @@ class Identity:
     resolver: str = ""
     uid: str = ""
     authtype: str = "password"
+    # A local admin's account generation (see the module doc); "" for everybody else.
+    generation: str = ""
 
     @property
     def is_admin(self) -> bool:
         return self.role == ADMIN
+
+    @property
+    def is_local_admin(self) -> bool:
+        """A login of an admin from the store's admin table (not an API key)."""
+        return self.is_admin and not self.realm and self.authtype != API_KEY
 
     @property
     def user(self) -> User:
@@ -71,6 +92,7 @@ class Sessions:
     """Issues and checks API tokens."""
 
     def __init__(self, security: SecurityModule, clock: Clock, lifetime: int):
+        self._security = security
         self._key = security.hmac(b"API session tokens", purpose="jwt-hs256")
         self._clock = clock
         self.lifetime = lifetime
@@ -79,6 +101,7 @@ class Sessions:
         now = int(self._clock.now())
         claims = {"username": identity.username, "realm": identity.realm, "resolver": identity.resolver,
                   "uid": identity.uid, "role": identity.role, "authtype": identity.authtype,
+                  "generation": identity.generation,
                   "nonce": secrets.token_hex(16), "iat": now, "exp": now + (lifetime or self.lifetime),
                   "rights": rights}
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
@@ -91,14 +114,35 @@ class Sessions:
             raise AuthError("an API key is valid for 1 to 3650 days")
         return self.issue(Identity(role, username, realm, authtype=API_KEY), [], lifetime=days * 86400)
 
-    @staticmethod
-    def check_current(session: Session, identity: Identity) -> None:
-        """Refuse the token of a local admin who has been deleted since it was issued (one
-        indexed query; admins of superuser realms and API keys are not bound to the table)."""
-        if identity.is_admin and not identity.realm and identity.authtype != API_KEY \
-                and not admins.exists(session, identity.username):
-            raise AuthError("Authentication failure. The administrator of this token no longer exists.",
-                            code=DECODING_ERROR)
+    def _generation(self, admin_id: int, password_hash: str) -> str:
+        return self._security.hmac(f"{admin_id}\0{password_hash}".encode(), purpose="admin-session").hex()[:32]
+
+    def stamped(self, session: Session, identity: Identity) -> Identity:
+        """``identity`` with the current generation of its local admin account (others as they are)."""
+        if not identity.is_local_admin:
+            return identity
+        row = session.execute(select(Admin.id, Admin.password_hash)
+                              .where(Admin.username == identity.username)).one_or_none()
+        return identity if row is None else dataclasses.replace(
+            identity, generation=self._generation(row.id, row.password_hash))
+
+    def check_current(self, session: Session, directory: Directory, identity: Identity) -> None:
+        """Refuse a token whose account has changed since it was issued (see the module doc):
+        one indexed query for a local admin, one user-store lookup for a realm login."""
+        if identity.authtype == API_KEY:
+            return
+        if identity.is_local_admin:
+            row = session.execute(select(Admin.id, Admin.password_hash, Admin.active)
+                                  .where(Admin.username == identity.username)).one_or_none()
+            if row is None:
+                raise AuthError("Authentication failure. The administrator of this token no longer exists.",
+                                code=DECODING_ERROR)
+            if not row.active or identity.generation != self._generation(row.id, row.password_hash):
+                raise AuthError(ENDED, code=DECODING_ERROR)
+        elif identity.realm:
+            user = directory.find_user(session, identity.username, identity.realm)
+            if (user.resolver, user.uid) != (identity.resolver, identity.uid):
+                raise AuthError(ENDED, code=DECODING_ERROR)
 
     def verify(self, token: str) -> Identity:
         """The identity in a token this install signed and that has not expired."""
@@ -112,11 +156,13 @@ class Sessions:
             raise AuthError("Authentication failure. Your token has expired.", code=TOKEN_EXPIRED)
         try:
             identity = Identity(**{name: claims[name] for name in
-                                   ("role", "username", "realm", "resolver", "uid", "authtype")})
+                                   ("role", "username", "realm", "resolver", "uid", "authtype")},
+                                generation=claims.get("generation", ""))
         except KeyError:
             identity = None
         if identity is None or identity.role not in ROLES or not all(
-                isinstance(getattr(identity, name), str) for name in ("username", "realm", "resolver", "uid")):
+                isinstance(getattr(identity, name), str)
+                for name in ("username", "realm", "resolver", "uid", "generation")):
             raise AuthError("Authentication failure. The authorization token is not valid.", code=DECODING_ERROR)
         return identity
 

@@ -51,7 +51,9 @@ class Api:
     http: StubTreq
 
     def token(self, identity: Identity) -> str:
-        return self.rest.sessions.issue(identity, [])
+        """A JWT as ``POST /auth`` issues it (a local admin's with its account generation)."""
+        with self.core.database.session() as session:
+            return self.rest.sessions.issue(self.rest.sessions.stamped(session, identity), [])
 
     def admin(self, name: str = "admin", realm: str = "") -> str:
         """A JWT of a local admin (realm "", created if missing) or of an admin from a superuser realm."""

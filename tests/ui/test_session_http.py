@@ -41,7 +41,7 @@ def login(api: Api, username: str = "root", password: str = ADMIN_PASSWORD, real
 
 def session(api: Api, identity: Identity = Identity("admin", "root")) -> str:
     """A session token as a login issues it (the login itself is tested above)."""
-    return api.rest.sessions.issue(identity, [])
+    return api.token(identity)
 
 
 def cookie_headers(api: Api, token: str, csrf: str | None = "") -> dict[str, str]:
