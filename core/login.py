@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tesserad.core import admins
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.context import Context
-from tesserad.core.login_throttle import CLIENT, USER, Budget, LoginThrottle
+from tesserad.core.login_throttle import CLIENT, USER, Budget, LoginThrottle, user_key
 from tesserad.core.policy.actions import WEBUI
 from tesserad.core.policy.matching import PolicyQuery
 from tesserad.core.sessions import ADMIN, AuthError, Identity
@@ -42,12 +42,13 @@ class LoginService:
     def login(self, session: Session, username: str, password: str, realm: str | None, *, client: str,
               user_agent: str = "", transaction_id: str | None = None) -> Identity:
         """The identity behind the credentials, or AuthError (LoginChallenge for a
-        challenge to answer)."""
+        challenge to answer). The name is trimmed once, for the throttle and every lookup."""
+        username = username.strip()
         if not username:
             raise AuthError("Authentication failure. Missing username", code=MISSING_USERNAME)
         login, user_realm = self._ctx.directory.split_user(session, username, realm or None)
         web = self._ctx.config.web
-        budgets = [Budget(USER, f"{login.lower()}@{user_realm}"[:320], web.login_failures_per_user),
+        budgets = [Budget(USER, user_key(login, user_realm), web.login_failures_per_user),
                    Budget(CLIENT, client or "unknown", web.login_failures_per_client)]
         if not self._throttle.take(budgets, web.login_failure_window):
             raise AuthError("Authentication failure. Too many failed logins; try again later")

@@ -3,10 +3,15 @@
 An attempt takes one unit of each budget with one conditional UPDATE *before* the password
 is checked, committed at once; a success gives the units back. So the limit holds across
 processes and nodes even for concurrent guesses, and a refused attempt costs no hashing.
+
+A user's budget is named by ``user_key``: the login as the most lenient user store compares
+it, so that spellings one store takes for the same user (LDAP ignores case, surrounding and
+repeated spaces, and compatibility forms of characters) share one budget.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,6 +31,12 @@ _TAKE = (update(LoginFailure)
          .values(count=case((_EXPIRED, 1), else_=LoginFailure.count + 1),
                  window_start=case((_EXPIRED, bindparam("b_now")), else_=LoginFailure.window_start))
          .execution_options(synchronize_session=False))
+
+
+def user_key(login: str, realm: str) -> str:
+    """The name of ``login``'s budget in ``realm``: NFKC, spaces collapsed, case-folded."""
+    folded = " ".join(unicodedata.normalize("NFKC", login).split()).casefold()
+    return f"{folded}@{realm}"[:320]
 
 
 @dataclass(frozen=True)
