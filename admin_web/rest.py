@@ -66,6 +66,7 @@ from sqlalchemy.orm import Session
 from tesserad.admin_web import api
 from tesserad.admin_web.authorization import Access
 from tesserad.admin_web.browser_session import BrowserSessions, session_cookie
+from tesserad.admin_web.failure_floor import FailureFloor
 from tesserad.admin_web.params import Params
 from tesserad.core import proxies
 from tesserad.core.context import Context
@@ -116,17 +117,21 @@ class Endpoint:
     audit: bool
     summary: str
     access: Access | None
+    # Failures wait for the failure floor (logins: see admin_web/failure_floor.py).
+    padded: bool = False
 
 
 def endpoint(method: str, *paths: str, roles: frozenset[str] = ADMIN_ONLY, access: Access | None = None,
-             request_id: int = 1, audit: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             request_id: int = 1, audit: bool = True,
+             padded: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a handler method for ``method`` on each of ``paths`` (werkzeug syntax,
     ``<serial>`` becomes a keyword argument). ``roles``: who may call it (PUBLIC: no JWT);
     ``access``: the rights and realms it checks, for the endpoint table (every endpoint with
-    roles declares it: tests/http/test_authorization_walk.py)."""
+    roles declares it: tests/http/test_authorization_walk.py); ``padded``: its errors are
+    answered at the failure floor (a login)."""
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         summary = (inspect.getdoc(fn) or "").split("\n\n")[0].replace("\n", " ")
-        declared = [Endpoint(method, path, roles, request_id, audit, summary, access) for path in paths]
+        declared = [Endpoint(method, path, roles, request_id, audit, summary, access, padded) for path in paths]
         fn.__rest_endpoints__ = [*getattr(fn, "__rest_endpoints__", []), *declared]  # type: ignore[attr-defined]
         return fn
     return decorate
@@ -242,9 +247,10 @@ class Rest:
 
     log = Logger()
 
-    def __init__(self, run: Runner, ctx: Context, *, node: str | None = None):
+    def __init__(self, run: Runner, ctx: Context, *, node: str | None = None, floor: FailureFloor | None = None):
         self.run = run
         self.ctx = ctx
+        self.floor = floor
         self.node = node or socket.gethostname()
         self.sessions = Sessions(ctx.keys.security, ctx.clock, ctx.config.web.session_lifetime)
         self.browser = BrowserSessions(self.sessions, ctx.keys.security)
@@ -265,12 +271,16 @@ class Rest:
 
     async def serve(self, request: IRequest, declared: Endpoint, method: Callable[..., Any],
                     path: dict[str, str]) -> bytes:
+        floor = self.floor if declared.padded else None
+        started = floor.start() if floor is not None else 0.0
         try:
             params = Params(api.raw_params(request))
             facts = RequestFacts.of(request)
             identity = self.identify(facts, declared.roles)
             value, call = await self.run(self._execute, declared, method, identity, params, facts, path)
         except TesseraError as exc:
+            if floor is not None:
+                await floor.wait(started)
             return api.failed(request, exc, request_id=declared.request_id)
         except Exception:
             self.log.failure("{method} {path} failed", method=declared.method, path=declared.path)

@@ -10,6 +10,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from tesserad.admin_web import api
 from tesserad.admin_web.auth import AuthResource
 from tesserad.admin_web.config_api import CONFIG_RESOURCES
+from tesserad.admin_web.failure_floor import FailureFloor
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.machine import ApplicationResource, MachineResolverResource, MachineResource
 from tesserad.admin_web.openapi import OpenApiResource
@@ -20,6 +21,7 @@ from tesserad.admin_web.ui.app import WebUi
 from tesserad.admin_web.validate import Validate
 from tesserad.core.context import Context
 from tesserad.core.policy.apikey import ApiKeyGate
+from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, NoResource
 from twisted.web.server import Site
@@ -52,13 +54,17 @@ class Root:
                 return NoResource()
             return self.validate_resource.app.resource()
 
-    def attach(self, run: Runner, ctx: Context) -> Rest:
-        """Mount /validate, the REST resources and the web UI over the core ``ctx``."""
-        rest = Rest(run, ctx)
+    def attach(self, run: Runner, ctx: Context, clock: IReactorTime | None = None) -> Rest:
+        """Mount /validate, the REST resources and the web UI over the core ``ctx``;
+        ``clock`` (default: the reactor) times the failure floor."""
+        if clock is None:
+            from twisted.internet import reactor as clock  # type: ignore[assignment]
+        floor = FailureFloor(ctx.config.web.failure_floor_ms, clock)
+        rest = Rest(run, ctx, floor=floor)
         signer = ctx.keys.response_signer if ctx.config.web.sign_responses else None
         self.resource.response_signer = signer  # type: ignore[attr-defined]
         api_keys = ApiKeyGate(ctx.policies, ctx.directory, rest.sessions, rest.node)
-        self.validate_resource = Validate(run, ctx.auth, api_keys)
+        self.validate_resource = Validate(run, ctx.auth, api_keys, floor)
         rest.mount(self.app, [resource() for resource in RESOURCES])
         WebUi(rest).mount(self.app)
         return rest

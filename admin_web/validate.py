@@ -1,7 +1,8 @@
 """``/validate/*``: privacyIDEA's authentication endpoints, over the one engine.
 
 Handlers only translate: parameters -> AuthRequest, AuthResult -> the spec's JSON. The
-engine runs in the core thread pool; nothing here touches the database directly.
+engine runs in the core thread pool; nothing here touches the database directly. Every
+answer but an acceptance or a challenge waits for the failure floor (``failure_floor``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from twisted.web.iweb import IRequest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from tesserad.admin_web import api
+from tesserad.admin_web.failure_floor import FailureFloor
 from tesserad.core import proxies
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.auth.service import AuthService
@@ -73,10 +75,16 @@ class Validate:
     app = Klein()
     log = Logger()
 
-    def __init__(self, run: Runner, auth: AuthService, api_keys: ApiKeyGate | None = None):
+    def __init__(self, run: Runner, auth: AuthService, api_keys: ApiKeyGate | None = None,
+                 floor: FailureFloor | None = None):
         self._run = run
         self._auth = auth
         self._api_keys = api_keys
+        self._floor = floor
+
+    async def _failed(self, started: float) -> None:
+        if self._floor is not None:
+            await self._floor.wait(started)
 
     async def _authenticate(self, request: IRequest, action: str) -> AuthResult:
         values = api.params(request)
@@ -90,14 +98,19 @@ class Validate:
                        render: Callable[[AuthResult], Awaitable[bytes] | bytes]) -> bytes:
         """Authenticate and render; errors become privacyIDEA error objects, and an
         unexpected failure a logged 500, never a traceback to the client."""
+        started = self._floor.start() if self._floor is not None else 0.0
         try:
             result = await self._authenticate(request, f"{request.method.decode()} /validate/{action}")
+            if result.outcome is Outcome.REJECT:
+                await self._failed(started)
             rendered = render(result)
             return await rendered if inspect.isawaitable(rendered) else rendered
         except TesseraError as exc:
+            await self._failed(started)
             return api.failed(request, exc, request_id=VALIDATE_ID)
         except Exception:
             self.log.failure("/validate/{action} failed", action=action)
+            await self._failed(started)
             return api.internal_error(request, request_id=VALIDATE_ID)
 
     @app.handle_errors(NotFound, MethodNotAllowed)

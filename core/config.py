@@ -147,6 +147,11 @@ class WebSection:
             "which that address is refused.", check=_positive)
     login_failure_window: int = setting(
         300, "Seconds over which failed POST /auth logins are counted.", check=_positive)
+    failure_floor_ms: int = setting(
+        500, "Milliseconds after the start of a POST /auth or /validate/* request before a failure "
+             "is answered, so that response times do not tell unknown users from wrong passwords "
+             "or OTPs; must exceed the slowest failure (argon2, user store); 0 turns it off.",
+        check=_not_negative)
     sign_responses: bool = setting(
         True, "Add a signature (Ed25519, key response-signing.pem) to every JSON answer of the API "
               "(privacyIDEA's response signing; PI_NO_RESPONSE_SIGN turns it off there).")

@@ -20,7 +20,7 @@ from tesserad.admin_web.health import Health
 from tesserad.admin_web.rest import Rest
 from tesserad.admin_web.site import Root, build_site
 from tesserad.core import admins
-from tesserad.core.config import Config
+from tesserad.core.config import Config, WebSection
 from tesserad.core.context import Context
 from tesserad.core.policy.store import PolicyStore
 from tesserad.core.security.keystore import Keys
@@ -104,7 +104,8 @@ class Api:
 @pytest.fixture
 def api(core: Core) -> Iterator[Api]:
     keys = Keys(core.tokens.security, b"p" * 32, Signer.generate(), Signer.generate())
-    ctx = Context(Config(), core.database, keys, core.tokens.hasher, core.clock, core.sysconfig, core.directory,
+    # No failure floor: the requests complete synchronously (tests/http/test_failure_floor.py times it).
+    ctx = Context(Config(web=WebSection(failure_floor_ms=0)), core.database, keys, core.tokens.hasher, core.clock, core.sysconfig, core.directory,
                   core.tokens, PolicyStore(core.clock), core.auditor, core.auth.engine, core.auth)
     root = Root(Health(run_inline, lambda: None))
     rest = root.attach(run_inline, ctx)
