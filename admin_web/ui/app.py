@@ -175,13 +175,13 @@ class WebUi:
         facts = RequestFacts.of(request)
         try:
             identity, csrf = self.rest.browser.page_identity(facts.headers)
+            settings = await self.rest.run(self._settings, identity, facts)
         except AuthError as exc:
             if exc.code == TOKEN_EXPIRED:
                 request.responseHeaders.addRawHeader(
                     b"Set-Cookie", self.rest.browser.logout_cookie(secure=request.isSecure()).encode("ascii"))
                 return self._redirect(request, "/ui/login?expired=1")
             return self._redirect(request, "/ui/login")
-        settings = await self.rest.run(self._settings, identity, facts)
         shown = [PAGES[name] for name in NAVIGATION if self._opens(PAGES[name], identity, settings)]
         if not self._opens(page, identity, settings):
             return self._html(request, "message.html", 403, title="Not permitted", nav=shown, me=identity,
@@ -203,8 +203,10 @@ class WebUi:
         return {}
 
     def _settings(self, identity: Identity, facts: RequestFacts) -> dict[str, Any]:
-        """The caller's rights, menus and webui settings, as ``POST /auth`` answers them."""
+        """The caller's rights, menus and webui settings, as ``POST /auth`` answers them
+        (AuthError when the session has ended, see ``Sessions.check_current``)."""
         with self.rest.ctx.database.session() as session:
+            self.rest.sessions.check_current(session, self.rest.ctx.directory, identity)
             call = Call(self.rest, session, identity, Params({}), facts)
             value = login_value(call.rights, "", self.rest.node, self.rest.ctx.config.log.level)
         del value["token"]

@@ -9,6 +9,7 @@ import json
 import re
 from typing import Any
 
+from tesserad.core import admins
 from tesserad.core.config import RadiusClientConfig
 from tesserad.core.sessions import Identity
 
@@ -141,6 +142,17 @@ def test_expired_session(people: Api) -> None:
     assert status == 401 and json.loads(content)["result"]["error"]["code"] == 4305
     status, _, content = send(people, "GET", "/ui/login?expired=1")
     assert status == 200 and b"Your session has expired" in content
+
+
+def test_a_password_change_ends_the_browser_session(people: Api) -> None:
+    token = login(people)
+    assert send(people, "GET", "/ui/tokens", headers=cookie_headers(people, token, None))[0] == 200
+    with people.core.database.session() as db:
+        admins.set_password(db, people.core.tokens.hasher, "root", "An0ther-secret")
+        db.commit()
+    status, headers, _ = send(people, "GET", "/ui/tokens", headers=cookie_headers(people, token, None))
+    assert status == 303 and headers["location"] == ["/ui/login"]
+    assert send(people, "GET", "/token/", headers=cookie_headers(people, token))[0] == 401
 
 
 def test_pages_carry_the_csrf_value_and_strict_headers(people: Api) -> None:
