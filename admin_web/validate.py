@@ -13,7 +13,7 @@ from collections.abc import Awaitable
 from typing import Any, Callable
 
 from klein import Klein
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
@@ -105,6 +105,8 @@ class Validate:
                 await self._failed(started)
             rendered = render(result)
             return await rendered if inspect.isawaitable(rendered) else rendered
+        except CancelledError:
+            raise  # the client went away (while the answer waited for the floor): nothing to answer
         except TesseraError as exc:
             await self._failed(started)
             return api.failed(request, exc, request_id=VALIDATE_ID)
