@@ -2,7 +2,9 @@
 password and a wrong OTP take the same time at ``POST /auth`` and ``/validate/check``
 (security issue 27: the argon2 decoy of an unknown user used to cost far more than a wrong
 password). argon2 is set so that the decoy and a hashed PIN cost clearly more than the
-user-store check and an OTP check; the failure floor hides the difference.
+user-store check and an OTP check (without the floor the medians differ by 40-100 %); the
+floor hides the difference. It is set well above those costs, as the README asks: on a
+loaded machine four concurrent argon2 checks take several times their idle cost.
 
 Robust on a shared machine: the three kinds are interleaved (each round sends them in a
 rotated order), several clients run at once (the floor holds no thread), and medians are
@@ -27,7 +29,7 @@ from tests.helpers import daemon_config, write_config
 from tests.provision import provision
 from tests.wired import RFC4226, RFC_SEED_HEX
 
-FLOOR_MS = 100
+FLOOR_MS = 150
 TRIES = 200
 CLIENTS = 4
 PASSWORD = "alice-pw-1"
@@ -48,7 +50,7 @@ def port(tmp_path: Path) -> Iterator[int]:
     data = daemon_config(tmp_path, database={"url": f"sqlite:///{tmp_path / 'timing.db'}"},
                          web={"failure_floor_ms": FLOOR_MS, "login_failures_per_user": 100_000,
                               "login_failures_per_client": 100_000},
-                         security={"argon2_time_cost": 2, "argon2_memory_cost": 16384})
+                         security={"argon2_time_cost": 1, "argon2_memory_cost": 8192})
     config = write_config(tmp_path, data)
     provision(config, passwd, [{"user": name, "type": "hotp", "otpkey": RFC_SEED_HEX, "pin": "1234"}
                                for name in ("alice", "bob")],
