@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from sqlalchemy.orm import Session
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from tesserad.core.clock import Clock
 from tesserad.core.errors import TesseraError
 from tesserad.core.security.base import SecurityModule
@@ -44,8 +44,8 @@ ADMIN, USER, VALIDATE = "admin", "user", "validate"
 ROLES = (ADMIN, USER, VALIDATE)
 API_KEY = "API"  # the authtype of API keys: not bound to an admin account
 ALGORITHM = "HS256"
-# privacyIDEA's AuthError ids: every one is answered with HTTP 401.
 ENDED = "Authentication failure. This session has ended (the account changed); log in again."
+# privacyIDEA's AuthError ids: every one is answered with HTTP 401.
 WRONG_CREDENTIALS, MISSING_HEADER, DECODING_ERROR, TOKEN_EXPIRED, MISSING_RIGHT = 4031, 4033, 4304, 4305, 4306
 
 
