@@ -12,7 +12,7 @@ from tesserad.core.webui import enrollable_types, granted, login_value
 
 
 class AuthResource(Resource):
-    @endpoint("POST", "/auth", roles=PUBLIC, padded=True)
+    @endpoint("POST", "/auth", roles=PUBLIC)
     def login(self, call: Call) -> Any:
         """Check ``username``/``password`` (``realm``, ``transaction_id``) and issue a JWT
         with the role, rights, menus and web UI settings."""

@@ -2,8 +2,9 @@
 
 An unknown user, a wrong password and a wrong OTP cost different work (an argon2 decoy, a
 user-store bind, a few HMACs), and the difference would tell which names exist. So the
-HTTP edges (``POST /auth``, ``/validate/check`` and its siblings) hold back every answer
-but an acceptance or a challenge until the floor, measured from the request's start. The
+HTTP edges (``/validate/*`` in ``validate.py``; ``POST /auth``, ``/ui/login`` and the other
+REST calls without a JWT in ``rest.py``) hold back every answer but an acceptance or a
+challenge until the floor, measured from the request's start. The
 wait is a reactor timer: no thread is held and the reactor never blocks, so a flood of
 failures costs no more threads than before. RADIUS and PAM answer rejects at once (their
 clients retransmit on a timer and fail counters already limit guessing there).

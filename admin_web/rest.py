@@ -117,21 +117,17 @@ class Endpoint:
     audit: bool
     summary: str
     access: Access | None
-    # Failures wait for the failure floor (logins: see admin_web/failure_floor.py).
-    padded: bool = False
 
 
 def endpoint(method: str, *paths: str, roles: frozenset[str] = ADMIN_ONLY, access: Access | None = None,
-             request_id: int = 1, audit: bool = True,
-             padded: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             request_id: int = 1, audit: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a handler method for ``method`` on each of ``paths`` (werkzeug syntax,
     ``<serial>`` becomes a keyword argument). ``roles``: who may call it (PUBLIC: no JWT);
     ``access``: the rights and realms it checks, for the endpoint table (every endpoint with
-    roles declares it: tests/http/test_authorization_walk.py); ``padded``: its errors are
-    answered at the failure floor (a login)."""
+    roles declares it: tests/http/test_authorization_walk.py)."""
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         summary = (inspect.getdoc(fn) or "").split("\n\n")[0].replace("\n", " ")
-        declared = [Endpoint(method, path, roles, request_id, audit, summary, access, padded) for path in paths]
+        declared = [Endpoint(method, path, roles, request_id, audit, summary, access) for path in paths]
         fn.__rest_endpoints__ = [*getattr(fn, "__rest_endpoints__", []), *declared]  # type: ignore[attr-defined]
         return fn
     return decorate
@@ -271,7 +267,9 @@ class Rest:
 
     async def serve(self, request: IRequest, declared: Endpoint, method: Callable[..., Any],
                     path: dict[str, str]) -> bytes:
-        floor = self.floor if declared.padded else None
+        # Calls without a JWT (logins, offline refills, token callbacks) answer a failure at
+        # the failure floor, so that its time does not tell which names exist.
+        floor = self.floor if declared.roles == PUBLIC else None
         started = floor.start() if floor is not None else 0.0
         try:
             params = Params(api.raw_params(request))

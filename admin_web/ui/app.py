@@ -39,7 +39,7 @@ SECURITY_HEADERS = {
     b"X-Content-Type-Options": b"nosniff",
     b"Referrer-Policy": b"no-referrer",
 }
-LOGIN = Endpoint("POST", "/ui/login", PUBLIC, 1, True, "Log in to the web UI.", None, padded=True)
+LOGIN = Endpoint("POST", "/ui/login", PUBLIC, 1, True, "Log in to the web UI.", None)
 # What a login answers the page (the token goes into the cookie only).
 LOGIN_FIELDS = ("role", "username", "realm")
 
