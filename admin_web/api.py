@@ -7,14 +7,13 @@ answers through ``ok`` and ``failed`` so the shape cannot drift between endpoint
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import time
 from typing import Any
-from urllib.parse import parse_qsl
 
 from tesserad import __version__
+from tesserad.admin_web import bodies
+from tesserad.admin_web.bodies import MAX_BODY, RequestTooLarge
 from tesserad.core.auth.request import NotAuthorized
 from tesserad.core.errors import DatabaseError, TesseraError
 from tesserad.core.policy.errors import PolicyError, PolicyNotFound
@@ -30,7 +29,6 @@ from twisted.web.iweb import IRequest
 # whose REST API this is.
 API_VERSION = "3.8"
 VERSION_STRING = f"privacyIDEA {API_VERSION} compatible (tesserad {__version__})"
-MAX_BODY = 1024 * 1024
 
 # Exception class -> (privacyIDEA error code, HTTP status). Most specific first.
 ERRORS: list[tuple[type[Exception], int, int]] = [
@@ -45,10 +43,6 @@ ERRORS: list[tuple[type[Exception], int, int]] = [
     (TokenError, 301, 400),
     (DatabaseError, 903, 503),
 ]
-
-
-class RequestTooLarge(ParameterError):
-    """The request body exceeds MAX_BODY."""
 
 
 def envelope(result: dict[str, Any], detail: Any, request_id: int) -> dict[str, Any]:
@@ -124,25 +118,16 @@ def params(request: IRequest) -> dict[str, str]:
 
 def raw_params(request: IRequest) -> dict[str, Any]:
     """Like ``params``, but JSON values keep their type (lists for ``groups``, objects for
-    policy conditions); query, form and multipart values (uploaded files too) are strings."""
+    policy conditions); query, form and multipart values (uploaded files too) are strings.
+    The limits and their costs are those of ``bodies``."""
     length = request.getHeader(b"content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BODY:
         raise RequestTooLarge(f"request body larger than {MAX_BODY} bytes")
-    values: dict[str, Any] = {}
-    query = request.uri.split(b"?", 1)[1] if b"?" in request.uri else b""
-    _merge(values, _decode_pairs(query))
     body = request.content.read(MAX_BODY + 1) if request.content is not None else b""
     if len(body) > MAX_BODY:
         raise RequestTooLarge(f"request body larger than {MAX_BODY} bytes")
-    content_type = request.getHeader(b"content-type") or b""
-    kind = content_type.split(b";")[0].strip().lower()
-    if body and kind == b"application/json":
-        _merge(values, _decode_json(body).items())
-    elif body and kind in (b"application/x-www-form-urlencoded", b""):
-        _merge(values, _decode_pairs(body))
-    elif body and kind == b"multipart/form-data":
-        _merge(values, _decode_multipart(content_type, body))
-    return values
+    query = request.uri.split(b"?", 1)[1] if b"?" in request.uri else b""
+    return bodies.decode(request.getHeader(b"content-type") or b"", query, body)
 
 
 def text_value(key: str, value: Any) -> str:
@@ -153,44 +138,3 @@ def text_value(key: str, value: Any) -> str:
     if value is None:
         return ""
     return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def _merge(values: dict[str, Any], pairs: Any) -> None:
-    for key, value in pairs:
-        values.setdefault(key, value)
-
-
-def _decode_pairs(raw: bytes) -> list[tuple[str, str]]:
-    try:
-        text = raw.decode("utf-8")
-        return parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=200)
-    except (UnicodeDecodeError, ValueError):
-        raise ParameterError("parameters must be UTF-8 and at most 200 fields") from None
-
-
-def _decode_multipart(content_type: bytes, body: bytes) -> list[tuple[str, str]]:
-    """The named parts of a multipart/form-data body (form fields and uploaded files) as text."""
-    message = email.message_from_bytes(b"Content-Type: " + content_type + b"\r\nMIME-Version: 1.0\r\n\r\n" + body,
-                                       policy=email.policy.HTTP)
-    if not message.is_multipart() or message.defects:
-        raise ParameterError("the multipart/form-data body is malformed")
-    fields = []
-    for part in message.iter_parts():  # type: ignore[attr-defined]
-        name = part.get_param("name", header="content-disposition")
-        if not name or len(fields) >= 200:
-            continue
-        try:
-            fields.append((str(name), (part.get_payload(decode=True) or b"").decode("utf-8")))
-        except UnicodeDecodeError:
-            raise ParameterError(f"parameter {name} must be UTF-8 text") from None
-    return fields
-
-
-def _decode_json(raw: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ParameterError("the body is not valid UTF-8 JSON") from None
-    if not isinstance(data, dict):
-        raise ParameterError("the JSON body must be an object")
-    return data
