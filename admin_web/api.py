@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from tesserad import __version__
@@ -22,6 +23,7 @@ from tesserad.core.sessions import AuthError
 from tesserad.core.sysconfig import SystemConfigError
 from tesserad.core.tokens.base import ParameterError, TokenError, TokenNotFound
 from tesserad.core.users.base import ResolverError, UserError
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 
@@ -29,6 +31,8 @@ from twisted.web.iweb import IRequest
 # whose REST API this is.
 API_VERSION = "3.8"
 VERSION_STRING = f"privacyIDEA {API_VERSION} compatible (tesserad {__version__})"
+
+_log = Logger()
 
 # Exception class -> (privacyIDEA error code, HTTP status). Most specific first.
 ERRORS: list[tuple[type[Exception], int, int]] = [
@@ -88,7 +92,11 @@ def error_code(exc: Exception) -> tuple[int, int]:
 
 
 def failed(request: IRequest, exc: TesseraError, *, request_id: int = 1) -> bytes:
+    """The error object; refused input (905) is also one log line, never a traceback."""
     code, status = error_code(exc)
+    if code == 905:
+        _log.info("{method} {path} refused: {reason}", method=request.method.decode("ascii", "replace"),
+                  path=request.path.decode("ascii", "replace"), reason=str(exc))
     result = {"status": False, "error": {"code": code, "message": f"ERR{code}: {exc}"}}
     return write_json(request, status, envelope(result, getattr(exc, "detail", None), request_id))
 
@@ -110,24 +118,33 @@ def internal_error(request: IRequest, *, request_id: int = 1) -> bytes:
     return write_json(request, 500, envelope(result, None, request_id))
 
 
-def params(request: IRequest) -> dict[str, str]:
-    """Parameters from the query string, a form body or a JSON body, as strings; the first
-    value wins for repeated keys. Non-UTF-8 and oversized input is a ParameterError."""
-    return {key: text_value(key, value) for key, value in raw_params(request).items()}
+@dataclass(frozen=True)
+class RawInput:
+    """A request's parameters as received: read on the reactor thread (a copy of at most
+    MAX_BODY + 1 bytes), decoded where the work is audited (``decode`` raises ParameterError)."""
 
+    content_type: bytes
+    query: bytes
+    body: bytes
+    declared_length: int = 0
 
-def raw_params(request: IRequest) -> dict[str, Any]:
-    """Like ``params``, but JSON values keep their type (lists for ``groups``, objects for
-    policy conditions); query, form and multipart values (uploaded files too) are strings.
-    The limits and their costs are those of ``bodies``."""
-    length = request.getHeader(b"content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY:
-        raise RequestTooLarge(f"request body larger than {MAX_BODY} bytes")
-    body = request.content.read(MAX_BODY + 1) if request.content is not None else b""
-    if len(body) > MAX_BODY:
-        raise RequestTooLarge(f"request body larger than {MAX_BODY} bytes")
-    query = request.uri.split(b"?", 1)[1] if b"?" in request.uri else b""
-    return bodies.decode(request.getHeader(b"content-type") or b"", query, body)
+    @classmethod
+    def of(cls, request: IRequest) -> RawInput:
+        length = request.getHeader(b"content-length") or b""
+        body = request.content.read(MAX_BODY + 1) if request.content is not None else b""
+        return cls(request.getHeader(b"content-type") or b"", request.uri.partition(b"?")[2], body,
+                   int(length) if length.isdigit() else 0)
+
+    def decode(self) -> dict[str, Any]:
+        """JSON values keep their type (lists for ``groups``, objects for policy conditions);
+        query, form and multipart values (uploaded files too) are strings."""
+        if max(self.declared_length, len(self.body)) > MAX_BODY:
+            raise RequestTooLarge(f"request body larger than {MAX_BODY} bytes")
+        return bodies.decode(self.content_type, self.query, self.body)
+
+    def texts(self) -> dict[str, str]:
+        """Every parameter as text (``text_value``)."""
+        return {key: text_value(key, value) for key, value in self.decode().items()}
 
 
 def text_value(key: str, value: Any) -> str:

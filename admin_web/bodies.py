@@ -25,15 +25,17 @@ MAX_FIELDS = 200
 MAX_NAME = 256
 MAX_JSON_VALUES = 10_000
 MAX_JSON_DEPTH = 20
-# A '%' that starts no escape is kept, as urllib does; the slow path that keeps them is
-# taken for at most this many '%' (clients that do not encode at all send a few).
-MAX_LOOSE_PERCENT = 64
+# Up to this many '%' a value is decoded by urllib, which keeps a '%' that starts no
+# escape (clients that do not encode at all send a few); more are decoded in C and must
+# all be %XX escapes.
+FEW_ESCAPES = 64
 MAX_PART_HEADERS = 8
 
 _JSON_STRING = re.compile(rb'"[^"]*"')
 _BRACKETS = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_NOT_TEXT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class RequestTooLarge(ParameterError):
@@ -76,14 +78,12 @@ def form_pairs(raw: bytes) -> list[tuple[str, str]]:
 
 def _unquote(raw: bytes) -> bytes:
     raw = raw.replace(b"+", b" ")
-    if b"%" not in raw:
-        return raw
+    if raw.count(b"%") <= FEW_ESCAPES:
+        return unquote_to_bytes(raw)
     try:
         return codecs.escape_decode(raw.replace(b"\\", b"\\\\").replace(b"%", b"\\x"))[0]  # type: ignore[attr-defined]
     except ValueError:  # a '%' that starts no %XX escape
-        if raw.count(b"%") > MAX_LOOSE_PERCENT:
-            raise ParameterError("the parameters hold malformed percent escapes") from None
-        return unquote_to_bytes(raw)
+        raise ParameterError("the parameters hold malformed percent escapes") from None
 
 
 def _text(raw: bytes, what: str) -> str:
@@ -160,21 +160,30 @@ def multipart_fields(content_type: bytes, body: bytes) -> list[tuple[str, str]]:
     if not boundary:
         raise ParameterError("the multipart/form-data body has no boundary")
     fields: list[tuple[str, str]] = []
+    parts = 0
+    name: str | None = None
     chunks: list[bytes] = []
     try:
         with multipart.PushMultipartParser(boundary, len(body), max_header_count=MAX_PART_HEADERS,
                                            max_segment_count=MAX_FIELDS, strict=True) as parser:
             for event in parser.parse(body):
                 if isinstance(event, multipart.MultipartSegment):
-                    name = event.name
-                    chunks = []
+                    parts, name, chunks = parts + 1, event.name, []
                 elif event is not None:
                     chunks.append(event)
                 elif name:
                     fields.append((name, _text(b"".join(chunks), f"parameter {name[:MAX_NAME]}")))
-    except multipart.ParserLimitReached:
-        raise ParameterError(f"more than {MAX_FIELDS} parameters, or a part with too many headers") from None
     except multipart.MultipartError as exc:
+        if isinstance(exc, multipart.ParserLimitReached) and parts == MAX_FIELDS:
+            raise ParameterError(f"more than {MAX_FIELDS} parameters") from None
         reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else type(exc).__name__
         raise ParameterError(f"the multipart/form-data body is malformed: {reason}") from None
     return fields
+
+
+def check_path(values: dict[str, str]) -> None:
+    """The values a route takes from the URL path (a serial, a realm name) are names: a
+    control character or a lone surrogate in one is refused like a bad parameter."""
+    for name, value in values.items():
+        if _NOT_TEXT.search(value):
+            raise ParameterError(f"the path's {name} holds a control character or invalid Unicode")

@@ -1,6 +1,6 @@
 """Typed access to request parameters, with the precise errors a client needs.
 
-Parameters arrive as query string, form or JSON (``api.raw_params``). A handler asks for
+Parameters arrive as query string, form, JSON or multipart (``api.RawInput``). A handler asks for
 each one with the type it expects; a wrong type or a missing required parameter is a
 ParameterError (905) naming the parameter, raised before anything is changed. Parameters
 a handler does not ask for are ignored, as privacyIDEA does: its clients (the web UI

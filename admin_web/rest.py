@@ -18,12 +18,13 @@ A resource is a class of handler methods, one module per resource (``admin_web/t
 
 and is listed in ``site.RESOURCES``. What ``Rest`` does for each call:
 
-1. On the reactor thread: parse the parameters (query, form or JSON; ``call.params`` gives
-   typed access with precise 905 errors), and for ``roles`` other than ``PUBLIC`` check the
-   JWT from ``PI-Authorization``/``Authorization`` (401 when missing, expired, badly signed
-   or of the wrong role); without those headers, the web UI's session cookie together with
-   its CSRF header (``browser_session``).
-2. In the core thread pool: open one session (``call.session``), run the handler, write one
+1. On the reactor thread: copy the query string and body (``api.RawInput``), and for
+   ``roles`` other than ``PUBLIC`` check the JWT from ``PI-Authorization``/``Authorization``
+   (401 when missing, expired, badly signed or of the wrong role); without those headers,
+   the web UI's session cookie together with its CSRF header (``browser_session``).
+2. In the core thread pool: decode the parameters (query, form, JSON or multipart, within
+   the limits of ``bodies``; ``call.params`` gives typed access with precise 905 errors)
+   and check the path's values, open one session (``call.session``), run the handler, write one
    signed audit row (``call.audit`` fields: serial, token_type, user, realm, resolver, info;
    the action, administrator, client and success are filled in), commit. A ``TesseraError``
    rolls everything back, is audited as a failure and becomes the privacyIDEA error object
@@ -63,7 +64,7 @@ from typing import Any
 
 from klein import Klein
 from sqlalchemy.orm import Session
-from tesserad.admin_web import api
+from tesserad.admin_web import api, bodies
 from tesserad.admin_web.authorization import Access
 from tesserad.admin_web.browser_session import BrowserSessions, session_cookie
 from tesserad.admin_web.failure_floor import FailureFloor
@@ -117,6 +118,11 @@ class Endpoint:
     audit: bool
     summary: str
     access: Access | None
+
+    @property
+    def action(self) -> str:
+        """The audit row's action."""
+        return f"{self.method} {self.path}"
 
 
 def endpoint(method: str, *paths: str, roles: frozenset[str] = ADMIN_ONLY, access: Access | None = None,
@@ -272,10 +278,10 @@ class Rest:
         floor = self.floor if declared.roles == PUBLIC else None
         started = floor.start() if floor is not None else 0.0
         try:
-            params = Params(api.raw_params(request))
+            raw = api.RawInput.of(request)
             facts = RequestFacts.of(request)
             identity = self.identify(facts, declared.roles)
-            value, call = await self.run(self._execute, declared, method, identity, params, facts, path)
+            value, call = await self.run(self._execute, declared, method, identity, raw, facts, path)
         except TesseraError as exc:
             if floor is not None:
                 await floor.wait(started)
@@ -319,27 +325,38 @@ class Rest:
         return identity
 
     def _execute(self, declared: Endpoint, method: Callable[..., Any], identity: Identity | None,
-                 params: Params, facts: RequestFacts, path: dict[str, str]) -> tuple[Any, Call]:
-        """The worker-thread part: one transaction, the handler, one audit row."""
+                 raw: api.RawInput, facts: RequestFacts, path: dict[str, str]) -> tuple[Any, Call]:
+        """The worker-thread part: the parameters, one transaction, the handler, one audit
+        row (a request refused for its parameters is audited like any other)."""
         started = time.monotonic()
         with self.ctx.database.session() as session:
-            call = Call(self, session, identity, params, facts)
+            call = Call(self, session, identity, Params({}), facts)
             try:
+                call.params = Params(raw.decode())
+                bodies.check_path(path)
                 if identity is not None:
                     self.sessions.check_current(session, self.ctx.directory, identity)
                 value = method(call, **path)
             except TesseraError as exc:
                 session.rollback()
                 if declared.audit:
-                    self._audit(call, declared, started, success=False, info=str(exc))
+                    self._audit(call, declared.action, started, success=False, info=str(exc))
                     session.commit()
                 raise
             if declared.audit:
-                self._audit(call, declared, started, success=True)
+                self._audit(call, declared.action, started, success=True)
             session.commit()
             return value, call
 
-    def _audit(self, call: Call, declared: Endpoint, started: float, *, success: bool, **fields: Any) -> None:
+    def refuse(self, facts: RequestFacts, exc: TesseraError) -> None:
+        """Audit a request refused before it reached an endpoint (a URL that is not UTF-8)."""
+        started = time.monotonic()
+        with self.ctx.database.session() as session:
+            self._audit(Call(self, session, None, Params({}), facts), f"{facts.method} {facts.path}", started,
+                        success=False, info=str(exc))
+            session.commit()
+
+    def _audit(self, call: Call, action: str, started: float, *, success: bool, **fields: Any) -> None:
         identity = call.identity
         values = {**call.audit, **fields}
         if identity is not None and identity.is_admin:
@@ -348,6 +365,6 @@ class Rest:
             values.setdefault("user", identity.username)
             values.setdefault("realm", identity.realm)
             values.setdefault("resolver", identity.resolver)
-        self.ctx.auditor.record(call.session, action=f"{declared.method} {declared.path}", success=success,
+        self.ctx.auditor.record(call.session, action=action, success=success,
                                 started=started, client=call.client, user_agent=call.facts.user_agent,
                                 **{k: str(v)[:255] if k != "info" else str(v) for k, v in values.items()})

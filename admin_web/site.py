@@ -4,6 +4,7 @@ each REST resource mounted as a branch of its own."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from klein import Klein
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -14,15 +15,17 @@ from tesserad.admin_web.failure_floor import FailureFloor
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.machine import ApplicationResource, MachineResolverResource, MachineResource
 from tesserad.admin_web.openapi import OpenApiResource
-from tesserad.admin_web.rest import Resource, Rest, Runner
+from tesserad.admin_web.rest import RequestFacts, Resource, Rest, Runner
 from tesserad.admin_web.token import TokenResource
 from tesserad.admin_web.trigger import TriggerResource
 from tesserad.admin_web.ui.app import WebUi
 from tesserad.admin_web.validate import Validate
 from tesserad.core.context import Context
 from tesserad.core.policy.apikey import ApiKeyGate
+from tesserad.core.tokens.base import ParameterError
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
+from twisted.web import resource
 from twisted.web.resource import IResource, NoResource
 from twisted.web.server import Site
 
@@ -39,8 +42,9 @@ class Root:
 
     def __init__(self, health: Health, validate: Validate | None = None):
         self.app = Klein()
-        self.resource = self.app.resource()  # the site's root; carries the response signer
+        self.resource = UrlCheck(self)  # the site's root; carries the response signer
         self.validate_resource = validate
+        self.rest: Rest | None = None
 
         @self.app.route("/healthz", methods=["GET", "HEAD"])
         def healthz(request: IRequest) -> Any:
@@ -61,6 +65,9 @@ class Root:
             from twisted.internet import reactor as clock  # type: ignore[assignment]
         floor = FailureFloor(ctx.config.web.failure_floor_ms, clock)
         rest = Rest(run, ctx, floor=floor)
+    def attach(self, run: Runner, ctx: Context) -> Rest:
+        """Mount /validate, the REST resources and the web UI over the core ``ctx``."""
+        rest = self.rest = Rest(run, ctx)
         signer = ctx.keys.response_signer if ctx.config.web.sign_responses else None
         self.resource.response_signer = signer  # type: ignore[attr-defined]
         api_keys = ApiKeyGate(ctx.policies, ctx.directory, rest.sessions, rest.node)
@@ -68,6 +75,32 @@ class Root:
         rest.mount(self.app, [resource() for resource in RESOURCES])
         WebUi(rest).mount(self.app)
         return rest
+
+
+class UrlCheck(resource.Resource):
+    """The site's root, in front of the Klein app: a URL whose path or host name is not
+    UTF-8 is refused here (a 905 with one log line and an audit row), where Klein would
+    log a traceback for it."""
+
+    isLeaf = True
+
+    def __init__(self, root: Root):
+        super().__init__()
+        self.root = root
+        self.app_resource = root.app.resource()
+
+    def render(self, request: IRequest) -> Any:
+        try:
+            unquote_to_bytes(request.path).decode("utf-8")
+            request.getRequestHostname().decode("utf-8")
+        except UnicodeDecodeError:
+            refusal = ParameterError("the URL's path or host name is not UTF-8")
+            if self.root.rest is not None:
+                rest = self.root.rest
+                rest.run(rest.refuse, RequestFacts.of(request), refusal).addErrback(
+                    lambda failure: rest.log.failure("auditing a refused URL failed", failure))
+            return api.failed(request, refusal)
+        return self.app_resource.render(request)
 
 
 def access_log_line(timestamp: str, request: IRequest) -> str:
@@ -83,7 +116,7 @@ def access_log_line(timestamp: str, request: IRequest) -> str:
 
 
 def build_site(root: Root) -> Site:
-    # api.params() parses bodies itself; Twisted's form parsing would parse each
+    # api.RawInput decodes bodies itself; Twisted's form parsing would parse each
     # Content-Type with the email package first, a measurable cost per request.
     site = Site(root.resource, logFormatter=access_log_line, parsePOSTFormSubmission=False)
     site.noisy = False

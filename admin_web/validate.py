@@ -7,12 +7,14 @@ answer but an acceptance or a challenge waits for the failure floor (``failure_f
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Awaitable
 from typing import Any, Callable
 
 from klein import Klein
+from sqlalchemy.orm import Session
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -21,6 +23,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from tesserad.admin_web import api
 from tesserad.admin_web.failure_floor import FailureFloor
+from tesserad.admin_web.params import Params
 from tesserad.core import proxies
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.auth.service import AuthService
@@ -29,23 +32,32 @@ from tesserad.core.policy.apikey import ApiKeyGate
 from tesserad.core.tokens.base import ParameterError
 
 Runner = Callable[..., Deferred[Any]]
+Gate = Callable[[Session, AuthRequest], None]
 VALIDATE_ID = 2  # privacyIDEA answers validate requests with id 2
 KEY_HEADERS = ("pi-authorization", "authorization")  # where api_key_required looks for the API key
 
 
-def auth_request(request: IRequest, values: dict[str, str], protocol: str = "http") -> AuthRequest:
-    if "pass" not in values:
-        raise ParameterError("missing parameter: pass")
+def edge_request(request: IRequest, protocol: str = "http") -> AuthRequest:
+    """What the connection says about an authentication (peer, proxies, user agent), read
+    on the reactor thread; the parameters are added by ``auth_request``."""
     client = request.getClientAddress()
     return AuthRequest(
-        password=values["pass"], user=values.get("user") or None, realm=values.get("realm") or None,
-        serial=values.get("serial") or None,
-        transaction_id=values.get("transaction_id") or values.get("state") or None,
-        token_type=values.get("type") or None, otp_only=values.get("otponly", "") in ("1", "true"),
-        client=getattr(client, "host", "") or "", protocol=protocol,
+        password="", client=getattr(client, "host", "") or "", protocol=protocol,
         forwarded=proxies.forwarded_hops((request.getHeader(b"x-forwarded-for") or b"").decode("latin-1")),
-        claimed_client=values.get("client") or None,
         user_agent=(request.getHeader(b"user-agent") or b"").decode("latin-1")[:255])
+
+
+def auth_request(edge: AuthRequest, params: Params) -> AuthRequest:
+    """The authentication the parameters ask for (a NUL or an over-long name is a ParameterError)."""
+    if "pass" not in params:
+        raise ParameterError("missing parameter: pass")
+    text = params.text
+    return dataclasses.replace(
+        edge, password=text("pass") or "", user=text("user", max_length=320) or None,
+        realm=text("realm", max_length=255) or None, serial=text("serial", max_length=255) or None,
+        transaction_id=text("transaction_id", max_length=255) or text("state", max_length=255) or None,
+        token_type=text("type", max_length=64) or None, otp_only=text("otponly") in ("1", "true"),
+        claimed_client=text("client", max_length=255) or None)
 
 
 def result_detail(result: AuthResult) -> dict[str, Any]:
@@ -87,12 +99,21 @@ class Validate:
             await self._floor.wait(started)
 
     async def _authenticate(self, request: IRequest, action: str) -> AuthResult:
-        values = api.params(request)
         gate = None
         if self._api_keys is not None:
             keys = {name: request.getHeader(name) or "" for name in KEY_HEADERS}
             gate = functools.partial(self._api_keys.check, keys)
-        return await self._run(self._auth.authenticate, auth_request(request, values), action, gate)
+        return await self._run(self._decide, api.RawInput.of(request), edge_request(request), action, gate)
+
+    def _decide(self, raw: api.RawInput, edge: AuthRequest, action: str, gate: Gate | None) -> AuthResult:
+        """In the core thread pool: decode the parameters, authenticate. Parameters that
+        make no authentication are refused with an audit row, as the engine's refusals are."""
+        try:
+            req = auth_request(edge, Params(raw.decode()))
+        except ParameterError as exc:
+            self._auth.refuse(edge, action, exc)
+            raise
+        return self._auth.authenticate(req, action, gate)
 
     async def _respond(self, request: IRequest, action: str,
                        render: Callable[[AuthResult], Awaitable[bytes] | bytes]) -> bytes:
@@ -151,7 +172,7 @@ class Validate:
     @app.route("/polltransaction/<string:transaction_id>", methods=["GET"])
     async def polltransaction(self, request: IRequest, transaction_id: str | None = None) -> bytes:
         try:
-            transaction_id = transaction_id or api.params(request).get("transaction_id")
+            transaction_id = transaction_id or api.RawInput.of(request).texts().get("transaction_id")
             if not transaction_id:
                 raise ParameterError("missing parameter: transaction_id")
             answered = await self._run(self._auth.poll, transaction_id)

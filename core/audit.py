@@ -29,13 +29,19 @@ SIGNED_COLUMNS = ("date", "start_date", "duration", "action", "success", "authen
                   "clearance_level", "thread_id", "policies")
 # Longer values are cut, so a huge request parameter cannot bloat the audit table.
 MAX_TEXT = 2000
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def clean_text(value: str) -> str:
     """Cut to MAX_TEXT and escape control characters (PostgreSQL refuses NUL; terminals
-    and log viewers should not interpret what a client sent)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value[:MAX_TEXT])
+    and log viewers should not interpret what a client sent) and lone surrogates (no
+    database stores them: the row of a request that carried one must still be written)."""
+    return _UNSTORABLE.sub(_escape, value[:MAX_TEXT])
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _canonical(values: Mapping[str, Any]) -> bytes:

@@ -10,6 +10,7 @@ inline script and style, and sniffing.
 from __future__ import annotations
 
 import hmac
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ from twisted.web.resource import IResource
 from twisted.web.static import File
 
 HERE = Path(__file__).parent
+STATIC = (HERE / "static").resolve()
+_NOT_A_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 SECURITY_HEADERS = {
     b"Content-Security-Policy": b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                                 b"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -51,11 +54,21 @@ def secure(request: IRequest, *, cache: bool = False) -> None:
         request.setHeader(b"Cache-Control", b"no-store")
 
 
-class StaticFiles(File):
-    """The shipped scripts and styles; no directory listings."""
-
-    def directoryListing(self) -> IResource:  # noqa: N802 (twisted's name)
-        return notFound()
+def static_file(segments: list[bytes]) -> Path | None:
+    """The shipped script or style that the URL path's segments (percent-decoded) name:
+    only a plain file under STATIC. Directories, dot segments, NUL, segments that are not
+    UTF-8 and symbolic links that lead out are None (a 404)."""
+    try:
+        names = [segment.decode("utf-8") for segment in segments]
+    except UnicodeDecodeError:
+        return None
+    if not names or any(name in ("", ".", "..") or _NOT_A_NAME.search(name) for name in names):
+        return None
+    try:
+        path = STATIC.joinpath(*names).resolve(strict=True)
+    except (OSError, RuntimeError):  # missing, or a symbolic link loop
+        return None
+    return path if path.is_relative_to(STATIC) and path.is_file() else None
 
 
 class WebUi:
@@ -91,7 +104,9 @@ class WebUi:
 
     def static(self, request: IRequest) -> IResource:
         secure(request, cache=True)
-        return StaticFiles(str(HERE / "static"))
+        found = static_file(request.postpath)
+        request.postpath = []  # the file is the whole answer: nothing below it
+        return File(str(found)) if found is not None else notFound()
 
     def _redirect(self, request: IRequest, location: str) -> bytes:
         secure(request)
@@ -189,7 +204,7 @@ class WebUi:
                               message="Your policies do not allow you to use this page.")
         return self._html(request, f"{page.name}.html", title=page.title, page=page.name, nav=shown, me=identity,
                           csrf=csrf, settings=settings, rights=settings["rights"],
-                          script=(HERE / "static" / "js" / f"{page.name}.js").exists(), **values,
+                          script=(STATIC / "js" / f"{page.name}.js").exists(), **values,
                           **self._page_data(page))
 
     @staticmethod

@@ -75,6 +75,11 @@ class AuthService:
         return dataclasses.replace(req, client=proxies.effective_client(req.client, req.forwarded,
                                                                         req.claimed_client, rules))
 
+    def refuse(self, req: AuthRequest, action: str, exc: TesseraError) -> None:
+        """Audit a request its edge refused before it became an authentication (malformed
+        parameters): ``req`` holds what the connection told (client, user agent)."""
+        self._audit_error(req, action, exc, time.monotonic())
+
     def _audit_error(self, req: AuthRequest, action: str, exc: TesseraError, started: float) -> None:
         with self.database.session() as session:
             self.auditor.record(session, action=action, success=False, started=started, info=str(exc),
