@@ -91,12 +91,17 @@ def error_code(exc: Exception) -> tuple[int, int]:
     return 500, 500
 
 
+def log_refusal(request: IRequest, exc: TesseraError) -> None:
+    """The one log line of a request refused for its input (the path without the query)."""
+    _log.info("{method} {path} refused: {reason}", method=request.method.decode("ascii", "replace"),
+              path=request.path.decode("ascii", "replace"), reason=str(exc))
+
+
 def failed(request: IRequest, exc: TesseraError, *, request_id: int = 1) -> bytes:
     """The error object; refused input (905) is also one log line, never a traceback."""
     code, status = error_code(exc)
     if code == 905:
-        _log.info("{method} {path} refused: {reason}", method=request.method.decode("ascii", "replace"),
-                  path=request.path.decode("ascii", "replace"), reason=str(exc))
+        log_refusal(request, exc)
     result = {"status": False, "error": {"code": code, "message": f"ERR{code}: {exc}"}}
     return write_json(request, status, envelope(result, getattr(exc, "detail", None), request_id))
 

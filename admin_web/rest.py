@@ -348,8 +348,15 @@ class Rest:
             session.commit()
             return value, call
 
-    def refuse(self, facts: RequestFacts, exc: TesseraError) -> None:
-        """Audit a request refused before it reached an endpoint (a URL that is not UTF-8)."""
+    async def refuse(self, request: IRequest, exc: TesseraError) -> None:
+        """Audit a request refused before it reached an endpoint (a URL that is not UTF-8,
+        a static path that is no file name); the answer waits for the row."""
+        try:
+            await self.run(self._audit_refusal, RequestFacts.of(request), exc)
+        except Exception:
+            self.log.failure("auditing a refused request failed")
+
+    def _audit_refusal(self, facts: RequestFacts, exc: TesseraError) -> None:
         started = time.monotonic()
         with self.ctx.database.session() as session:
             self._audit(Call(self, session, None, Params({}), facts), f"{facts.method} {facts.path}", started,

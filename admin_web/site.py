@@ -15,7 +15,7 @@ from tesserad.admin_web.failure_floor import FailureFloor
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.machine import ApplicationResource, MachineResolverResource, MachineResource
 from tesserad.admin_web.openapi import OpenApiResource
-from tesserad.admin_web.rest import RequestFacts, Resource, Rest, Runner
+from tesserad.admin_web.rest import Resource, Rest, Runner
 from tesserad.admin_web.token import TokenResource
 from tesserad.admin_web.trigger import TriggerResource
 from tesserad.admin_web.ui.app import WebUi
@@ -23,11 +23,13 @@ from tesserad.admin_web.validate import Validate
 from tesserad.core.context import Context
 from tesserad.core.policy.apikey import ApiKeyGate
 from tesserad.core.tokens.base import ParameterError
+from twisted.internet.defer import ensureDeferred
 from twisted.internet.interfaces import IReactorTime
+from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from twisted.web import resource
 from twisted.web.resource import IResource, NoResource
-from twisted.web.server import Site
+from twisted.web.server import NOT_DONE_YET, Site
 
 # The REST resources, mounted by ``Root.attach`` (one module each).
 RESOURCES: tuple[type[Resource], ...] = (AuthResource, TokenResource, TriggerResource, OpenApiResource,
@@ -64,10 +66,7 @@ class Root:
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[assignment]
         floor = FailureFloor(ctx.config.web.failure_floor_ms, clock)
-        rest = Rest(run, ctx, floor=floor)
-    def attach(self, run: Runner, ctx: Context) -> Rest:
-        """Mount /validate, the REST resources and the web UI over the core ``ctx``."""
-        rest = self.rest = Rest(run, ctx)
+        rest = self.rest = Rest(run, ctx, floor=floor)
         signer = ctx.keys.response_signer if ctx.config.web.sign_responses else None
         self.resource.response_signer = signer  # type: ignore[attr-defined]
         api_keys = ApiKeyGate(ctx.policies, ctx.directory, rest.sessions, rest.node)
@@ -94,13 +93,21 @@ class UrlCheck(resource.Resource):
             unquote_to_bytes(request.path).decode("utf-8")
             request.getRequestHostname().decode("utf-8")
         except UnicodeDecodeError:
-            refusal = ParameterError("the URL's path or host name is not UTF-8")
-            if self.root.rest is not None:
-                rest = self.root.rest
-                rest.run(rest.refuse, RequestFacts.of(request), refusal).addErrback(
-                    lambda failure: rest.log.failure("auditing a refused URL failed", failure))
-            return api.failed(request, refusal)
+            return self.refuse(request, ParameterError("the URL's path or host name is not UTF-8"))
         return self.app_resource.render(request)
+
+    def refuse(self, request: IRequest, refusal: ParameterError) -> Any:
+        if self.root.rest is None:  # before start-up preparation: nowhere to audit yet
+            return api.failed(request, refusal)
+        gone: list[Failure] = []
+        request.notifyFinish().addErrback(gone.append)
+
+        def answer(_: None) -> None:
+            if not gone:
+                request.write(api.failed(request, refusal))
+                request.finish()
+        ensureDeferred(self.root.rest.refuse(request, refusal)).addCallback(answer)
+        return NOT_DONE_YET
 
 
 def access_log_line(timestamp: str, request: IRequest) -> str:

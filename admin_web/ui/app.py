@@ -56,13 +56,16 @@ def secure(request: IRequest, *, cache: bool = False) -> None:
 
 def static_file(segments: list[bytes]) -> Path | None:
     """The shipped script or style that the URL path's segments (percent-decoded) name:
-    only a plain file under STATIC. Directories, dot segments, NUL, segments that are not
-    UTF-8 and symbolic links that lead out are None (a 404)."""
+    only a plain file under STATIC; None (a 404) for directories, missing files and
+    symbolic links that lead out. Segments that cannot name a file (dot segments, NUL,
+    control characters, slashes, not UTF-8) are a ParameterError (a 404 with an audit row)."""
     try:
         names = [segment.decode("utf-8") for segment in segments]
     except UnicodeDecodeError:
-        return None
-    if not names or any(name in ("", ".", "..") or _NOT_A_NAME.search(name) for name in names):
+        raise ParameterError("a static file name is not UTF-8") from None
+    if any(name in (".", "..") or _NOT_A_NAME.search(name) for name in names):
+        raise ParameterError("a static file name holds a dot segment, a slash or a control character")
+    if not names or "" in names:
         return None
     try:
         path = STATIC.joinpath(*names).resolve(strict=True)
@@ -102,9 +105,14 @@ class WebUi:
             return self._redirect(request, "/ui/login")
         return self._redirect(request, home(identity.role))
 
-    def static(self, request: IRequest) -> IResource:
+    async def static(self, request: IRequest) -> IResource:
         secure(request, cache=True)
-        found = static_file(request.postpath)
+        try:
+            found = static_file(request.postpath)
+        except ParameterError as exc:
+            api.log_refusal(request, exc)
+            await self.rest.refuse(request, exc)
+            found = None
         request.postpath = []  # the file is the whole answer: nothing below it
         return File(str(found)) if found is not None else notFound()
 

@@ -47,12 +47,13 @@ def test_hostile_requests_are_refused_audited_and_logged_once(server: Server) ->
 
     refused = [row for row in audit_rows(server.config) if not row.success]
     assert sorted(row.action for row in refused) == sorted(
-        ["POST /validate/check", "POST /auth"] * len(BODIES) + ["GET /realm/%ff"])
+        ["POST /validate/check", "POST /auth"] * len(BODIES)
+        + ["GET /static/js%00.js", "GET /static/%2e%2e/templates/login.html", "GET /realm/%ff"])
     assert {row.info for row in refused if row.action == "POST /validate/check"} >= {
         "more than 200 parameters", "the JSON body nests deeper than 20 levels"}
     log = server.daemon.stderr + server.daemon.stdout
     assert "Traceback" not in log and "Unhandled" not in log
-    assert log.count(" refused: ") == 2 * len(BODIES) + 1
+    assert log.count(" refused: ") == 2 * len(BODIES) + 3
 
     status, answer = server.call("/validate/check", {"user": "alice", "pass": "1234" + RFC4226[0]})
     assert answer["result"]["authentication"] == "ACCEPT"

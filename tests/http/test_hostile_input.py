@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tesserad.admin_web.bodies import MAX_BODY, MAX_FIELDS
 from tesserad.admin_web.ui.app import STATIC
 from tesserad.core.store.models import AuditEntry
-from twisted.logger import ILogObserver, globalLogPublisher
+from twisted.logger import ILogObserver, formatEvent, globalLogPublisher
 from zope.interface import provider
 
 from tests.http.restapi import Api, resolved
@@ -41,6 +41,10 @@ def log_events() -> Iterator[list[dict[str, Any]]]:
 
 def tracebacks(events: list[dict[str, Any]]) -> list[str]:
     return [str(event.get("log_format")) for event in events if "log_failure" in event]
+
+
+def refusal_lines(events: list[dict[str, Any]]) -> list[str]:
+    return [formatEvent(event) for event in events if " refused: " in str(event.get("log_format"))]
 
 
 def audit_rows(api: Api, action: str) -> list[AuditEntry]:
@@ -84,6 +88,7 @@ def test_hostile_body_is_a_905_with_an_audit_row(api: Api, log_events: list[dict
     assert row.success is False and message in row.info and row.user_agent == "hostile"
     assert api.ctx.auditor.verify(row)
     assert tracebacks(log_events) == []
+    assert refusal_lines(log_events) == [f"POST {path} refused: {row.info}"]
 
 
 def test_a_lone_surrogate_in_the_query_string_is_refused(api: Api, log_events: list[dict[str, Any]]) -> None:
@@ -130,16 +135,20 @@ def get(api: Api, path: str, headers: dict[str, str] | None = None) -> tuple[int
     return response.code, resolved(response.content())
 
 
-STATIC_MISSES = ["/static/js%00.js", "/static/js", "/static/js/", "/static/../templates/login.html",
-                 "/static/%2e%2e/templates/login.html", "/static/js%2f..%2f..%2fapp.py", "/static/nosuch.css",
-                 "/static/", "/static/js/%0a.js"]
+@pytest.mark.parametrize("path", ["/static/js", "/static/js/", "/static/nosuch.css", "/static/", "/static/js/%0a.js"])
+def test_a_static_path_that_is_no_plain_file_is_a_404(api: Api, path: str) -> None:
+    assert get(api, path)[0] == 404
 
 
-@pytest.mark.parametrize("path", STATIC_MISSES)
-def test_anything_but_a_plain_static_file_is_a_404(api: Api, log_events: list[dict[str, Any]], path: str) -> None:
-    status, _ = get(api, path)
-    assert status == 404
+@pytest.mark.parametrize("path", ["/static/js%00.js", "/static/%2e%2e/templates/login.html",
+                                  "/static/js%2f..%2f..%2fapp.py", "/static/js/%1b.js", "/static/js/%5c..%5capp.py"])
+def test_a_static_path_that_names_no_file_is_a_404_with_an_audit_row(api: Api, log_events: list[dict[str, Any]],
+                                                                     path: str) -> None:
+    assert get(api, path, {"User-Agent": "hostile"})[0] == 404
+    (row,) = audit_rows(api, f"GET {path}")
+    assert row.user_agent == "hostile" and row.success is False and "static file name" in row.info
     assert tracebacks(log_events) == []
+    assert refusal_lines(log_events) == [f"GET {path} refused: {row.info}"]
 
 
 def test_a_symbolic_link_out_of_the_static_directory_is_a_404(api: Api, tmp_path: Path) -> None:
@@ -165,8 +174,7 @@ def test_a_url_that_is_not_utf8_is_a_400_with_an_audit_row(api: Api, log_events:
     (row,) = audit_rows(api, f"GET {path}")
     assert row.user_agent == "hostile" and row.success is False
     assert tracebacks(log_events) == []
-    assert [event["log_format"] for event in log_events if event.get("log_namespace", "").startswith("tesserad")] \
-        == ["{method} {path} refused: {reason}"]
+    assert refusal_lines(log_events) == [f"GET {path} refused: the URL's path or host name is not UTF-8"]
 
 
 @pytest.mark.parametrize("method, path", [("GET", "/token/challenges/a%00b"), ("POST", "/realm/a%00b"),
