@@ -64,8 +64,9 @@ from typing import Any
 
 from klein import Klein
 from sqlalchemy.orm import Session
-from tesserad.admin_web import api, bodies
+from tesserad.admin_web import api
 from tesserad.admin_web.authorization import Access
+from tesserad.admin_web.bodies import check_path
 from tesserad.admin_web.browser_session import BrowserSessions, session_cookie
 from tesserad.admin_web.failure_floor import FailureFloor
 from tesserad.admin_web.params import Params
@@ -333,7 +334,7 @@ class Rest:
             call = Call(self, session, identity, Params({}), facts)
             try:
                 call.params = Params(raw.decode())
-                bodies.check_path(path)
+                check_path(path)
                 if identity is not None:
                     self.sessions.check_current(session, self.ctx.directory, identity)
                 value = method(call, **path)
