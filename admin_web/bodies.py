@@ -35,7 +35,6 @@ _JSON_STRING = re.compile(rb'"[^"]*"')
 _BRACKETS = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-_NOT_TEXT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class RequestTooLarge(ParameterError):
@@ -180,10 +179,3 @@ def multipart_fields(content_type: bytes, body: bytes) -> list[tuple[str, str]]:
         raise ParameterError(f"the multipart/form-data body is malformed: {reason}") from None
     return fields
 
-
-def check_path(values: dict[str, str]) -> None:
-    """The values a route takes from the URL path (a serial, a realm name) are names: a
-    control character or a lone surrogate in one is refused like a bad parameter."""
-    for name, value in values.items():
-        if _NOT_TEXT.search(value):
-            raise ParameterError(f"the path's {name} holds a control character or invalid Unicode")

@@ -9,6 +9,7 @@ among them) send more than each endpoint reads.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from tesserad.core.tokens.base import ParameterError
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off"})
 MAX_TEXT = 4096
+_NOT_TEXT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class Params(Mapping[str, Any]):
@@ -96,3 +98,11 @@ class Params(Mapping[str, Any]):
     def texts(self) -> dict[str, str]:
         """All parameters as text, for code that reads many of them (token enrollment)."""
         return {name: text_value(name, value) for name, value in self._raw.items()}
+
+
+def check_path(values: dict[str, str]) -> None:
+    """The values a route takes from the URL path (a serial, a realm name) are names: a
+    control character or a lone surrogate in one is refused like a bad parameter."""
+    for name, value in values.items():
+        if _NOT_TEXT.search(value):
+            raise ParameterError(f"the path's {name} holds a control character or invalid Unicode")

@@ -66,10 +66,9 @@ from klein import Klein
 from sqlalchemy.orm import Session
 from tesserad.admin_web import api
 from tesserad.admin_web.authorization import Access
-from tesserad.admin_web.bodies import check_path
 from tesserad.admin_web.browser_session import BrowserSessions, session_cookie
 from tesserad.admin_web.failure_floor import FailureFloor
-from tesserad.admin_web.params import Params
+from tesserad.admin_web.params import Params, check_path
 from tesserad.core import proxies
 from tesserad.core.context import Context
 from tesserad.core.errors import TesseraError
