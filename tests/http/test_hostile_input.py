@@ -129,7 +129,7 @@ def test_well_formed_multipart_and_json_still_work(api: Api) -> None:
     assert status == 200, answer
 
 
-def get(api: Api, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+def get(api: Api, path: str, headers: dict[str, Any] | None = None) -> tuple[int, bytes]:
     """A request whose answer may not be JSON (a file is served by the real daemon's test)."""
     response = resolved(api.http.request("GET", f"http://localhost{path}", headers=headers))
     return response.code, resolved(response.content())
@@ -185,3 +185,19 @@ def test_a_control_character_in_a_path_parameter_is_a_905(api: Api, log_events: 
     assert (status, answer["result"]["error"]["code"]) == (400, 905), answer
     assert "control character" in answer["result"]["error"]["message"]
     assert tracebacks(log_events) == []
+
+
+def test_a_host_name_that_is_not_utf8_is_a_400(api: Api, log_events: list[dict[str, Any]]) -> None:
+    status, content = get(api, "/healthz", {"Host": b"\xff.example"})
+    assert status == 400 and "host name is not UTF-8" in json.loads(content)["result"]["error"]["message"]
+    assert tracebacks(log_events) == []
+
+
+def test_the_audit_stores_lone_surrogates_and_control_characters_escaped(api: Api) -> None:
+    with api.core.database.session() as session:
+        api.ctx.auditor.record(session, action="POST /validate/check", success=False, user="a\ud800b\x00",
+                               info="x\udfff\x1b", user_agent="\x7f")
+        session.commit()
+    (row,) = audit_rows(api, "POST /validate/check")
+    assert (row.user, row.info, row.user_agent) == ("a\\ud800b\\x00", "x\\udfff\\x1b", "\\x7f")
+    assert api.ctx.auditor.verify(row)
