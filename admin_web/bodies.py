@@ -1,8 +1,9 @@
 """Request parameters from a query string, a form, a JSON or a multipart body, with bounded work.
 
-Bodies are decoded on the reactor thread, so every decoder's cost must stay small for the
-worst input the limits admit (one MiB of tiny parts, of brackets, of percent escapes: a
-few milliseconds each, see tests/http/test_hostile_bodies.py). The same limits hold for
+A body is decoded in the core thread pool (``api.RawInput``), but a decoder holds the GIL
+and a flood of bodies fills the pool, so each decoder's cost must stay small for the worst
+input the limits admit (one MiB of tiny parts, of brackets, of percent escapes: a few
+milliseconds each, see tests/http/test_body_costs.py). The same limits hold for
 every encoding: at most MAX_FIELDS parameters, names of at most MAX_NAME characters, the
 whole body at most MAX_BODY bytes; JSON adds MAX_JSON_VALUES and MAX_JSON_DEPTH, checked
 on the raw text before the parser (which recurses) sees it. Anything else is a
