@@ -91,7 +91,7 @@ def test_seeds_decode_as_their_encodings_say() -> None:
     assert replay((CORPUS / "multipart-file").read_bytes()) == {"file": "serial,key", "type": "aladdin-xml"}
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(SEEDS), st.lists(st.tuples(st.integers(0, 10_000), st.binary(max_size=8)), max_size=6))
 def test_mutated_seeds_are_decoded_or_refused(seed: Path, edits: list[tuple[int, bytes]]) -> None:
     data = bytearray(seed.read_bytes())
@@ -103,7 +103,7 @@ def test_mutated_seeds_are_decoded_or_refused(seed: Path, edits: list[tuple[int,
         assert_storable(decoded)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.sampled_from(CONTENT_TYPES), st.binary(max_size=300), st.binary(max_size=2000))
 def test_random_bytes_are_decoded_or_refused(content_type: bytes, query: bytes, body: bytes) -> None:
     decoded = replay(content_type + b"\n" + query.replace(b"\n", b"") + b"\n" + body)
@@ -111,7 +111,7 @@ def test_random_bytes_are_decoded_or_refused(content_type: bytes, query: bytes, 
         assert_storable(decoded)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500, deadline=None, database=None)
 @given(st.text(alphabet="ab=&%+\\xF0é \x00", max_size=600))
 def test_form_decoding_agrees_with_parse_qsl(text: str) -> None:
     """The C-speed form decoder reads what urllib reads (within the limits)."""
@@ -134,7 +134,7 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats
                            max_leaves=30)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.dictionaries(st.text(max_size=20), json_values, max_size=10))
 def test_json_objects_within_the_limits_round_trip(obj: dict[str, Any]) -> None:
     raw = json.dumps(obj).encode()
