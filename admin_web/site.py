@@ -66,13 +66,14 @@ class Root:
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[assignment]
         floor = FailureFloor(ctx.config.web.failure_floor_ms, clock)
-        rest = self.rest = Rest(run, ctx, floor=floor)
+        rest = Rest(run, ctx, floor=floor)
         signer = ctx.keys.response_signer if ctx.config.web.sign_responses else None
         self.resource.response_signer = signer  # type: ignore[attr-defined]
         api_keys = ApiKeyGate(ctx.policies, ctx.directory, rest.sessions, rest.node)
         self.validate_resource = Validate(run, ctx.auth, api_keys, floor)
         rest.mount(self.app, [resource() for resource in RESOURCES])
         WebUi(rest).mount(self.app)
+        self.rest = rest  # UrlCheck audits its refusals through it
         return rest
 
 
