@@ -111,6 +111,11 @@ class ServerSection:
     shutdown_grace: int = setting(
         8, "Seconds that in-flight requests get to finish on SIGTERM before the daemon exits.",
         check=_positive)
+    reactor_lag_warn_ms: int = setting(
+        100, "Log a warning when the reactor thread, which every HTTP, RADIUS and PAM answer "
+             "waits for, was busy longer than this many milliseconds at a stretch; 0 turns the "
+             "warning off. GET /healthz shows the longest such lag of the last minute.",
+        check=_not_negative)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from tesserad.core.context import Context
 from tesserad.daemon.executor import CoreExecutor
 from tesserad.daemon.listeners import InheritedPort, StreamListeners
 from tesserad.daemon.logs import LogController
+from tesserad.daemon.reactor_lag import ReactorLag
 from tesserad.daemon.sdnotify import notify
 from tesserad.pam_module import sockets as pam_sockets
 from tesserad.pam_module.agent import UpstreamAuthenticator
@@ -73,6 +74,7 @@ class Daemon(MultiService):
         self.exit_status = 0
         self.context: Context | None = None
         self.executor = CoreExecutor(reactor, config.server.threads, config.server.shutdown_grace)
+        self.lag = ReactorLag(reactor, config.server.reactor_lag_warn_ms)
         self.web: StreamListeners | None = None
         self.pam: StreamListeners | None = None
         self.radius = RadiusService(reactor, config, reuse_port=inherited is not None)
@@ -84,7 +86,8 @@ class Daemon(MultiService):
         A worker adopts its supervisor's sockets and only checks that the schema is current."""
         config = self.config
         self.executor.setServiceParent(self)
-        self.root = Root(Health(self.executor.run, self._ping))
+        self.lag.setServiceParent(self)
+        self.root = Root(Health(self.executor.run, self._ping, self.lag.health))
         self.web = StreamListeners(self.reactor, "web.listen", config.web.listen, build_site(self.root),
                                    config.source)
         password = None
