@@ -38,8 +38,8 @@ BOUND = 0.100  # seconds: the issue's bound for every other client's answer
 FLOOD_KINDS = ("multipart max parts", "deepest JSON", "max form fields", "oversized body")
 ENDPOINTS = ("/validate/check", "/auth")
 CONNECTIONS = 3
-ROUNDS = 2  # each kind to each endpoint, per connection
-PROBE_PACE = 0.02  # seconds between probe pairs while the flood runs
+ROUNDS = 4  # each kind to each endpoint, per connection
+PROBE_PACE = 0.01  # seconds between probe pairs while the flood runs
 BASELINE_PROBES = 10
 PIN = "flood-test-pin"
 
