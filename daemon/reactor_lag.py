@@ -5,7 +5,9 @@ that holds it (parsing a hostile body, a blocking call that slipped in) delays e
 at once. A probe scheduled ``PROBE_INTERVAL`` seconds ahead on that reactor runs late by as
 long as the thread was busy; the lateness against the time it was due is the lag. Stalls shorter than the interval can
 hide between two probes, and a stall is measured up to one interval short: the figure is for
-stalls from ~50 ms up, which is where clients notice.
+stalls from ~50 ms up, which is where clients notice. The probe keeps the reactor's time
+(``seconds()``, the wall clock), as its scheduler does: a forward step of the system clock
+shows as one lag of the step's size.
 
 The longest lag of the last minute goes into ``GET /healthz``; a lag over the configured
 threshold is logged as one warning line (at most one every ``REPORT_EVERY`` seconds, with the
