@@ -3,11 +3,11 @@
 Everything the daemon answers (HTTP, RADIUS, PAM) waits for the one reactor thread, so work
 that holds it (parsing a hostile body, a blocking call that slipped in) delays every client
 at once. A probe scheduled ``PROBE_INTERVAL`` seconds ahead on that reactor runs late by as
-long as the thread was busy; the lateness against the time it was due is the lag. Stalls shorter than the interval can
-hide between two probes, and a stall is measured up to one interval short: the figure is for
-stalls from ~50 ms up, which is where clients notice. The probe keeps the reactor's time
-(``seconds()``, the wall clock), as its scheduler does: a forward step of the system clock
-shows as one lag of the step's size.
+long as the thread was busy past the probe's due time; that lateness is the lag. A stall
+that spans no due time goes unseen, so the figure holds every stall longer than the interval
+(50 ms, about where clients notice) and some shorter ones, each up to one interval short. The
+probe keeps the reactor's time (``seconds()``, the wall clock), as its scheduler does: a
+forward step of the system clock shows as one lag of the step's size.
 
 The longest lag of the last minute goes into ``GET /healthz``; a lag over the configured
 threshold is logged as one warning line (at most one every ``REPORT_EVERY`` seconds, with the
