@@ -16,7 +16,7 @@ from tesserad import __version__
 from tesserad.admin_web import bodies
 from tesserad.admin_web.bodies import MAX_BODY, RequestTooLarge
 from tesserad.core.auth.request import NotAuthorized
-from tesserad.core.errors import DatabaseError, TesseraError
+from tesserad.core.errors import TesseraError, Unavailable
 from tesserad.core.policy.errors import PolicyError, PolicyNotFound
 from tesserad.core.security.signing import Signer
 from tesserad.core.sessions import AuthError
@@ -35,7 +35,10 @@ VERSION_STRING = f"privacyIDEA {API_VERSION} compatible (tesserad {__version__})
 _log = Logger()
 
 # Exception class -> (privacyIDEA error code, HTTP status). Most specific first.
+# Unavailable (the database or a user store does not answer) is 503, not a refusal: a
+# client tries another server or later.
 ERRORS: list[tuple[type[Exception], int, int]] = [
+    (Unavailable, 903, 503),
     (TokenNotFound, 601, 404),
     (PolicyNotFound, 601, 404),
     (PolicyError, 303, 403),
@@ -45,7 +48,6 @@ ERRORS: list[tuple[type[Exception], int, int]] = [
     (UserError, 904, 400),
     (ResolverError, 904, 400),
     (TokenError, 301, 400),
-    (DatabaseError, 903, 503),
 ]
 
 

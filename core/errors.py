@@ -1,7 +1,8 @@
 """The exceptions the core raises.
 
 Each edge catches ``TesseraError`` once and turns it into its protocol's answer
-(an exit status, a JSON error object, a RADIUS reject, a PAM return code).
+(an exit status, a JSON error object, a RADIUS reject, a PAM return code), except
+``Unavailable``, which each edge answers as "ask again elsewhere or later" instead of "no".
 Messages are written for the operator and never contain secret material.
 """
 
@@ -33,11 +34,23 @@ class DecryptionError(TesseraError):
     """A ciphertext was tampered with, truncated, or encrypted under an unknown key."""
 
 
+class Unavailable(TesseraError):
+    """A part the answer depends on (the database, a user store, the key store) cannot be
+    reached now. This is not a "no": another server, or this one a moment later, may
+    decide. RADIUS sends no answer (the NAS fails over), PAM answers PAM_AUTHINFO_UNAVAIL,
+    HTTP answers 503. A store that answers and refuses (no such user, wrong password, a
+    misconfigured query) is not unavailable: every server would answer the same."""
+
+
 class DatabaseError(TesseraError):
     """The database cannot be reached or used."""
 
 
-class DatabaseBusy(DatabaseError):
+class DatabaseUnavailable(DatabaseError, Unavailable):
+    """The database does not answer: refused or lost connections, no connection slot."""
+
+
+class DatabaseBusy(DatabaseUnavailable):
     """A write found the database locked by other writers for longer than it may wait;
     trying again later can succeed."""
 

@@ -1,9 +1,11 @@
 """Local mode: a PAM request decided by this daemon's own engine, like RADIUS and HTTP.
 
 The engine runs in the core thread pool. What the engine refuses (an unknown user, a
-policy) is a reject; what keeps it from deciding at all (the database or a user store
-cannot be reached) is UNAVAILABLE, so the module answers PAM_AUTHINFO_UNAVAIL and the
-stack can fall back instead of treating an outage as a wrong password.
+policy, a misconfigured resolver) is a reject; what keeps it from deciding at all
+(``Unavailable``: the database or a user store cannot be reached) is UNAVAILABLE, so the
+module answers PAM_AUTHINFO_UNAVAIL and the stack can fall back instead of treating an
+outage as a wrong password. An unexpected failure is UNAVAILABLE too, with its traceback
+in the log.
 """
 from __future__ import annotations
 
@@ -11,11 +13,9 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from tesserad.core.auth.request import AuthRequest, Outcome
 from tesserad.core.auth.service import AuthService
-from tesserad.core.errors import DatabaseError, TesseraError
-from tesserad.core.users.base import ResolverError
+from tesserad.core.errors import TesseraError, Unavailable
 from tesserad.pam_module.request import PamOutcome, PamReply, PamRequest
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
@@ -23,8 +23,6 @@ from twisted.python.failure import Failure
 
 ACTION = "PAM authenticate"
 Runner = Callable[..., Deferred[Any]]
-# Failures that mean "cannot decide now" rather than "no".
-UNAVAILABLE_ERRORS = (DatabaseError, ResolverError, SQLAlchemyError, OSError)
 OUTCOMES = {Outcome.ACCEPT: PamOutcome.ACCEPT, Outcome.REJECT: PamOutcome.REJECT,
             Outcome.CHALLENGE: PamOutcome.CHALLENGE}
 
@@ -58,7 +56,7 @@ class LocalAuthenticator:
         """In the core thread pool."""
         try:
             result = self._auth.authenticate(auth_request(request), ACTION)
-        except UNAVAILABLE_ERRORS:
+        except Unavailable:
             raise
         except TesseraError as exc:
             self.log.info("PAM login of {user!r} ({service}) rejected: {reason}", user=request.user,
@@ -69,7 +67,7 @@ class LocalAuthenticator:
         return PamReply(OUTCOMES[result.outcome])
 
     def _unavailable(self, failure: Failure, request: PamRequest) -> PamReply:
-        if failure.check(*UNAVAILABLE_ERRORS):
+        if failure.check(Unavailable):
             self.log.error("PAM login of {user!r} cannot be decided: {reason}", user=request.user,
                            reason=failure.getErrorMessage())
         else:

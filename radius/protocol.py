@@ -8,8 +8,10 @@ socket to an answer.
 3. A retransmission of a request in progress is dropped, one of an answered request gets
    the cached reply (``dedupe``).
 4. The subclass answers, possibly after work in the core thread pool; the reply is cached
-   and sent. A request whose answer failed unexpectedly gets no reply, so the NAS retries
-   or fails over to another server.
+   and sent. A request that cannot be decided now (``Unavailable``: the database or a user
+   store does not answer) gets no reply, so the NAS retries or fails over to its next
+   server, which may reach them; a reject would lock the user out for the outage. So does
+   a request whose answer failed unexpectedly, with the traceback in the log.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from pyrad import packet as rp
 from tesserad.core.clock import Clock
+from tesserad.core.errors import Unavailable
 from tesserad.radius import wire
 from tesserad.radius.audit import RadiusAudit
 from tesserad.radius.clients import ClientTable, NasClient
@@ -54,6 +57,7 @@ class RadiusProtocol(DatagramProtocol):
         self._cache = DuplicateCache(clock)
         self._unknown = LogLimiter(clock)
         self._dropped = LogLimiter(clock)
+        self._unanswered = LogLimiter(clock)
 
     def decode(self, data: bytes, client: NasClient) -> rp.Packet:
         raise NotImplementedError
@@ -106,6 +110,12 @@ class RadiusProtocol(DatagramProtocol):
 
     def _failed(self, failure: Failure, key: RequestKey, client: NasClient) -> None:
         self._cache.forget(key)
+        if failure.check(Unavailable):
+            if self._unanswered.allow(client.name):
+                self.log.warn("RADIUS requests from client {client} are not answered, so that it fails over to "
+                              "another server: {reason} (logged once a minute per client)",
+                              client=client.name, reason=failure.getErrorMessage())
+            return
         self.log.failure("a RADIUS request from client {client} failed and is not answered", failure,
                          client=client.name)
 

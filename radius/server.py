@@ -4,7 +4,8 @@ An Access-Request whose Message-Authenticator is missing (when the client requir
 wrong, or whose Proxy-State comes without one (``limit_proxy_state``) is dropped: the
 BlastRADIUS mitigations (CVE-2024-3596). The engine runs in the core thread pool, never
 on the reactor thread; its errors (unknown user, policy, malformed input) become an
-Access-Reject with a log line.
+Access-Reject with a log line. When it cannot decide (``Unavailable``), the request gets
+no answer at all (see protocol).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from tesserad.core.auth import challenges
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.auth.service import AuthService
 from tesserad.core.clock import Clock, utc_datetime
-from tesserad.core.errors import TesseraError
+from tesserad.core.errors import TesseraError, Unavailable
 from tesserad.radius import access, wire
 from tesserad.radius.audit import RadiusAudit
 from tesserad.radius.clients import ClientTable, NasClient
@@ -83,6 +84,8 @@ class AuthProtocol(RadiusProtocol):
         for it, and for a challenge how long it stays open."""
         try:
             result = self._auth.authenticate(request, access.ACTION)
+        except Unavailable:
+            raise
         except TesseraError as exc:
             return Verdict(None, error=str(exc))
         challenge = result.outcome is Outcome.CHALLENGE

@@ -19,7 +19,7 @@ from tesserad.core.auth import challenges
 from tesserad.core.auth.engine import Engine, validate_request
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.clock import utc_datetime
-from tesserad.core.errors import TesseraError
+from tesserad.core.errors import DatabaseUnavailable, TesseraError
 from tesserad.core.store import Database
 from tesserad.core.users.base import UserError
 
@@ -49,7 +49,8 @@ class AuthService:
                 result = self.engine.check(session, req)
             except TesseraError as exc:
                 session.rollback()
-                self._audit_error(req, action, exc, started)
+                if not isinstance(exc, DatabaseUnavailable):  # the audit trail lives there too
+                    self._audit_error(req, action, exc, started)
                 raise
             user, refusal = result.user, result.refusal
             self.auditor.record(

@@ -21,12 +21,13 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tesserad import __version__
-from tesserad.core.errors import DatabaseBusy, DatabaseError, SchemaError
+from tesserad.core.errors import DatabaseBusy, DatabaseError, DatabaseUnavailable, SchemaError
+from tesserad.core.store.faults import unreachable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -71,6 +72,7 @@ class Database:
             self._engine = create_engine(self._url, **options)
         except (ArgumentError, NoSuchModuleError, ImportError, TypeError) as exc:
             raise DatabaseError(f"cannot use database {self.url}: {self._scrub(str(exc))}") from None
+        event.listen(self._engine, "handle_error", self._unavailable)
         if backend == "sqlite":
             if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
                 raise DatabaseError(f"sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
@@ -137,7 +139,17 @@ class Database:
         try:
             yield
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"{what}: {self.url}: {self._reason(exc)}") from exc
+            kind = DatabaseUnavailable if unreachable(exc) else DatabaseError
+            raise kind(f"{what}: {self.url}: {self._reason(exc)}") from exc
+
+    def _unavailable(self, context: ExceptionContext) -> DatabaseUnavailable | None:
+        """The engine's errors hook: a connection that cannot be opened or was lost becomes
+        DatabaseUnavailable wherever the core runs SQL, so every edge answers "ask again"
+        instead of "no". A failed pre-ping is left alone: the pool then simply reconnects."""
+        exc = context.sqlalchemy_exception
+        if context.is_pre_ping or exc is None or not unreachable(exc):
+            return None
+        return DatabaseUnavailable(f"database unreachable: {self.url}: {self._reason(exc)}")
 
     def _reason(self, exc: SQLAlchemyError) -> str:
         cause = exc.orig if isinstance(exc, DBAPIError) else exc
@@ -205,7 +217,7 @@ class SqliteWriteGate:
                 fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL; released by the kernel on exit
         except OSError as exc:
             self._lock.release()
-            raise DatabaseError(f"cannot lock {self._lock_file}: {exc.strerror}") from None
+            raise DatabaseUnavailable(f"cannot lock {self._lock_file}: {exc.strerror}") from None
         info[self._KEY] = True
 
     def _file(self) -> int | None:

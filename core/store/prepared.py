@@ -10,7 +10,8 @@ connection and transaction of the caller's session. The engine's ``before_cursor
 listeners see the statement as they see any other (the SQLite write gate, tests counting
 statements; they get no execution context), and driver errors come out as SQLAlchemy's
 ``DBAPIError``, as from ``Connection.execute``, with the parameters hidden (they may hold
-secrets).
+secrets); a connection lost on the way is ``DatabaseUnavailable``, as the engine's errors
+hook (``Database``) makes it for every other statement.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
+from tesserad.core.errors import DatabaseUnavailable
+from tesserad.core.store.faults import unreachable
 
 # Key in a session's info: (transaction, connection) of the last statement.
 _CONNECTION = "tesserad_prepared_connection"
@@ -91,7 +94,11 @@ class Prepared:
             rows = cursor.fetchall() if compiled.row is not None else []
             rowcount = cursor.rowcount
         except connection.dialect.loaded_dbapi.Error as exc:
-            raise self._error(connection, compiled, exc, cursor) from exc
+            error = self._error(connection, compiled, exc, cursor)
+            if unreachable(error):
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise DatabaseUnavailable(f"database unreachable: connection lost: {reason}") from error
+            raise error from exc
         finally:
             cursor.close()
         if compiled.row is not None:

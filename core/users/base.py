@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy.engine import URL
 from tesserad.core.clock import Clock, SystemClock
-from tesserad.core.errors import TesseraError
+from tesserad.core.errors import TesseraError, Unavailable
 
 # The user attributes the spec names; resolvers may add their own (custom mappings).
 STANDARD_ATTRIBUTES = ("username", "userid", "givenname", "surname", "email", "phone", "mobile",
@@ -26,7 +26,12 @@ class UserError(TesseraError):
 
 
 class ResolverError(TesseraError):
-    """A resolver is misconfigured or its user store cannot be reached."""
+    """A resolver is misconfigured, or its user store refused what was asked."""
+
+
+class UserStoreUnavailable(ResolverError, Unavailable):
+    """A user store does not answer (server down or hung, every connection busy, the
+    breaker skipping it): the login is not refused but left to another server or a retry."""
 
 
 @dataclass(frozen=True)

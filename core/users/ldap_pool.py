@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import ldap3
 from ldap3.core.exceptions import LDAPCommunicationError, LDAPException, LDAPStartTLSError
-from tesserad.core.users.base import ResolverError
+from tesserad.core.users.base import ResolverError, UserStoreUnavailable
 from tesserad.core.users.ldap_breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ class LdapPool:
     @contextlib.contextmanager
     def _slot(self, what: str) -> Iterator[None]:
         if not self._slots.acquire(timeout=self._wait):
-            raise ResolverError(f"resolver {self._resolver}: {what} failed: all LDAP connections are busy "
+            raise UserStoreUnavailable(f"resolver {self._resolver}: {what} failed: all LDAP connections are busy "
                                 f"(POOL_SIZE); the directory may be slow or hung")
         try:
             yield
@@ -181,7 +181,7 @@ class LdapPool:
                 continue
             self._breaker.succeeded(address.key)
             return result
-        raise ResolverError(f"resolver {self._resolver}: {what} failed: no LDAP server answered "
+        raise UserStoreUnavailable(f"resolver {self._resolver}: {what} failed: no LDAP server answered "
                             f"({'; '.join(reasons)})")
 
     # ---- connections ---------------------------------------------------------------------

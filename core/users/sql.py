@@ -10,7 +10,8 @@ custom attribute.
 
 Queries are built with SQLAlchemy Core ``table()``/``column()`` constructs, so nothing
 is reflected and the user database is read only as mapped. Errors of the user database
-become ``ResolverError`` naming the resolver and the reason, never the password.
+become ``ResolverError`` naming the resolver and the reason, never the password; a user
+database that cannot be reached is ``UserStoreUnavailable``.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from sqlalchemy.sql.expression import ColumnClause, TableClause
 from sqlalchemy.types import NullType
 
 from tesserad.core.clock import Clock
+from tesserad.core.store.faults import unreachable
 from tesserad.core.users.base import (ConfigKey, Resolver, ResolverError, UserError, UserRecord,
-                                      register_resolver)
+                                      UserStoreUnavailable, register_resolver)
 from tesserad.core.users.hashes import DEFAULT_HASH_TYPE, HASH_TYPES, hash_password, verify_password
 from tesserad.core.users.own_database import same_database
 from tesserad.core.users.patterns import LIKE_ESCAPE, like_pattern, matches_everything, parse_uid_range
@@ -225,8 +227,8 @@ class SQLResolver(Resolver):
             first = lines[0] if lines else type(cause).__name__
             if not isinstance(exc, DBAPIError):
                 first = first.split("[SQL:", 1)[0].strip() or type(exc).__name__
-            raise ResolverError(f"resolver {self.name}: {what} failed on {self.url}: "
-                                f"{self._scrub(first)}") from None
+            kind = UserStoreUnavailable if unreachable(exc) else ResolverError
+            raise kind(f"resolver {self.name}: {what} failed on {self.url}: {self._scrub(first)}") from None
 
     # ---- queries -----------------------------------------------------------------------
 

@@ -4,12 +4,12 @@ the wired core (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from tesserad.core.config import PamSection
-from tesserad.core.errors import DatabaseError
+from tesserad.core.errors import DatabaseUnavailable
+from tesserad.core.users.base import ResolverError, UserStoreUnavailable
 from tesserad.pam_module import wire
 from tesserad.pam_module.listener import Limits, PamConnection, PamListenerFactory, Peer, PeerPolicy
 from tesserad.pam_module.local import LocalAuthenticator
@@ -185,18 +185,32 @@ def test_idle_timeout_runs_between_requests_not_during_one() -> None:
     assert closed(conn)
 
 
-def failing(exc: Exception) -> Callable[..., Deferred[Any]]:
-    def run(fn: Callable[..., Any], *args: Any) -> Deferred[Any]:
-        return run_inline(lambda *_: (_ for _ in ()).throw(exc), *args)
-    return run
+class Raising:
+    """An AuthService whose every decision fails with ``exc``."""
+
+    def __init__(self, exc: Exception):
+        self.exc = exc
+
+    def authenticate(self, *_: Any) -> None:
+        raise self.exc
 
 
-@pytest.mark.parametrize("exc", [DatabaseError("cannot use database"), RuntimeError("bug")])
-def test_store_errors_and_bugs_answer_unavailable(exc: Exception) -> None:
-    authenticator = LocalAuthenticator(failing(exc), auth=None)  # type: ignore[arg-type]
+UNAVAILABLE = PamReply(PamOutcome.UNAVAILABLE, "the authentication server cannot decide now")
+
+
+@pytest.mark.parametrize(("exc", "answer"), [
+    (DatabaseUnavailable("database unreachable: connection refused"), UNAVAILABLE),
+    (UserStoreUnavailable("resolver dir: no LDAP server answered"), UNAVAILABLE),
+    (RuntimeError("bug"), UNAVAILABLE),
+    # The store answered, and every server would hear the same: a reject, not a fallback.
+    (ResolverError("resolver dir: LDAPBASE: missing"), PamReply(PamOutcome.REJECT)),
+])
+def test_an_unreachable_store_or_a_bug_is_unavailable_a_refusing_store_a_reject(exc: Exception,
+                                                                               answer: PamReply) -> None:
+    authenticator = LocalAuthenticator(run_inline, auth=Raising(exc))  # type: ignore[arg-type]
     answers: list[PamReply] = []
     authenticator.authenticate(PamRequest(user="alice", password="1234")).addCallback(answers.append)
-    assert answers == [PamReply(PamOutcome.UNAVAILABLE, "the authentication server cannot decide now")]
+    assert answers == [answer]
 
 
 def test_unknown_user_is_a_reject(local: Listener) -> None:

@@ -9,6 +9,7 @@ from tesserad.core.store.models import AuditEntry
 from tesserad.radius import wire
 from tesserad.radius.clients import ClientTable
 
+from tests.helpers import free_port
 from tests.radius.conftest import CLIENTS, NAS, Edge, HeldRunner, build_edge, client
 from tests.radius.nas import CALLING, access_request, attribute_types, status_server, verified_reply
 from tests.wired import RFC4226, RFC_SEED_HEX, Core
@@ -224,6 +225,26 @@ def test_an_unexpected_failure_gets_no_reply_and_the_retry_is_processed(core: Co
     runner.release()
     [(reply, _)] = edge.auth.transport.written
     assert reply[0] == rp.AccessAccept
+
+
+def test_a_user_store_that_does_not_answer_gets_no_reply_and_one_warning_a_minute(edge: Edge) -> None:
+    with edge.core.database.session() as session:  # an LDAP server that refuses connections
+        edge.core.directory.save_resolver(session, "down", "ldapresolver", {
+            "LDAPURI": f"ldap://127.0.0.1:{free_port()}", "LDAPBASE": "dc=example,dc=com",
+            "BINDDN": "cn=reader,dc=example,dc=com", "BINDPW": "reader-secret", "LOGINNAMEATTRIBUTE": "uid",
+            "USERINFO": "{}", "TIMEOUT": "1"})
+        edge.core.directory.save_realm(session, "directory", [("down", 1)])
+        session.commit()
+    packet = access_request("dave@directory", "1234").RequestPacket()
+    assert edge.send(packet) == []  # no Access-Reject: the NAS fails over to its next server
+    assert edge.send(packet) == []  # the retransmission is decided anew (the breaker skips the server)
+    assert edge.send(access_request("erin@directory", "1234").RequestPacket()) == []
+    lines = [line for line in edge.log_lines() if "not answered" in line]
+    assert len(lines) == 1 and "so that it fails over" in lines[0] and "no LDAP server answered" in lines[0]
+    assert not any(event.get("log_failure") for event in edge.events)  # a fault, not a bug: no traceback
+    assert [(row.action, row.success) for row in audit_rows(edge.core)] == [("RADIUS Access-Request", False)] * 3
+    enroll_hotp(edge.core)  # the other realms are answered as ever
+    assert ask(edge, access_request(password="1234" + RFC4226[0])).code == rp.AccessAccept
 
 
 def test_a_reloaded_client_table_applies_to_the_next_packet(core: Core) -> None:

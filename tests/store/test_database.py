@@ -10,7 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
-from tesserad.core.errors import DatabaseError, SchemaError
+from tesserad.core.errors import DatabaseError, DatabaseUnavailable, SchemaError, Unavailable
 from tesserad.core.store import Database
 from tesserad.core.store.database import _alembic_config
 from tesserad.core.store.models import Base
@@ -92,10 +92,20 @@ def test_ping(database: Database) -> None:
 def test_unreachable_postgresql_never_shows_the_password() -> None:
     db = Database(f"postgresql+psycopg://tesserad:{PASSWORD}@127.0.0.1:{free_port()}/tesserad")
     assert PASSWORD not in db.url and "***" in db.url
-    with pytest.raises(DatabaseError, match=r"^database unreachable: ") as caught:
+    with pytest.raises(DatabaseUnavailable, match=r"^database unreachable: ") as caught:
         db.ping()
     assert PASSWORD not in str(caught.value)
     assert PASSWORD not in "".join(traceback.format_exception(caught.value))
+    # Any statement of the core, not only the health check, meets the same one error.
+    with pytest.raises(DatabaseUnavailable, match="Connection refused") as caught, db.session() as session:
+        session.execute(text("SELECT 1"))
+    assert PASSWORD not in "".join(traceback.format_exception(caught.value))
+
+
+def test_a_statement_the_database_refuses_is_not_unavailable(database: Database) -> None:
+    with pytest.raises(Exception) as caught, database.session() as session:
+        session.execute(text("SELECT * FROM no_such_table"))
+    assert "no_such_table" in str(caught.value) and not isinstance(caught.value, Unavailable)
 
 
 def test_invalid_url_never_shows_the_password() -> None:

@@ -13,9 +13,12 @@ import bcrypt
 import pytest
 from passlib.hash import md5_crypt, sha256_crypt
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, make_url, select
-from tesserad.core.users.base import ResolverError, UserError
+from tesserad.core.errors import Unavailable
+from tesserad.core.users.base import ResolverError, UserError, UserStoreUnavailable
 from tesserad.core.users.hashes import HASH_TYPES, verify_password
 from tesserad.core.users.sql import SQLResolver
+
+from tests.helpers import free_port
 
 MAP = {"userid": "id", "username": "login", "givenname": "given", "surname": "sur", "email": "mail",
        "phone": "phone", "mobile": "mobile", "password": "pw", "department": "dept"}
@@ -257,19 +260,27 @@ def test_database_errors_name_the_reason_not_the_password(user_db: str) -> None:
     with _closing(make(user_db, Table="no_such_table")) as r:
         with pytest.raises(ResolverError, match="resolver appdb: looking up a user failed") as info:
             r.uid_for("alice")
-        assert "no_such_table" in str(info.value)
+        assert "no_such_table" in str(info.value) and not isinstance(info.value, Unavailable)
         assert r.test_connection()[0] is False
     if url.get_backend_name() == "postgresql":
-        # The test server trusts every password, so the failure is an unknown database.
+        # The test server trusts every password, so the failure is an unknown database; a
+        # refused connection is unavailable whatever the reason (libpq gives no SQLSTATE).
         secret = "Wr0ng-Pa55word"
         wrong = url.set(password=secret, database="no_such_db").render_as_string(hide_password=False)
         with _closing(make(wrong)) as r:
-            with pytest.raises(ResolverError) as info:
+            with pytest.raises(UserStoreUnavailable) as info:
                 r.uid_for("alice")
             assert "no_such_db" in str(info.value)
             assert secret not in str(info.value) and "***" in str(info.value)
             ok, message = r.test_connection()
             assert not ok and secret not in message
+
+
+def test_a_user_database_that_does_not_answer_is_unavailable() -> None:
+    with _closing(make(f"postgresql+psycopg://reader:Wr0ng-Pa55word@127.0.0.1:{free_port()}/users")) as r:
+        with pytest.raises(UserStoreUnavailable, match="looking up a user failed on .*Connection refused") as info:
+            r.uid_for("alice")
+        assert "Wr0ng-Pa55word" not in str(info.value)
 
 
 @pytest.mark.parametrize(("override", "message"), [
