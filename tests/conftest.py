@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tesserad.core.store import Database
 
-from tests.helpers import require
-from tests.pgserver import PostgresUnavailable, fresh_database, start_postgres
+from tests.pgserver import fresh_database, throwaway_postgres
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """Superuser URL of a PostgreSQL server started once for the whole session."""
-    tmpdir = Path(tempfile.mkdtemp(prefix="tesserad-pg-"))
-    try:
-        url, stop = start_postgres(tmpdir)
-    except PostgresUnavailable as exc:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-        require(False, f"PostgreSQL is not available: {exc}")
-    try:
-        yield url
-    finally:
-        stop()
-        shutil.rmtree(tmpdir, ignore_errors=True)
+    with throwaway_postgres("tesserad-pg-") as server:
+        yield server.url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])

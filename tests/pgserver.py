@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for tests: ``initdb`` and ``pg_ctl`` on a free loopback port.
+"""Throwaway PostgreSQL servers for tests: ``initdb`` and ``pg_ctl`` on a free loopback port.
 
 PostgreSQL refuses to run as root, so as root the server runs as the ``postgres`` user.
 """
@@ -11,13 +11,14 @@ import pwd
 import shlex
 import shutil
 import subprocess
+import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
-from tests.helpers import free_port
+from tests.helpers import free_port, require
 
 
 class PostgresUnavailable(Exception):
@@ -40,38 +41,67 @@ def _run(command: list[str], cwd: Path, log: Path | None = None) -> None:
                            f"{result.stdout}{result.stderr}{server_log}")
 
 
-def start_postgres(tmpdir: Path) -> tuple[str, Callable[[], None]]:
-    """Start a server whose data and socket live in ``tmpdir``.
+class PostgresServer:
+    """A server whose data and socket live in ``tmpdir``, on a free loopback port; ``stop``
+    and ``start`` again (an outage, and the database coming back) keep the data.
 
-    Returns the superuser URL (``postgresql+psycopg://postgres@127.0.0.1:<port>/postgres``,
-    trust authentication on loopback) and a function that stops the server. As root,
-    ``tmpdir`` is handed to the postgres user, so it must be reachable by that user: make it
-    with ``tempfile.mkdtemp()``, not inside pytest's private (0700) ``tmp_path``.
+    ``url`` is the superuser URL (``postgresql+psycopg://postgres@127.0.0.1:<port>/postgres``,
+    trust authentication on loopback). As root, ``tmpdir`` is handed to the postgres user,
+    so it must be reachable by that user: make it with ``tempfile.mkdtemp()``, not inside
+    pytest's private (0700) ``tmp_path``.
     """
-    bindir = _bindir()
-    prefix: list[str] = []
-    if os.geteuid() == 0:
+
+    def __init__(self, tmpdir: Path):
+        bindir = _bindir()
+        self._prefix: list[str] = []
+        if os.geteuid() == 0:
+            try:
+                pwd.getpwnam("postgres")
+            except KeyError:
+                raise PostgresUnavailable("running as root, but there is no postgres user") from None
+            if shutil.which("runuser") is None:
+                raise PostgresUnavailable("running as root, but runuser is missing")
+            shutil.chown(tmpdir, "postgres", "postgres")
+            self._prefix = ["runuser", "-u", "postgres", "--"]
+        self._tmpdir, self._data, self._log = tmpdir, tmpdir / "data", tmpdir / "server.log"
+        self._pg_ctl = str(bindir / "pg_ctl")
+        _run([*self._prefix, str(bindir / "initdb"), "-D", str(self._data), "-A", "trust", "-U", "postgres",
+              "-E", "UTF8", "--no-locale", "--no-sync"], tmpdir)
+        port = free_port()
+        self._options = f"-p {port} -k {shlex.quote(str(tmpdir))} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        self.running = False
+        self.start()
+
+    def start(self) -> None:
+        # -w: pg_ctl returns once the server accepts connections.
+        _run([*self._prefix, self._pg_ctl, "-D", str(self._data), "-l", str(self._log), "-o", self._options,
+              "-w", "start"], self._tmpdir, self._log)
+        self.running = True
+
+    def stop(self) -> None:
+        if self.running:
+            _run([*self._prefix, self._pg_ctl, "-D", str(self._data), "-m", "fast", "-w", "stop"], self._tmpdir,
+                 self._log)
+            self.running = False
+
+
+@contextlib.contextmanager
+def throwaway_postgres(prefix: str) -> Iterator[PostgresServer]:
+    """A running server in a new temporary directory, stopped and removed afterwards; the
+    test is skipped (a failure in CI) where PostgreSQL is not installed."""
+    tmpdir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
         try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            raise PostgresUnavailable("running as root, but there is no postgres user") from None
-        if shutil.which("runuser") is None:
-            raise PostgresUnavailable("running as root, but runuser is missing")
-        shutil.chown(tmpdir, "postgres", "postgres")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    data, log = tmpdir / "data", tmpdir / "server.log"
-    pg_ctl = str(bindir / "pg_ctl")
-    _run([*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-          "-E", "UTF8", "--no-locale", "--no-sync"], tmpdir)
-    port = free_port()
-    options = f"-p {port} -k {shlex.quote(str(tmpdir))} -c listen_addresses=127.0.0.1 -c fsync=off"
-    # -w: pg_ctl returns once the server accepts connections.
-    _run([*prefix, pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "start"], tmpdir, log)
-
-    def stop() -> None:
-        _run([*prefix, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], tmpdir, log)
-
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
+            server = PostgresServer(tmpdir)
+        except PostgresUnavailable as exc:
+            require(False, f"PostgreSQL is not available: {exc}")
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 @contextlib.contextmanager
