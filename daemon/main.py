@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any
 
+from twisted.internet.error import ReactorNotRunning
 from twisted.logger import Logger
 
 from tesserad import __version__
@@ -82,11 +83,30 @@ def announce_initial_admin(password: str) -> None:
           flush=True)
 
 
+def stop_on_signals(reactor: Any) -> None:
+    """SIGTERM and SIGINT stop the reactor, once. Twisted's own handlers call
+    ``reactor.stop`` for every signal, and systemd and make signal the whole process group
+    (a worker hears its supervisor too): a second signal while the first still drained the
+    in-flight work was a ReactorNotRunning traceback at critical level."""
+    def stop(signum: int) -> None:
+        name = signal.Signals(signum).name
+        try:
+            reactor.stop()
+        except ReactorNotRunning:
+            log.info("received {signal} while stopping already", signal=name)
+            return
+        log.info("received {signal}; stopping", signal=name)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda number, _frame: reactor.callFromThread(stop, number))
+
+
 def run(reactor: Any, daemon: Any, config_path: str | None) -> int:
     """Run until stopped; 0 after a clean stop, 1 if the services failed to start."""
     status = [0]
 
     def start() -> None:
+        stop_on_signals(reactor)  # here: Twisted installs its handlers as the reactor starts
         try:
             daemon.startService()
         except Exception:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from tesserad.core import admins
 from tesserad.core import config as configuration
 from tesserad.core.bootstrap import ensure_data_dir, ensure_keys, prepare_schema
@@ -46,13 +47,35 @@ def provision(config_path: Path, passwd: Path, tokens: list[dict[str, Any]],
             for name, fields in (policies or {}).items():
                 ctx.policies.set_policy(session, name, **fields)
             session.commit()
-            for spec in tokens:
-                params = dict(spec)
-                user = ctx.directory.resolve(session, params.pop("user"), None)
-                ctx.tokens.init(session, params, user)
-            session.commit()
+            _enroll(ctx, session, tokens)
     finally:
         ctx.close()
+
+
+def add_realm(config_path: Path, realm: str, resolver: str, rtype: str, settings: dict[str, Any], *,
+              default: bool = False, tokens: list[dict[str, Any]] | None = None) -> None:
+    """A realm of one more resolver (an LDAP directory, say) in a provisioned store, the
+    default realm if ``default``, with ``tokens`` as for ``provision``."""
+    ctx = Context.open(configuration.load(str(config_path), env={}))
+    try:
+        with ctx.database.session() as session:
+            ctx.directory.save_resolver(session, resolver, rtype, settings)
+            ctx.directory.save_realm(session, realm, [(resolver, 1)])
+            if default:
+                ctx.directory.set_default_realm(session, realm)
+            session.commit()
+            _enroll(ctx, session, tokens or [])
+    finally:
+        ctx.close()
+
+
+def _enroll(ctx: Context, session: Session, tokens: list[dict[str, Any]]) -> None:
+    for spec in tokens:
+        params = dict(spec)
+        user = ctx.directory.resolve(session, params.pop("user"), None)
+        assert user.exists, f"{user} is not in the store"
+        ctx.tokens.init(session, params, user)
+    session.commit()
 
 
 def provision_hotp_people(config_path: Path, passwd: Path) -> None:

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,6 +19,8 @@ from tesserad import __version__
 
 from tests.daemon_process import DaemonProcess
 from tests.helpers import BIN, clean_env, daemon_config, manage, require, write_config
+from tests.ldap.hung import HungServer
+from tests.provision import add_realm, provision_hotp_people
 
 
 @pytest.fixture
@@ -194,6 +197,35 @@ def test_sigint_stops_cleanly_too(tmp_path: Path, daemons: list[DaemonProcess]) 
     daemon = spawn(daemons, tmp_path / "run", write_config(tmp_path, daemon_config(tmp_path))).start()
     daemon.signal(signal.SIGINT)
     assert daemon.wait() == 0
+
+
+def test_a_second_sigterm_while_stopping_changes_nothing(tmp_path: Path, daemons: list[DaemonProcess]) -> None:
+    """systemd, and make for ``make run``, signal the whole process group, so a second SIGTERM
+    may come while the first still drains in-flight work: it must not be an error."""
+    hung = HungServer()
+    try:
+        data = daemon_config(tmp_path, log={"format": "json"}, server={"shutdown_grace": 30})
+        config = write_config(tmp_path, data)
+        provision_hotp_people(config, tmp_path / "passwd")
+        add_realm(config, "directory", "hung", "ldapresolver", {
+            "LDAPURI": hung.uri, "LDAPBASE": "dc=example,dc=com", "AUTHTYPE": "Anonymous",
+            "LOGINNAMEATTRIBUTE": "uid", "USERINFO": "{}", "TIMEOUT": "3"})
+        daemon = spawn(daemons, tmp_path / "run", config).start()
+        with ThreadPoolExecutor(1) as pool:
+            login = pool.submit(get_json, web_url(data) + "/validate/check?user=dave@directory&pass=1")
+            hung.wait_for_connections(1)  # a login is in flight: stopping waits for it
+            daemon.signal(signal.SIGTERM)
+            daemon.expect("STOPPING=1")
+            daemon.signal(signal.SIGTERM)
+            daemon.signal(signal.SIGINT)
+            assert daemon.wait() == 0
+            login.exception()  # the login ended with the daemon, whatever its answer
+        events = [json.loads(line) for line in daemon.stderr.splitlines() if line.startswith("{")]
+        assert [e for e in events if e["level"] in ("error", "critical")] == [], daemon.stderr
+        assert "Traceback" not in daemon.stderr and "ReactorNotRunning" not in daemon.stderr
+        assert [e["message"] for e in events].count("stopped") == 1
+    finally:
+        hung.close()
 
 
 def test_help_explains_itself() -> None:

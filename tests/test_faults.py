@@ -19,8 +19,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from pyrad import packet as rp
-from tesserad.core import config as configuration
-from tesserad.core.context import Context
 
 from tests.daemon_process import DaemonProcess
 from tests.helpers import daemon_config, free_port, write_config
@@ -31,7 +29,7 @@ from tests.ldap.slapd import Slapd
 from tests.pam.conftest import Build, PamServices, build, services  # noqa: F401  (fixtures)
 from tests.pam.test_pam_stack import module_line, pamtester
 from tests.pgserver import PostgresServer, throwaway_postgres
-from tests.provision import provision_hotp_people
+from tests.provision import add_realm, provision_hotp_people
 from tests.radius.nas import SECRET, UdpNas, access_request, verified_reply
 from tests.wired import RFC4226, RFC_SEED_HEX
 
@@ -164,20 +162,9 @@ def test_a_hung_directory(slapd: Slapd, build: Build, services: PamServices,  # 
     relay = HungServer(upstream=(target.hostname or "127.0.0.1", target.port or 389))
 
     def directory_realm(config: Path) -> str:
-        ctx = Context.open(configuration.load(str(config), env={}))
-        try:
-            with ctx.database.session() as session:
-                ctx.directory.save_resolver(session, "people", "ldapresolver", people_config(
-                    slapd, LDAPURI=relay.uri, TIMEOUT=1, SERVERPOOL_SKIP=1, CACHE_TIMEOUT=0))
-                ctx.directory.save_realm(session, "directory", [("people", 1)])
-                ctx.directory.set_default_realm(session, "directory")
-                session.commit()
-                user = ctx.directory.resolve(session, "alice", None)
-                assert user.exists and user.realm == "directory"
-                ctx.tokens.init(session, {"type": "hotp", "otpkey": RFC_SEED_HEX, "pin": "1234"}, user)
-                session.commit()
-        finally:
-            ctx.close()
+        add_realm(config, "directory", "people", "ldapresolver", people_config(
+            slapd, LDAPURI=relay.uri, TIMEOUT=1, SERVERPOOL_SKIP=1, CACHE_TIMEOUT=0), default=True,
+            tokens=[{"user": "alice", "type": "hotp", "otpkey": RFC_SEED_HEX, "pin": "1234"}])
         return "alice"
 
     try:

@@ -14,14 +14,12 @@ from dataclasses import dataclass
 
 import pytest
 from pyrad import packet as rp
-from tesserad.core import config as configuration
-from tesserad.core.context import Context
 
 from tests.daemon_process import DaemonProcess
 from tests.helpers import daemon_config, free_port, write_config
 from tests.http.test_validate_http import Server
 from tests.ldap.hung import HungServer
-from tests.provision import provision_hotp_people
+from tests.provision import add_realm, provision_hotp_people
 from tests.radius.nas import SECRET, UdpNas, access_request
 from tests.wired import RFC4226
 
@@ -46,17 +44,10 @@ def stalled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stalled]:
         "clients": [{"name": "vpn", "address": "127.0.0.1", "secret": SECRET.decode()}]})
     config = write_config(tmp_path, data)
     provision_hotp_people(config, tmp_path / "passwd")
-    ctx = Context.open(configuration.load(str(config), env={}))
-    try:
-        with ctx.database.session() as session:
-            ctx.directory.save_resolver(session, "hungdir", "ldapresolver", {
-                "LDAPURI": hung.uri, "LDAPBASE": "dc=example,dc=com", "BINDDN": "cn=reader,dc=example,dc=com",
-                "BINDPW": "reader-secret", "LOGINNAMEATTRIBUTE": "uid", "USERINFO": "{}",
-                "TIMEOUT": str(TIMEOUT), "SERVERPOOL_SKIP": "600"})
-            ctx.directory.save_realm(session, "directory", [("hungdir", 1)])
-            session.commit()
-    finally:
-        ctx.close()
+    add_realm(config, "directory", "hungdir", "ldapresolver", {
+        "LDAPURI": hung.uri, "LDAPBASE": "dc=example,dc=com", "BINDDN": "cn=reader,dc=example,dc=com",
+        "BINDPW": "reader-secret", "LOGINNAMEATTRIBUTE": "uid", "USERINFO": "{}",
+        "TIMEOUT": str(TIMEOUT), "SERVERPOOL_SKIP": "600"})
     daemon = DaemonProcess(tmp_path / "run", config).start()
     port = data["web"]["listen"][0].split(":")[1]
     try:
