@@ -210,7 +210,15 @@ async def keep_alive_pool(port: int, size: int, requests: int, measure: Callable
     return result
 
 
-def test_a_burst_of_keep_alive_connections_is_spread_over_the_workers(
+# Bursts of 16 connections: one burst is at the scheduler's mercy on a loaded machine (the idle
+# worker must run within the 1 ms accept pause, and once in ~25 bursts it does not: [14, 2]),
+# so the test judges the average over several. Measured on the shared 2-core test machine,
+# the less busy worker held 7.5 of 16 on average with the pause, and 2 without it (16 of 16
+# on one worker in most bursts, an even spread in about a quarter of them).
+BURSTS, POOL = 8, 16
+
+
+def test_bursts_of_keep_alive_connections_are_spread_over_the_workers(
         tmp_path: Path, daemons: list[DaemonProcess]) -> None:
     """A client pool that connects all at once under load must not land on one worker for
     good (it did: 15 of 16 connections on one worker, half the throughput)."""
@@ -218,6 +226,9 @@ def test_a_burst_of_keep_alive_connections_is_spread_over_the_workers(
     daemon = start(tmp_path, daemons, f"tcp:{port}:interface=127.0.0.1", threads=4)
     assert daemon.proc is not None
     workers = children(daemon.proc.pid)
-    spread = asyncio.run(keep_alive_pool(port, 16, 20, lambda: [established(pid, port) for pid in workers]))
-    assert sum(spread) == 16
-    assert min(spread) >= 4, spread
+    smaller = []
+    for _ in range(BURSTS):
+        spread = asyncio.run(keep_alive_pool(port, POOL, 20, lambda: [established(pid, port) for pid in workers]))
+        assert sum(spread) == POOL, spread
+        smaller.append(min(spread))
+    assert sum(smaller) / BURSTS >= 4.5, smaller  # more than a quarter of each burst, on average
