@@ -8,12 +8,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import bindparam, create_engine, event, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from tesserad.core.errors import DatabaseUnavailable
 from tesserad.core.store import Database
 from tesserad.core.store.models import Token, TokenInfo
 from tesserad.core.store.prepared import Prepared
 
+from tests.pgserver import fresh_database
 from tests.store.test_models import NOW, _add_user_token
 
 BY_SERIAL = (select(Token.id, Token.serial, Token.created_at, Token.active, Token.secret_enc, TokenInfo.key)
@@ -84,3 +87,36 @@ def test_naive_datetime_refused_like_core(migrated: Database) -> None:
     with migrated.session() as session, pytest.raises(ValueError, match="naive datetime"):
         Prepared(COUNT_UP).execute(session, {"serial": "OATH0001", "seen": 0, "next": 1, "now": naive})
     assert NOW.tzinfo is timezone.utc
+
+
+def _cut(session: Session, server_url: str) -> None:
+    """End the session's connection from the server side, as a restart or failover does."""
+    pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(server_url)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.postgresql
+def test_a_connection_lost_mid_transaction_is_unavailable_and_the_next_one_works(postgres_server: str) -> None:
+    with fresh_database(postgres_server) as url:
+        db = Database(url)
+        try:
+            db.upgrade()
+            _add_user_token(db)
+            statement = Prepared(BY_SERIAL)
+            with db.session() as session:
+                _cut(session, postgres_server)
+                with pytest.raises(DatabaseUnavailable, match="^database unreachable: connection lost"):
+                    statement.execute(session, {"serial": "OATH0001"})
+            with db.session() as session:  # the ORM's statements meet the same error
+                _cut(session, postgres_server)
+                with pytest.raises(DatabaseUnavailable, match="^database unreachable: "):
+                    session.execute(BY_SERIAL, {"serial": "OATH0001"})
+            with db.session() as session:
+                assert statement.execute(session, {"serial": "OATH0001"}).first().serial == "OATH0001"
+        finally:
+            db.dispose()
