@@ -16,7 +16,7 @@ from tesserad import __version__
 from tesserad.admin_web import bodies
 from tesserad.admin_web.bodies import MAX_BODY, RequestTooLarge
 from tesserad.core.auth.request import NotAuthorized
-from tesserad.core.errors import TesseraError, Unavailable
+from tesserad.core.errors import DatabaseError, TesseraError, Unavailable
 from tesserad.core.policy.errors import PolicyError, PolicyNotFound
 from tesserad.core.security.signing import Signer
 from tesserad.core.sessions import AuthError
@@ -48,6 +48,7 @@ ERRORS: list[tuple[type[Exception], int, int]] = [
     (UserError, 904, 400),
     (ResolverError, 904, 400),
     (TokenError, 301, 400),
+    (DatabaseError, 903, 503),
 ]
 
 

@@ -46,6 +46,10 @@ class DatabaseError(TesseraError):
     """The database cannot be reached or used."""
 
 
+class SchemaError(DatabaseError):
+    """The database schema is not the one this version of tesserad can run against."""
+
+
 class DatabaseUnavailable(DatabaseError, Unavailable):
     """The database does not answer: refused or lost connections, no connection slot."""
 
@@ -53,10 +57,6 @@ class DatabaseUnavailable(DatabaseError, Unavailable):
 class DatabaseBusy(DatabaseUnavailable):
     """A write found the database locked by other writers for longer than it may wait;
     trying again later can succeed."""
-
-
-class SchemaError(DatabaseError):
-    """The database schema is not the one this version of tesserad can run against."""
 
 
 class AdminError(TesseraError):

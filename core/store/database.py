@@ -217,7 +217,7 @@ class SqliteWriteGate:
                 fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL; released by the kernel on exit
         except OSError as exc:
             self._lock.release()
-            raise DatabaseUnavailable(f"cannot lock {self._lock_file}: {exc.strerror}") from None
+            raise DatabaseError(f"cannot lock {self._lock_file}: {exc.strerror}") from None
         info[self._KEY] = True
 
     def _file(self) -> int | None:
