@@ -6,6 +6,8 @@ import os
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +78,14 @@ def run_inline(fn: Any, *args: Any) -> Deferred[Any]:
         return succeed(fn(*args))
     except Exception as exc:  # the executor delivers it as a failed Deferred
         return fail(exc)
+
+
+def until(condition: Callable[[], Any], what: str, timeout: float = 30) -> Any:
+    """Poll a condition with a deadline (processes, servers and breakers keep their own time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

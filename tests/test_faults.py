@@ -11,7 +11,6 @@ import select
 import shutil
 import socket
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from pyrad import packet as rp
 
 from tests.daemon_process import DaemonProcess
-from tests.helpers import daemon_config, free_port, write_config
+from tests.helpers import daemon_config, free_port, until, write_config
 from tests.http.test_validate_http import Server
 from tests.ldap.conftest import people_config, slapd  # noqa: F401  (a fixture)
 from tests.ldap.hung import HungServer
@@ -71,7 +70,7 @@ class Edges:
         nas = UdpNas(self.radius)
         try:
             nas.send(access_request(self.user, password).RequestPacket())
-            wait_for(lambda: self.daemon.stderr.count(NOT_ANSWERED) > before, "the not-answered warning")
+            until(lambda: self.daemon.stderr.count(NOT_ANSWERED) > before, "the not-answered warning")
             assert select.select([nas.sock], [], [], 0.5)[0] == [], "a RADIUS reply came"
         finally:
             nas.close()
@@ -100,13 +99,6 @@ class Edges:
     def no_traceback(self) -> None:
         """An outage is an expected fault: warnings, not tracebacks."""
         assert "Traceback" not in self.daemon.stderr, self.daemon.stderr[-3000:]
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {timeout}s for {what}"
-        time.sleep(0.05)
 
 
 @contextlib.contextmanager
@@ -176,10 +168,9 @@ def test_a_hung_directory(slapd: Slapd, build: Build, services: PamServices,  # 
             # The breaker skips the server for SERVERPOOL_SKIP (1 s) after its last failure:
             # until then the login stays unavailable (503), and the OTP value unused.
             password = edges.password()
-            answers: list[tuple[int, dict]] = []
-            wait_for(lambda: answers.append(edges.http_login(password)) or answers[-1][0] != 503,
-                     "a login after the directory came back")
-            assert answers[-1][0] == 200 and answers[-1][1]["result"]["value"] is True, answers[-1]
+            status, body = until(lambda: (answer := edges.http_login(password))[0] != 503 and answer,
+                                 "a login after the directory came back")
+            assert status == 200 and body["result"]["value"] is True, body
             assert edges.radius_login(edges.password()) == rp.AccessAccept
             code, out = edges.pam_login(edges.password())
             assert code == 0 and "successfully authenticated" in out, out

@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import ssl
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from cryptography.x509.oid import NameOID
 from tesserad.daemon.supervisor import worker_count
 
 from tests.daemon_process import DaemonProcess
-from tests.helpers import daemon_config, free_port, write_config
+from tests.helpers import daemon_config, free_port, until, write_config
 
 
 @pytest.fixture
@@ -53,17 +52,6 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
-
-
-def until(condition: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-    """Poll a condition with a deadline (processes start and stop on their own time)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def healthz(url: str, context: ssl.SSLContext | None = None) -> int:
