@@ -35,7 +35,7 @@ def test_resolver_api_with_connection_test_realm_and_users(api: Api, slapd: Slap
     status, body = api.call("POST", "/resolver/test", admin, {**posted, "BINDPW": "__CENSORED__",
                                                               "resolver": "people"})
     assert status == 200 and body["result"]["value"] is True
-    assert body["detail"] == {"description": "Resolver config seems OK. 27 Users found."}
+    assert body["detail"] == {"description": "Resolver config seems OK."}  # no count: nothing of the store
     status, body = api.call("POST", "/resolver/test", admin, {**posted, "BINDPW": "guessed-wrong"})
     assert status == 200 and body["result"]["value"] is False
     assert "invalidCredentials" in body["detail"]["description"]
