@@ -12,6 +12,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
+
 from tesserad import __version__
 from tesserad.admin_web import bodies
 from tesserad.admin_web.bodies import MAX_BODY, RequestTooLarge
@@ -23,9 +27,6 @@ from tesserad.core.sessions import AuthError
 from tesserad.core.sysconfig import SystemConfigError
 from tesserad.core.tokens.base import ParameterError, TokenError, TokenNotFound
 from tesserad.core.users.base import ResolverError, UserError
-from twisted.logger import Logger
-from twisted.python.failure import Failure
-from twisted.web.iweb import IRequest
 
 # The API level tesserad implements; clients that check it see the privacyIDEA release
 # whose REST API this is.

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tesserad.admin_web.policy import filename
 from tesserad.admin_web.authorization import Access
+from tesserad.admin_web.policy import filename
 from tesserad.admin_web.rest import ADMIN_OR_USER, Call, Resource, Stream, endpoint
 from tesserad.admin_web.visibility import visible_realms
 from tesserad.core.audit_search import AuditLog, AuditQuery, AuditScope, parse_age
-
 
 AUDIT_REALMS = "any one realm; only entries of the realms the right covers"
 OWN_ENTRIES = "auditlog (own entries only)"

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import multipart
+
 from tesserad.core.tokens.base import ParameterError
 
 MAX_BODY = 1024 * 1024

@@ -9,7 +9,8 @@ the node out. With several worker processes, the figures are those of the worker
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger

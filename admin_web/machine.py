@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tesserad.admin_web import api
 from sqlalchemy import Select
+
+from tesserad.admin_web import api
 from tesserad.admin_web.authorization import ANY_ADMIN, LISTED, NO_REALM, TOKEN, Access
 from tesserad.admin_web.rest import ADMIN_ONLY, PUBLIC, Body, Call, Resource, endpoint
 from tesserad.core.machines import authitems, offline, service

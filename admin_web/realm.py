@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tesserad.admin_web.params import Params
 from tesserad.admin_web.authorization import ANY_ADMIN, Access
+from tesserad.admin_web.params import Params
 from tesserad.admin_web.rest import Call, Resource, endpoint
 from tesserad.admin_web.visibility import realm_filter, resolver_targets, visible_realms
 from tesserad.core.rights import Target

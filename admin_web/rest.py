@@ -42,7 +42,8 @@ call touches (``Target.of_user(user)``, ``Target(realm=r)``); the admin needs th
 all of them, and without targets on objects in no realm (an admin bound to no realm).
 ``call.require_somewhere(action)`` suffices for listings that show only
 ``call.rights.realms(action, call.realm_names())`` (None: all). Each endpoint declares what
-it checks (``access=``) for the endpoint table in docs/authorization.md. ``call.user_param()`` is the user a request is about: the caller itself for role user,
+it checks (``access=``) for the endpoint table in docs/authorization.md. ``call.user_param()``
+is the user a request is about: the caller itself for role user,
 the ``user``/``realm`` parameters for admins. ``call.ctx`` is the core Context.
 
 Parameters (``admin_web/params.py``): ``call.params.text(name, default)``, ``required(name)``,
@@ -64,6 +65,10 @@ from typing import Any
 
 from klein import Klein
 from sqlalchemy.orm import Session
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.web.iweb import IRequest
+
 from tesserad.admin_web import api
 from tesserad.admin_web.authorization import Access
 from tesserad.admin_web.browser_session import BrowserSessions, session_cookie
@@ -76,9 +81,6 @@ from tesserad.core.rights import Rights, Target
 from tesserad.core.sessions import ADMIN, MISSING_RIGHT, USER, AuthError, Identity, Sessions
 from tesserad.core.tokens.base import ParameterError
 from tesserad.core.users.base import User, UserError
-from twisted.internet.defer import Deferred
-from twisted.logger import Logger
-from twisted.web.iweb import IRequest
 
 Runner = Callable[..., Deferred[Any]]
 PUBLIC: frozenset[str] = frozenset()

@@ -7,7 +7,15 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from klein import Klein
+from twisted.internet.defer import ensureDeferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.python.failure import Failure
+from twisted.web import resource
+from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource, NoResource
+from twisted.web.server import NOT_DONE_YET, Site
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+
 from tesserad.admin_web import api
 from tesserad.admin_web.auth import AuthResource
 from tesserad.admin_web.config_api import CONFIG_RESOURCES
@@ -23,13 +31,6 @@ from tesserad.admin_web.validate import Validate
 from tesserad.core.context import Context
 from tesserad.core.policy.apikey import ApiKeyGate
 from tesserad.core.tokens.base import ParameterError
-from twisted.internet.defer import ensureDeferred
-from twisted.internet.interfaces import IReactorTime
-from twisted.python.failure import Failure
-from twisted.web.iweb import IRequest
-from twisted.web import resource
-from twisted.web.resource import IResource, NoResource
-from twisted.web.server import NOT_DONE_YET, Site
 
 # The REST resources, mounted by ``Root.attach`` (one module each).
 RESOURCES: tuple[type[Resource], ...] = (AuthResource, TokenResource, TriggerResource, OpenApiResource,

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
 from tesserad.admin_web.api import MAX_BODY
 from tesserad.admin_web.authorization import LISTED, TOKEN, TOKENS, Access
 from tesserad.admin_web.rest import ADMIN_ONLY, ADMIN_OR_USER, Body, Call, Resource, endpoint

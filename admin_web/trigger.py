@@ -13,7 +13,6 @@ from tesserad.core.auth.request import AuthRequest, Outcome
 from tesserad.core.rights import Target
 from tesserad.core.token_access import TokenAccess
 
-
 TRIGGER = Access("triggerchallenge", f"the realm of ``user``; with ``serial``: {TOKEN}")
 
 

@@ -34,9 +34,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pyrad import packet as rp  # noqa: E402
-from tesserad.core.security.hashing import SecretHasher  # noqa: E402
-from tesserad.core.tokens.oath import hotp  # noqa: E402
-from tesserad.radius import wire  # noqa: E402
 from validate_load import (  # noqa: E402
     PIN,
     SEED,
@@ -47,6 +44,10 @@ from validate_load import (  # noqa: E402
     process_cpu,
     provision_users,
 )
+
+from tesserad.core.security.hashing import SecretHasher  # noqa: E402
+from tesserad.core.tokens.oath import hotp  # noqa: E402
+from tesserad.radius import wire  # noqa: E402
 
 from tests.daemon_process import DaemonProcess  # noqa: E402
 from tests.helpers import free_port  # noqa: E402

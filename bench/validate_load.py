@@ -59,7 +59,7 @@ def collector_paused() -> Iterator[None]:
 
 def cpu_line(before: tuple[float, float], after: tuple[float, float], requests: int) -> str:
     """Server CPU per request, and the part of it spent in the kernel."""
-    user, system = (1000 * (b - a) / max(requests, 1) for a, b in zip(before, after))
+    user, system = (1000 * (b - a) / max(requests, 1) for a, b in zip(before, after, strict=True))
     return f"server CPU per request {user + system:.2f} ms ({system:.2f} ms of it in the kernel)"
 
 
@@ -128,7 +128,8 @@ async def worker(host: str, port: int, users: list[int], deadline: float, budget
         writer.close()
 
 
-async def drive(url: str, users: int, concurrency: int, duration: float, count: int) -> tuple[list[float], list[str], float]:
+async def drive(url: str, users: int, concurrency: int, duration: float,
+                count: int) -> tuple[list[float], list[str], float]:
     parts = urlsplit(url)
     latencies: list[float] = []
     failures: list[str] = []

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
 from tesserad.core.clock import Clock, SystemClock, utc_datetime
 from tesserad.core.errors import AdminError
 from tesserad.core.security.hashing import SecretHasher

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
+
 from tesserad.core.audit import Auditor
 from tesserad.core.clock import Clock, utc_datetime
 from tesserad.core.csv_export import csv_line

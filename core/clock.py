@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -39,4 +39,4 @@ class FixedClock:
 
 def utc_datetime(clock: Clock) -> datetime:
     """The clock's time as an aware UTC datetime, for timestamps in the store."""
-    return datetime.fromtimestamp(clock.now(), tz=timezone.utc)
+    return datetime.fromtimestamp(clock.now(), tz=UTC)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from tesserad.core.audit import Auditor
 from tesserad.core.auth.engine import Engine
 from tesserad.core.auth.policy import AuthPolicies
-from tesserad.core.policy.auth import PolicyAuthPolicies
-from tesserad.core.policy.store import PolicyStore
 from tesserad.core.auth.service import AuthService
 from tesserad.core.clock import Clock, SystemClock
 from tesserad.core.config import Config
+from tesserad.core.policy.auth import PolicyAuthPolicies
+from tesserad.core.policy.store import PolicyStore
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.security.keystore import Keys, KeyStore
 from tesserad.core.store import Database
@@ -42,7 +42,7 @@ class Context:
 
     @classmethod
     def open(cls, config: Config, *, clock: Clock | None = None,
-             policies: AuthPolicies | None = None) -> "Context":
+             policies: AuthPolicies | None = None) -> Context:
         """Load the keys, connect the database (no schema change) and wire the services;
         ``policies`` replaces the policy store as the engine's source of settings (tests)."""
         clock = clock or SystemClock()

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
+
 from tesserad.core.policy.store import PolicyStore
 from tesserad.core.sysconfig import SystemConfig
 from tesserad.core.users.directory import Directory

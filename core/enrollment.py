@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
+
 from tesserad.core.context import Context
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.rights import PolicyDenied, Rights, Target

@@ -11,6 +11,7 @@ and client address (``LoginThrottle``); the password never reaches an error or t
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
+
 from tesserad.core import admins
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.context import Context

@@ -18,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy import and_, bindparam, case, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
 from tesserad.core.clock import Clock, utc_datetime
 from tesserad.core.store import Database
 from tesserad.core.store.models import LoginFailure

@@ -33,6 +33,7 @@ from typing import Any
 import jwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
 from tesserad.core.clock import Clock
 from tesserad.core.errors import TesseraError
 from tesserad.core.security.base import SecurityModule

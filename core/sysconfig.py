@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+
 from tesserad.core import proxies
 from tesserad.core.clock import Clock
 from tesserad.core.errors import DecryptionError, TesseraError

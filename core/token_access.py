@@ -14,6 +14,7 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy.orm import Session
+
 from tesserad.core.context import Context
 from tesserad.core.rights import Rights, Target
 from tesserad.core.tokens.base import ParameterError, TokenClass, TokenNotFound

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import segno
+
 from tesserad.core.policy.actions import REGISTRY, WEBUI
 from tesserad.core.rights import Rights, Target
 from tesserad.core.sessions import Identity
@@ -46,7 +47,8 @@ def granted(rights: Rights) -> list[str]:
     token types this server has."""
     types = {f"enroll{name.upper()}" for name in enrollable_types(rights)}
     return [name for name, action in REGISTRY[rights.scope].items()
-            if action.type == "bool" and not name.startswith("enroll") and rights.allowed_somewhere(name)] + sorted(types)
+            if action.type == "bool" and not name.startswith("enroll")
+            and rights.allowed_somewhere(name)] + sorted(types)
 
 
 def menus(identity: Identity, rights: list[str]) -> list[str]:

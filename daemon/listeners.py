@@ -128,7 +128,7 @@ class StreamListeners(Service):
         """The bound sockets for worker processes; this process stops accepting on them
         (its reactor has not run, so it never took a connection) but keeps them open."""
         handed = []
-        for index, (description, port) in enumerate(zip(self._descriptions, self.ports)):
+        for index, (description, port) in enumerate(zip(self._descriptions, self.ports, strict=True)):
             port.stopReading()
             handed.append(InheritedPort(f"{self._key}[{index}]", description, port.fileno(),
                                         port.socket.family))

@@ -9,11 +9,19 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, Any
 
-from twisted.logger import (FilteringLogObserver, ILogObserver, Logger, LogLevel, LogLevelFilterPredicate,
-                            formatEvent, globalLogBeginner, textFileLogObserver)
+from twisted.logger import (
+    FilteringLogObserver,
+    ILogObserver,
+    Logger,
+    LogLevel,
+    LogLevelFilterPredicate,
+    formatEvent,
+    globalLogBeginner,
+    textFileLogObserver,
+)
 from zope.interface import implementer
 
 LEVELS = {"debug": LogLevel.debug, "info": LogLevel.info, "warn": LogLevel.warn,
@@ -29,7 +37,7 @@ class JsonLinesObserver:
 
     def __call__(self, event: dict[str, Any]) -> None:
         record: dict[str, Any] = {
-            "time": datetime.fromtimestamp(event.get("log_time", 0), tz=timezone.utc).isoformat(),
+            "time": datetime.fromtimestamp(event.get("log_time", 0), tz=UTC).isoformat(),
             "level": getattr(event.get("log_level"), "name", "info"),
             "namespace": event.get("log_namespace", "-"),
             "message": formatEvent(event),

@@ -10,10 +10,11 @@ import argparse
 import getpass
 import secrets
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import tomli_w
 from sqlalchemy.orm import Session
+
 from tesserad import __version__
 from tesserad.core import admins, bootstrap
 from tesserad.core import config as configuration

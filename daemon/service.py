@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from twisted.application.service import MultiService, Service
 from twisted.internet.defer import inlineCallbacks, maybeDeferred

@@ -69,7 +69,7 @@ def page(name: str) -> str:
     usage = parser.format_usage().removeprefix("usage: ").strip()
     # Reproducible builds set SOURCE_DATE_EPOCH (dpkg-buildpackage does, from debian/changelog).
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    date = datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date() if epoch else datetime.date.today()
+    date = datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).date() if epoch else datetime.date.today()
     lines = [f'.TH {escape(name.upper())} 8 "{date:%Y-%m-%d}" "tesserad {__version__}" '
              '"System Administration"',
              ".SH NAME", f"{escape(name)} \\- {escape(parser.description.split(':')[0].rstrip('.'))}",

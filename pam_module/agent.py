@@ -24,16 +24,17 @@ from typing import Any
 import treq
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from tesserad import __version__
-from tesserad.core.config import PamSection
-from tesserad.pam_module.offline_cache import Match, OfflineCache
-from tesserad.pam_module.request import PamOutcome, PamReply, PamRequest
 from treq.client import HTTPClient
 from twisted.internet.defer import Deferred, ensureDeferred, gatherResults
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.ssl import Certificate, trustRootFromCertificates
 from twisted.logger import Logger
 from twisted.web.client import Agent, BrowserLikePolicyForHTTPS, HTTPConnectionPool
+
+from tesserad import __version__
+from tesserad.core.config import PamSection
+from tesserad.pam_module.offline_cache import Match, OfflineCache
+from tesserad.pam_module.request import PamOutcome, PamReply, PamRequest
 
 Runner = Callable[..., Deferred[Any]]
 

@@ -27,13 +27,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
+from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
 from tesserad.core.config import PamSection
 from tesserad.pam_module import wire
 from tesserad.pam_module.request import Authenticator, PamOutcome, PamReply
-from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
-from twisted.internet.protocol import Factory, Protocol
-from twisted.logger import Logger
-from twisted.python.failure import Failure
 
 _UCRED = struct.Struct("3i")
 
@@ -213,7 +214,7 @@ class PamConnection(Protocol):
                       else 0, what=what, seconds=self.factory.limits.idle_timeout)
         self.transport.abortConnection()
 
-    def connectionLost(self, reason: Failure = Failure(ConnectionError())) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._disarm()
         self.factory.connections.discard(self)
         if self.holder is not None:

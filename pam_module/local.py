@@ -13,13 +13,14 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
 from tesserad.core.auth.request import AuthRequest, Outcome
 from tesserad.core.auth.service import AuthService
 from tesserad.core.errors import TesseraError, Unavailable
 from tesserad.pam_module.request import PamOutcome, PamReply, PamRequest
-from twisted.internet.defer import Deferred
-from twisted.logger import Logger
-from twisted.python.failure import Failure
 
 ACTION = "PAM authenticate"
 Runner = Callable[..., Deferred[Any]]

@@ -10,9 +10,10 @@ import stat
 from pathlib import Path
 from typing import Any, Protocol
 
+from twisted.internet.endpoints import UNIXServerEndpoint, serverFromString
+
 from tesserad.core.config import PamSection
 from tesserad.core.errors import StartupError
-from twisted.internet.endpoints import UNIXServerEndpoint, serverFromString
 
 
 class Bindable(Protocol):

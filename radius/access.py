@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pyrad import packet as rp
+
 from tesserad.core.auth.request import AuthRequest
 from tesserad.radius import wire
 from tesserad.radius.clients import NasClient

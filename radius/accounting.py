@@ -9,10 +9,11 @@ Accounting-Response, as RFC 2866 section 2 asks.
 from __future__ import annotations
 
 from pyrad import packet as rp
+from twisted.internet.defer import Deferred
+
 from tesserad.radius import access, wire
 from tesserad.radius.clients import NasClient
 from tesserad.radius.protocol import Dropped, RadiusProtocol, decoded
-from twisted.internet.defer import Deferred
 
 
 class AccountingProtocol(RadiusProtocol):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyrad.dictionary import Dictionary, ParseError
+
 from tesserad.core.config import RadiusSection
 from tesserad.core.errors import ConfigError
 from tesserad.radius import wire

@@ -20,6 +20,11 @@ from collections.abc import Callable
 from typing import Any
 
 from pyrad import packet as rp
+from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.protocol import DatagramProtocol
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
 from tesserad.core.clock import Clock
 from tesserad.core.errors import Unavailable
 from tesserad.radius import wire
@@ -27,10 +32,6 @@ from tesserad.radius.audit import RadiusAudit
 from tesserad.radius.clients import ClientTable, NasClient
 from tesserad.radius.dedupe import DuplicateCache, RequestKey, Seen
 from tesserad.radius.loglimit import LogLimiter
-from twisted.internet.defer import Deferred, maybeDeferred
-from twisted.internet.protocol import DatagramProtocol
-from twisted.logger import Logger
-from twisted.python.failure import Failure
 
 Runner = Callable[..., Deferred[Any]]
 Address = tuple[str, int]

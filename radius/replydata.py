@@ -15,6 +15,8 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
+from twisted.logger import Logger
+
 from tesserad.core.auth.request import AuthResult
 from tesserad.core.policy.actions import AUTHZ
 from tesserad.core.policy.matching import PolicyQuery
@@ -23,7 +25,6 @@ from tesserad.core.store import Database
 from tesserad.core.users.base import User
 from tesserad.core.users.directory import Directory
 from tesserad.radius.replyrules import USER_ACTION, USER_SOURCE, Key, ReplyRule, gate
-from twisted.logger import Logger
 
 RESOLVER_ACTION = "add_resolver_in_response"
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from pyrad import tools
 from pyrad.dictionary import Attribute, Dictionary
+
 from tesserad.core.config import RadiusReplyConfig
 from tesserad.core.errors import ConfigError
 

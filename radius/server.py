@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyrad import packet as rp
+from twisted.internet.defer import Deferred
+
 from tesserad.core.auth import challenges
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.auth.service import AuthService
@@ -26,7 +28,6 @@ from tesserad.radius.protocol import Dropped, RadiusProtocol, Runner, decoded
 from tesserad.radius.replydata import ReplyData
 from tesserad.radius.replyrules import Key
 from tesserad.radius.state import StateCodec
-from twisted.internet.defer import Deferred
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,12 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
+from twisted.internet.interfaces import IListeningPort
+from twisted.internet.protocol import DatagramProtocol
+from twisted.logger import Logger
+
 from tesserad.core.config import Config, parse_host_port
 from tesserad.core.context import Context
 from tesserad.core.errors import ConfigError, StartupError
@@ -25,11 +31,6 @@ from tesserad.radius.protocol import Runner
 from tesserad.radius.replydata import ReplyData
 from tesserad.radius.server import AuthProtocol
 from tesserad.radius.state import StateCodec
-from twisted.application.service import Service
-from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
-from twisted.internet.interfaces import IListeningPort
-from twisted.internet.protocol import DatagramProtocol
-from twisted.logger import Logger
 
 AUTH_KEY = "radius.auth_listen"
 ACCT_KEY = "radius.acct_listen"
@@ -112,7 +113,7 @@ class RadiusService(Service):
 
     def startService(self) -> None:
         super().startService()
-        for (_, sock), protocol in zip(self._bound, self._protocols):
+        for (_, sock), protocol in zip(self._bound, self._protocols, strict=True):
             self.ports.append(self._reactor.adoptDatagramPort(sock.fileno(), sock.family, protocol))
         self.release()  # each port listens on its own duplicate of the socket
         if not self.ports:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tesserad.core.store import Database
 
 from tests.pgserver import fresh_database, throwaway_postgres

@@ -35,7 +35,7 @@ class DaemonProcess:
         self.stderr_path = workdir / "stderr.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, *, wait: bool = True, timeout: float = 30) -> "DaemonProcess":
+    def start(self, *, wait: bool = True, timeout: float = 30) -> DaemonProcess:
         command = [str(BIN / "tesserad")] + (["--config", str(self.config)] if self.config else [])
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=self.cwd, env=self.env)

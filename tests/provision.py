@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
 from tesserad.core import admins
 from tesserad.core import config as configuration
 from tesserad.core.bootstrap import ensure_data_dir, ensure_keys, prepare_schema

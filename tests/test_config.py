@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tesserad.core import config as cfg
 from tesserad.core.errors import ConfigError
 

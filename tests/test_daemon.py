@@ -9,12 +9,14 @@ import sqlite3
 import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import tomli_w
+
 from tesserad import __version__
 
 from tests.daemon_process import DaemonProcess

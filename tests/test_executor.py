@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 
-from tesserad.daemon.executor import CoreExecutor
 from twisted.internet import reactor
 from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
+
+from tesserad.daemon.executor import CoreExecutor
 
 
 class CoreExecutorTests(TestCase):

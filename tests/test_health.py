@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+from treq.testing import StubTreq
+from twisted.trial.unittest import TestCase
+
 from tesserad import __version__
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.site import Root, build_site
 from tesserad.core.errors import DatabaseError
-from treq.testing import StubTreq
-from twisted.trial.unittest import TestCase
 
 from tests.helpers import run_inline
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import json
 
-from tesserad.daemon.logs import LogController
 from twisted.logger import Logger
+
+from tesserad.daemon.logs import LogController
 
 
 def emit(controller: LogController) -> None:
@@ -54,8 +55,9 @@ def test_apply_switches_level_and_format_and_reports_the_change() -> None:
 def test_stdlib_logging_reaches_the_same_output() -> None:
     import logging
 
-    from tesserad.daemon.logs import StdlibBridge
     from twisted.logger import globalLogPublisher
+
+    from tesserad.daemon.logs import StdlibBridge
     out = io.StringIO()
     controller = LogController("info", "json", out)
     globalLogPublisher.addObserver(controller)

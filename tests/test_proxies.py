@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+
 from tesserad.core.proxies import effective_client, forwarded_hops
 from tesserad.core.store.models import AuditEntry
 from tesserad.core.sysconfig import SystemConfigError

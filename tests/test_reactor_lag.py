@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tesserad.admin_web.health import Health
-from tesserad.admin_web.site import Root, build_site
-from tesserad.daemon.reactor_lag import PROBE_INTERVAL, REPORT_EVERY, WINDOW, ReactorLag
 from treq.testing import StubTreq
 from twisted.internet.task import Clock
 from twisted.logger import Logger
 from twisted.trial.unittest import TestCase
+
+from tesserad.admin_web.health import Health
+from tesserad.admin_web.site import Root, build_site
+from tesserad.daemon.reactor_lag import PROBE_INTERVAL, REPORT_EVERY, WINDOW, ReactorLag
 
 from tests.helpers import run_inline
 

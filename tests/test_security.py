@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from tesserad.core.errors import DecryptionError, KeyFileError
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial

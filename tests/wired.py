@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+
 from tesserad.core.audit import Auditor
 from tesserad.core.auth.engine import Engine
 from tesserad.core.auth.policy import AuthSettings, StaticPolicies

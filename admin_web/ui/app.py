@@ -16,6 +16,11 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from klein import Klein
+from twisted.web.iweb import IRequest
+from twisted.web.pages import notFound
+from twisted.web.resource import IResource
+from twisted.web.static import File
+
 from tesserad.admin_web import api
 from tesserad.admin_web.auth import AuthResource
 from tesserad.admin_web.browser_session import CSRF_HEADER, session_cookie
@@ -27,10 +32,6 @@ from tesserad.core.policy.matching import PolicyQuery
 from tesserad.core.sessions import DECODING_ERROR, TOKEN_EXPIRED, AuthError, Identity
 from tesserad.core.tokens.base import ParameterError
 from tesserad.core.webui import login_value
-from twisted.web.iweb import IRequest
-from twisted.web.pages import notFound
-from twisted.web.resource import IResource
-from twisted.web.static import File
 
 HERE = Path(__file__).parent
 STATIC = (HERE / "static").resolve()

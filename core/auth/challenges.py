@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+
 from tesserad.core.store.models import Challenge
 from tesserad.core.tokens.base import ChallengeSpec
 

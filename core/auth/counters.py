@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, case, update
 from sqlalchemy.orm import Session
+
 from tesserad.core.store.models import Token
 from tesserad.core.store.prepared import Prepared
 from tesserad.core.tokens.base import SUCCESS

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+
 from tesserad.core.auth import challenges, counters, resync
 from tesserad.core.auth.limits import RateLimit
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
@@ -242,7 +243,8 @@ class Engine:
         records: dict[int, tuple[TokenRecord, list[Any]]] = {}
         for found in _TOKENS_OF_USER.execute(session, owner_params(user)):
             if found.id not in records:
-                records[found.id] = (TokenRecord(session, dict(zip(_TOKEN_COLUMNS, found))), [])
+                # the row carries the token columns first, then its info columns
+                records[found.id] = (TokenRecord(session, dict(zip(_TOKEN_COLUMNS, found, strict=False))), [])
             if found.key is not None:
                 records[found.id][1].append(found)
         return self._sorted([token_class(record.tokentype)(record, state.env, items)
@@ -458,7 +460,7 @@ class Engine:
                     problems.append(verdict.problem)
         self._after_success(session, state, accepted, tokens)
         if accepted or not denials:
-            message = ", ".join(["matching {} tokens".format(len(valid)), *problems])
+            message = ", ".join([f"matching {len(valid)} tokens", *problems])
         else:
             message = ", ".join(dict.fromkeys(denials))
         result = AuthResult(Outcome.ACCEPT if accepted else Outcome.REJECT, message, user=state.user)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
+
 from tesserad.core.store.models import AuditEntry
 from tesserad.core.users.base import User
 

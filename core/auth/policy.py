@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
+
 from tesserad.core.auth.limits import RateLimit
 from tesserad.core.tokens.base import ChallengeOptions
 from tesserad.core.users.base import User

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
+
 from tesserad.core.store.models import Challenge
 from tesserad.core.tokens.base import ChallengeSpec, TokenClass
 

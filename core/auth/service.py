@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
+
 from tesserad.core import proxies
 from tesserad.core.audit import Auditor
 from tesserad.core.auth import challenges

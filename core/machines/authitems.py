@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
+
 from tesserad.core.machines.service import APPLICATIONS, NUMERIC_OPTIONS, application, list_attachments
 from tesserad.core.tokens.base import ParameterError, TokenClass
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
+
 from tesserad.core.auth.request import AuthRequest, AuthResult
 from tesserad.core.machines import pbkdf2
 from tesserad.core.machines.service import machines_of_request

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
+
 from tesserad.core.machines.hosts import HostsResolver, Machine
 from tesserad.core.store.models import MachineResolver, MachineResolverConfig, MachineToken, MachineTokenOption, Token
 from tesserad.core.tokens.base import ParameterError, TokenError, TokenNotFound

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
+
 from tesserad.core.auth.request import AuthRequest
 from tesserad.core.policy.actions import AUTHZ
 from tesserad.core.policy.matching import PolicyQuery

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
+
 from tesserad.core.auth.limits import RateLimit, parse_age
 from tesserad.core.auth.policy import AuthSettings
 from tesserad.core.policy.actions import AUTH, AUTHZ

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
+
 from tesserad.core.clock import Clock
 from tesserad.core.policy.actions import SCOPES
 from tesserad.core.policy.errors import PolicyError, PolicyNotFound

@@ -19,6 +19,7 @@ import struct
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from tesserad.core.errors import DecryptionError, KeyFileError
 from tesserad.core.security.base import SecurityModule
 
@@ -41,7 +42,7 @@ class KeyMaterial:
         self.pepper = pepper
 
     @classmethod
-    def generate(cls) -> "KeyMaterial":
+    def generate(cls) -> KeyMaterial:
         return cls(1, {1: os.urandom(32)}, os.urandom(32), os.urandom(32))
 
     def to_json(self) -> str:
@@ -54,7 +55,7 @@ class KeyMaterial:
         }, indent=2) + "\n"
 
     @classmethod
-    def from_json(cls, text: str, source: str) -> "KeyMaterial":
+    def from_json(cls, text: str, source: str) -> KeyMaterial:
         try:
             data = json.loads(text)
             if data.get("format") != FORMAT_VERSION:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
 from tesserad.core.errors import KeyFileError
 
 SIGNATURE_PREFIX = "ed25519:"
@@ -22,11 +23,11 @@ class Signer:
         self.public_key = private_key.public_key()
 
     @classmethod
-    def generate(cls) -> "Signer":
+    def generate(cls) -> Signer:
         return cls(Ed25519PrivateKey.generate())
 
     @classmethod
-    def from_pem(cls, pem: bytes, source: str) -> "Signer":
+    def from_pem(cls, pem: bytes, source: str) -> Signer:
         try:
             key = serialization.load_pem_private_key(pem, password=None)
         except (ValueError, TypeError) as exc:

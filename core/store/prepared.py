@@ -27,6 +27,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
+
 from tesserad.core.errors import DatabaseUnavailable
 from tesserad.core.store.faults import unreachable
 

@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
 from tesserad.core.errors import DatabaseBusy
 
 T = TypeVar("T")

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import ColumnElement, bindparam, update
 from sqlalchemy.orm import Session
+
 from tesserad.core.clock import Clock
 from tesserad.core.errors import TesseraError
 from tesserad.core.security.base import SecurityModule

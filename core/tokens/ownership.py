@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select
+
 from tesserad.core.store.models import Realm, TokenOwner
 from tesserad.core.users.base import User
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
+
 from tesserad.core.store.models import Token, TokenInfo
 
 

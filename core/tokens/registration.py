@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
+
 from tesserad.core.store.models import Token
 from tesserad.core.tokens.base import ParameterError, TokenClass, param_int
 from tesserad.core.tokens.record import forget

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session, selectinload
+
 from tesserad.core.clock import Clock, utc_datetime
 from tesserad.core.errors import TesseraError
 from tesserad.core.security.base import SecurityModule

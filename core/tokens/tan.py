@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+
 from tesserad.core.store.models import TokenInfo
 from tesserad.core.tokens.base import ParameterError, TokenClass, param_int
 from tesserad.core.tokens.paper import MAX_COUNT, otp_count

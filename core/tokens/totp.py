@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
+
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import Success, param_int
 from tesserad.core.tokens.hotp import HotpToken

@@ -18,6 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy.orm import Session
+
 from tesserad.core.tokens.base import ParameterError, Success, TokenClass, decode_key, param_bool, param_int
 from tesserad.core.tokens.registry import register
 

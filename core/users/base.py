@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from sqlalchemy.engine import URL
+
 from tesserad.core.clock import Clock, SystemClock
 from tesserad.core.errors import TesseraError, Unavailable
 
@@ -125,7 +126,7 @@ class Resolver(ABC):
     def delete_user(self, uid: str) -> None:
         raise ResolverError(f"resolver {self.name} is not editable")
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (a hook: most resolvers hold no connection)
         """Release connections; called when the configuration changes or on stop."""
 
 

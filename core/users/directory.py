@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session, selectinload
+
 from tesserad.core.clock import Clock
 from tesserad.core.errors import DecryptionError
 from tesserad.core.security.base import SecurityModule
@@ -436,7 +437,7 @@ class Directory:
             session.flush()
         else:
             session.execute(delete(ResolverRealmRow).where(ResolverRealmRow.realm_id == realm.id))
-        for (resolver, priority), resolver_id in zip(resolvers, ids):
+        for (_, priority), resolver_id in zip(resolvers, ids, strict=True):
             session.add(ResolverRealmRow(realm_id=realm.id, resolver_id=resolver_id, priority=priority))
         session.flush()
         if len(session.scalars(select(RealmRow.id).limit(2)).all()) == 1:

@@ -30,6 +30,7 @@ import ldap3
 from ldap3.core.exceptions import LDAPCommunicationError, LDAPException
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn, parse_dn
+
 from tesserad.core.clock import Clock
 from tesserad.core.users.base import ConfigKey, Resolver, ResolverError, UserError, UserRecord, register_resolver
 from tesserad.core.users.hashes import hash_password
@@ -208,7 +209,8 @@ class LDAPResolver(Resolver):
     # ---- searching ---------------------------------------------------------------------
 
     def _search(self, what: str, condition: str = "", *, base: str | None = None, scope: str | None = None,
-                limit: int | None = None, attributes: list[str] | None = None) -> list[tuple[str, dict[str, list[bytes]]]]:
+                limit: int | None = None,
+                attributes: list[str] | None = None) -> list[tuple[str, dict[str, list[bytes]]]]:
         """(dn, raw attributes) of the matching entries, page by page (``SIZELIMIT`` a
         page), stopping after ``limit``. Referrals in the answer are dropped."""
         query = f"(&{self.search_filter}{condition})" if self.search_filter or condition else "(objectClass=*)"

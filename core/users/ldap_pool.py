@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import ldap3
 from ldap3.core.exceptions import LDAPCommunicationError, LDAPException, LDAPStartTLSError
+
 from tesserad.core.users.base import ResolverError, UserStoreUnavailable
 from tesserad.core.users.ldap_breaker import CircuitBreaker
 

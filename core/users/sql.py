@@ -23,8 +23,22 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import (ColumnElement, Engine, String, and_, cast, column, create_engine, delete,
-                        func, insert, literal, select, table, update)
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    String,
+    and_,
+    cast,
+    column,
+    create_engine,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.engine import URL, RowMapping, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.sql.expression import ColumnClause, TableClause
@@ -32,8 +46,15 @@ from sqlalchemy.types import NullType
 
 from tesserad.core.clock import Clock
 from tesserad.core.store.faults import unreachable
-from tesserad.core.users.base import (ConfigKey, Resolver, ResolverError, UserError, UserRecord,
-                                      UserStoreUnavailable, register_resolver)
+from tesserad.core.users.base import (
+    ConfigKey,
+    Resolver,
+    ResolverError,
+    UserError,
+    UserRecord,
+    UserStoreUnavailable,
+    register_resolver,
+)
 from tesserad.core.users.hashes import DEFAULT_HASH_TYPE, HASH_TYPES, hash_password, verify_password
 from tesserad.core.users.own_database import same_database
 from tesserad.core.users.patterns import LIKE_ESCAPE, like_pattern, matches_everything, parse_uid_range

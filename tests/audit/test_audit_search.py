@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, update
+
 from tesserad.core.audit import Auditor
 from tesserad.core.audit_search import COLUMNS, AuditLog, AuditQuery, AuditScope, parse_age
 from tesserad.core.clock import FixedClock

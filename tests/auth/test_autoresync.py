@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
+
 from tesserad.core.auth import resync
 from tesserad.core.auth.request import Outcome
 from tesserad.core.store.models import Challenge

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+
 from tesserad.core.auth.request import Outcome
 from tesserad.core.tokens import oath
 from tesserad.core.users.base import UserError

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from tesserad.core.auth.limits import RateLimit, parse_age
 from tesserad.core.auth.request import Outcome
 from tesserad.core.tokens.base import ChallengeOptions

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from tesserad.admin_web import bodies
 from tesserad.admin_web.api import RawInput
 from tesserad.core.tokens.base import ParameterError

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from passlib.hash import sha512_crypt
+
 from tesserad.core import admins
 
 from tests.http.restapi import Api

@@ -15,6 +15,7 @@ import pytest
 from passlib.hash import sha512_crypt
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+
 from tesserad.core.machines import service as machines
 from tesserad.core.policy.actions import ADMIN, REGISTRY
 from tesserad.core.store.models import Token, TokenGroup

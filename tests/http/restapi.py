@@ -16,6 +16,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from treq.testing import StubTreq
+from twisted.internet.defer import Deferred
+
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.rest import Rest
 from tesserad.admin_web.site import Root, build_site
@@ -26,8 +29,6 @@ from tesserad.core.policy.store import PolicyStore
 from tesserad.core.security.keystore import Keys
 from tesserad.core.security.signing import Signer
 from tesserad.core.sessions import ADMIN, USER, Identity
-from treq.testing import StubTreq
-from twisted.internet.defer import Deferred
 
 from tests.helpers import run_inline
 from tests.wired import Core
@@ -105,7 +106,8 @@ class Api:
 def api(core: Core) -> Iterator[Api]:
     keys = Keys(core.tokens.security, b"p" * 32, Signer.generate(), Signer.generate())
     # No failure floor: the requests complete synchronously (tests/http/test_failure_floor.py times it).
-    ctx = Context(Config(web=WebSection(failure_floor_ms=0)), core.database, keys, core.tokens.hasher, core.clock, core.sysconfig, core.directory,
+    ctx = Context(Config(web=WebSection(failure_floor_ms=0)), core.database, keys, core.tokens.hasher, core.clock,
+                  core.sysconfig, core.directory,
                   core.tokens, PolicyStore(core.clock), core.auditor, core.auth.engine, core.auth)
     root = Root(Health(run_inline, lambda: None))
     rest = root.attach(run_inline, ctx)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import func, select
+
 from tesserad.core import admins
 from tesserad.core.clock import SystemClock
 from tesserad.core.security.keystore import KeyStore

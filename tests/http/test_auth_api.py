@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from treq.testing import StubTreq
+
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.site import Root, build_site
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
 from tesserad.core.sessions import ADMIN, Identity, Sessions
 from tesserad.core.store.models import AuditEntry
-from treq.testing import StubTreq
 
 from tests.helpers import run_inline
 from tests.http.people import ADMIN_PASSWORD, PASSWORDS

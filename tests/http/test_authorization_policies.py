@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from tesserad.core.policy.auth import PolicyAuthPolicies
 
 from tests.http.restapi import Api

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from tesserad.admin_web.bodies import MAX_BODY, MAX_FIELDS, decode
 from tesserad.core.tokens.base import ParameterError
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+
 from tesserad.core.store.models import AuditEntry, Config, Policy
 
 from tests.http.restapi import Api, resolved
@@ -261,7 +262,8 @@ def test_system_documentation_and_random(api: Api, admin: str) -> None:
 def test_policy_lifecycle(api: Api, admin: str) -> None:
     conditions = [["userinfo", "email", "matches", ".*@example.com", True]]
     # Once admin policies exist, this one keeps the admin's policy rights.
-    ok(api.call("POST", "/policy/policies", admin, {"scope": "admin", "action": "policyread, policywrite, policydelete"}))
+    ok(api.call("POST", "/policy/policies", admin,
+                {"scope": "admin", "action": "policyread, policywrite, policydelete"}))
     value = ok(api.call("POST", "/policy/pol1", admin, body={
         "scope": "admin", "action": "enable, disable, otp_pin_minlength=6", "realm": ["example"],
         "client": "10.0.0.0/8", "priority": 2, "conditions": conditions}))

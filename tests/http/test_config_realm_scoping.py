@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+
 from tesserad.core.store.models import AuditEntry
 
 from tests.http.restapi import Api

@@ -9,10 +9,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from tesserad.admin_web.health import Health
-from tesserad.admin_web.site import Root, build_site
 from treq.testing import StubTreq
 from twisted.internet.task import Clock
+
+from tesserad.admin_web.health import Health
+from tesserad.admin_web.site import Root, build_site
 
 from tests.helpers import run_inline
 from tests.http.people import ADMIN_PASSWORD, PASSWORDS

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from twisted.logger import ILogObserver, formatEvent, globalLogPublisher
+from zope.interface import provider
+
 from tesserad.admin_web.bodies import MAX_BODY, MAX_FIELDS
 from tesserad.admin_web.ui.app import STATIC
 from tesserad.core.store.models import AuditEntry
-from twisted.logger import ILogObserver, formatEvent, globalLogPublisher
-from zope.interface import provider
 
 from tests.http.restapi import Api, resolved
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from treq.testing import StubTreq
+
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.site import Root, build_site
 from tesserad.core.security.keystore import RESPONSE_PRIVATE_FILE, RESPONSE_PUBLIC_FILE, KeyStore
 from tesserad.core.security.signing import verify_with
-from treq.testing import StubTreq
 
 from tests.helpers import run_inline
 from tests.http.restapi import Api

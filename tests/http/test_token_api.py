@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+
 from tesserad.core.store.models import AuditEntry, Token, TokenGroup
 
 from tests.http.restapi import Api, resolved

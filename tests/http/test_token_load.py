@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy import select
+
 from tesserad.core.auth.request import Outcome
 from tesserad.core.store.models import AuditEntry
 from tesserad.core.tokens.importers.loader import BATCH_SIZE

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pyrad import packet as rp
+
 from tesserad.core.tokens.oath import hotp
 
 from tests.daemon_process import DaemonProcess

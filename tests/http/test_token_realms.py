@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+
 from tesserad.core.store.models import Token, TokenGroup
 
 from tests.http.restapi import Api

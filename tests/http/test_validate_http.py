@@ -7,11 +7,13 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+
 from tesserad.core.store.models import Token
 
 from tests.daemon_process import DaemonProcess

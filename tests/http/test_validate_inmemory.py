@@ -8,10 +8,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from treq.testing import StubTreq
+
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.site import Root, build_site
 from tesserad.admin_web.validate import Validate
-from treq.testing import StubTreq
 
 from tests.helpers import run_inline
 from tests.http.restapi import resolved

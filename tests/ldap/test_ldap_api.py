@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
+
 from tesserad.core.auth.request import Outcome
 from tesserad.core.store.models import AuditEntry
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+
 from tesserad.core.clock import FixedClock
 from tesserad.core.users.base import ResolverError, UserError, UserStoreUnavailable
 from tesserad.core.users.ldap import LDAPResolver

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from passlib.hash import pbkdf2_sha512
+
 from tesserad.core.tokens import oath
 
 from tests.http.restapi import Api

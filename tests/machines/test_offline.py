@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from passlib.hash import pbkdf2_sha512
+
 from tesserad.core.auth.request import AuthRequest
 from tesserad.core.machines import offline, pbkdf2, service
 from tesserad.core.tokens import oath

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tesserad import __version__
 
 from tests.helpers import require

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from tesserad.core import config as configuration
 
 from tests.helpers import BIN, require

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from tesserad.core.store.models import AuditEntry
 
 from tests.daemon_process import DaemonProcess

@@ -7,6 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+
 from tesserad.core.config import PamSection
 from tesserad.core.errors import DatabaseUnavailable
 from tesserad.core.users.base import ResolverError, UserStoreUnavailable
@@ -14,9 +18,6 @@ from tesserad.pam_module import wire
 from tesserad.pam_module.listener import Limits, PamConnection, PamListenerFactory, Peer, PeerPolicy
 from tesserad.pam_module.local import LocalAuthenticator
 from tesserad.pam_module.request import PamOutcome, PamReply, PamRequest
-from twisted.internet.defer import Deferred
-from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
 
 from tests.helpers import run_inline
 from tests.wired import RFC4226, RFC_SEED_HEX, Core

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grp
 
 import pytest
+
 from tesserad.core import config as configuration
 from tesserad.core.errors import ConfigError
 

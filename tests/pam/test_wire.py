@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tesserad.pam_module import wire
 from tesserad.pam_module.request import PamOutcome, PamReply
 

@@ -8,12 +8,13 @@ import json
 import sys
 from typing import Any
 
-from tesserad.core import config as configuration
-from tesserad.pam_module.agent import UpstreamAuthenticator
-from tesserad.pam_module.request import PamReply, PamRequest
 from twisted.internet import reactor, stdio, threads
 from twisted.internet.defer import Deferred
 from twisted.protocols.basic import LineReceiver
+
+from tesserad.core import config as configuration
+from tesserad.pam_module.agent import UpstreamAuthenticator
+from tesserad.pam_module.request import PamReply, PamRequest
 
 
 class Commands(LineReceiver):

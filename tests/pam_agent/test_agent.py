@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tesserad.core import config as configuration
 from tesserad.core.context import Context
 from tesserad.core.machines import service

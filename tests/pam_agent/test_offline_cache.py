@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from tesserad.core import config as configuration
 from tesserad.core.errors import ConfigError
 from tesserad.core.machines import pbkdf2
@@ -63,7 +64,8 @@ def test_two_writers_lose_nothing(tmp_path: Path) -> None:
         for counter in range(100, 130):
             cache.refilled("alice", "S1", {"refilltoken": f"r{counter}", "response": bag(range(counter, counter + 1))})
 
-    threads = [threading.Thread(target=consume, args=(first, "a")), threading.Thread(target=consume, args=(second, "b")),
+    threads = [threading.Thread(target=consume, args=(first, "a")),
+               threading.Thread(target=consume, args=(second, "b")),
                threading.Thread(target=refill, args=(second,))]
     for thread in threads:
         thread.start()

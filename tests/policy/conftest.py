@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+
 from tesserad.core.clock import FixedClock
 from tesserad.core.policy import PolicySet, build_policy
 

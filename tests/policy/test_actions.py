@@ -4,6 +4,7 @@ and the /policy/defs shape rendered from it."""
 from __future__ import annotations
 
 import pytest
+
 from tesserad.core.policy import REGISTRY, PolicyError, action_def, definitions
 from tesserad.core.policy.actions import TOKEN_TYPES, USER_ENROLLABLE
 

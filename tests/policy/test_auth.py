@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
 from tesserad.core.clock import FixedClock
 from tesserad.core.policy import PolicyError, PolicyStore

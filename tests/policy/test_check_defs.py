@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tesserad.core.clock import FixedClock
 from tesserad.core.policy import PolicyError, PolicyStore
 from tesserad.core.policy.defs import policy_defs

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from tesserad.core.clock import FixedClock
 from tesserad.core.policy import PolicyError, PolicyQuery, PolicySet, build_policy
 from tesserad.core.policy.matching import BrokenPolicy, compare

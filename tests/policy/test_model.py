@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from tesserad.core.policy import Condition, PolicyError, build_policy
 from tesserad.core.policy.model import split_actions
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+
 from tesserad.core.clock import FixedClock
 from tesserad.core.policy import PolicyError, PolicyNotFound, PolicyQuery, PolicyStore
 from tesserad.core.stamps import version

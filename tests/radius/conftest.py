@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from twisted.internet.defer import Deferred
+from twisted.internet.testing import FakeDatagramTransport
+from twisted.logger import Logger, formatEvent
+
 from tesserad.core.policy.store import PolicyStore
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
 from tesserad.radius.accounting import AccountingProtocol
@@ -17,9 +21,6 @@ from tesserad.radius.clients import ClientTable, NasClient
 from tesserad.radius.replydata import ReplyData
 from tesserad.radius.server import AuthProtocol
 from tesserad.radius.state import StateCodec
-from twisted.internet.defer import Deferred
-from twisted.internet.testing import FakeDatagramTransport
-from twisted.logger import Logger, formatEvent
 
 from tests.helpers import run_inline
 from tests.radius.nas import SECRET

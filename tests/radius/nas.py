@@ -8,6 +8,7 @@ import select
 import socket
 
 from pyrad import packet as rp
+
 from tesserad.radius import wire
 
 SECRET = b"testing123"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pyrad import packet as rp
 from sqlalchemy import select
+
 from tesserad.core.store.models import AuditEntry
 from tesserad.radius import wire
 

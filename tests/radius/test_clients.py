@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import tomli_w
+
 from tesserad.core import config as cfg
 from tesserad.core.errors import ConfigError
 from tesserad.radius.clients import load_clients

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import tomli_w
 from pyrad import packet as rp
+
 from tesserad.core.store.models import AuditEntry, Token
 
 from tests.daemon_process import DaemonProcess

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyrad import packet as rp
+
 from tesserad.core import config as cfg
 from tesserad.core.store.models import CustomUserAttribute
 from tesserad.radius.clients import ClientTable, load_clients

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import tomli_w
+
 from tesserad.core import config as cfg
 from tesserad.core.errors import ConfigError
 from tesserad.radius.clients import load_clients

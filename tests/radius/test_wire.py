@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tesserad.radius import wire
 
 from tests.radius.nas import access_request

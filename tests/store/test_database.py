@@ -10,6 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+
 from tesserad.core.errors import DatabaseError, DatabaseUnavailable, SchemaError, Unavailable
 from tesserad.core.store import Database
 from tesserad.core.store.database import _alembic_config

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import configure_mappers
+
 from tesserad.core.store import Database
 from tesserad.core.store.models import (
     Admin,
@@ -26,7 +27,7 @@ from tesserad.core.store.models import (
     TokenRealm,
 )
 
-NOW = datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=UTC)
 
 
 def _count(db: Database, model: type[Base]) -> int:

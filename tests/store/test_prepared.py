@@ -4,13 +4,14 @@ errors without the parameters."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, create_engine, event, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
 from tesserad.core.errors import DatabaseUnavailable
 from tesserad.core.store import Database
 from tesserad.core.store.models import Token, TokenInfo
@@ -86,7 +87,7 @@ def test_naive_datetime_refused_like_core(migrated: Database) -> None:
     naive = datetime(2026, 1, 1)
     with migrated.session() as session, pytest.raises(ValueError, match="naive datetime"):
         Prepared(COUNT_UP).execute(session, {"serial": "OATH0001", "seen": 0, "next": 1, "now": naive})
-    assert NOW.tzinfo is timezone.utc
+    assert NOW.tzinfo is UTC
 
 
 def _cut(session: Session, server_url: str) -> None:

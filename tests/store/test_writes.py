@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
+
 from tesserad.core.errors import DatabaseBusy
 from tesserad.core.store import Database
 from tesserad.core.store.models import Token
@@ -19,7 +20,7 @@ from tesserad.core.store.writes import ATTEMPTS, FIRST_PAUSE_S, begin_write, com
 
 from tests.pgserver import fresh_database
 
-WHEN = datetime(2026, 1, 1, tzinfo=timezone.utc)
+WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 GATE = "tesserad_write_gate"
 
 

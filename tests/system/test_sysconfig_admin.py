@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+
 from tesserad.core.clock import FixedClock
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
 from tesserad.core.store import Database

@@ -7,13 +7,14 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+
 from tesserad.core.clock import FixedClock
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
@@ -83,7 +84,7 @@ def new_row(serial: str, tokentype: str, settings: SystemSettings) -> Token:
     """A token row with the defaults the lifecycle service gives a new token."""
     return Token(serial=serial, tokentype=tokentype, otplen=settings.DefaultOtpLen,
                  count_window=settings.DefaultCountWindow, sync_window=settings.DefaultSyncWindow,
-                 maxfail=settings.DefaultMaxFailCount, count=0, created_at=datetime.now(timezone.utc), info=[])
+                 maxfail=settings.DefaultMaxFailCount, count=0, created_at=datetime.now(UTC), info=[])
 
 
 def load(session: Session, env: TokenEnv, serial: str) -> TokenClass:

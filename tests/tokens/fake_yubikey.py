@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
 from tesserad.core.tokens.yubikey import crc16, modhex_encode
 
 KEY = bytes(range(16))

@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import pytest
+
 from tesserad.core.store import Database
 from tesserad.core.tokens.base import ChallengeOptions, ParameterError, TokenEnv, TokenError
 

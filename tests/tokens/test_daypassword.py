@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tesserad.core.clock import FixedClock
 from tesserad.core.store import Database
 from tesserad.core.tokens import oath

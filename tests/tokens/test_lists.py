@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
+
 from tesserad.core.store import Database
 from tesserad.core.store.models import Token, TokenInfo
 from tesserad.core.tokens import oath

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+
 from tesserad.core.clock import FixedClock
 from tesserad.core.store import Database
 from tesserad.core.tokens.base import ParameterError, TokenEnv

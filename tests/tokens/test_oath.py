@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
 from tesserad.core.clock import FixedClock
 from tesserad.core.store import Database
 from tesserad.core.tokens import oath

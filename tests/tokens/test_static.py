@@ -6,6 +6,7 @@ import string
 
 import pytest
 from sqlalchemy import func, select
+
 from tesserad.core.store import Database
 from tesserad.core.store.models import Token, TokenInfo
 from tesserad.core.tokens.base import ParameterError, TokenEnv

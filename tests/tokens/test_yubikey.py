@@ -7,6 +7,7 @@ import os
 import struct
 
 import pytest
+
 from tesserad.core.store import Database
 from tesserad.core.tokens.base import ParameterError, TokenEnv
 from tesserad.core.tokens.yubikey import YubicoOtp, crc16, modhex_decode, modhex_encode

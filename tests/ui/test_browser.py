@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from passlib.hash import sha512_crypt
+
 from tesserad.core.policy.actions import ADMIN, REGISTRY
 
 from tests.daemon_process import DaemonProcess

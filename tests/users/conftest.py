@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tesserad.core.clock import FixedClock
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
 from tesserad.core.sysconfig import SystemConfig

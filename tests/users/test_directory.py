@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, insert, select
+
 from tesserad.core.clock import FixedClock, utc_datetime
 from tesserad.core.security.keyfile import KeyFileSecurityModule
 from tesserad.core.stamps import DEFAULT_INTERVAL
@@ -380,7 +381,8 @@ def test_list_users_across_resolvers_with_paging(db: Database, directory: Direct
         assert [u["username"] for page in pages for u in page] == [u["username"] for u in everyone]
         assert [u["username"] for u in directory.list_users(s, "mixed", offset=3, limit=10)] == ["sqluser", "alice"]
         assert [u["username"] for u in directory.list_users(s, "mixed", {"username": "a*"})] == ["alice", "alice"]
-        assert [u["resolver"] for u in directory.list_users(s, "mixed", {"username": "a*", "resolver": "sql"})] == ["sql"]
+        found = directory.list_users(s, "mixed", {"username": "a*", "resolver": "sql"})
+        assert [u["resolver"] for u in found] == ["sql"]
         assert directory.list_users(s, "mixed", {"givenname": "seq*"})[0]["username"] == "sqluser"
         with pytest.raises(UserError):
             directory.list_users(s, "nope")

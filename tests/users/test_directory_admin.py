@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
+
 from tesserad.core.store import Database
 from tesserad.core.users.base import ResolverError, UserError
 from tesserad.core.users.directory import Directory

@@ -8,6 +8,7 @@ import hashlib
 import bcrypt
 import pytest
 from passlib.hash import phpass
+
 from tesserad.core.users.hashes import HASH_TYPES, hash_password, is_supported, verify_password
 
 # Fixed vectors published with (or computed by) the reference implementations.
@@ -18,7 +19,8 @@ PUBLISHED = [
     ("huan", "$S$DXZrp425p2VN9LXpDWxiBeqSZSPexyZNNPUo80fTTN2e/W15a97G"),
     ("Cookies1", "$S$Dr3Hm8Od9X0Ux/olZ.B8Uwh6./3E1l4nPfXebovKVvMB9zcmjkTn"),
     # Drepper's SHA-crypt specification (rounds 5000 implicit)
-    ("Hello world!", "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"),
+    ("Hello world!",
+     "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"),
     ("Hello world!", "$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5"),
     # glibc crypt(3) MD5
     ("Hello world!", "$1$saltstri$YMyguxXMBpd2TEZ.vS/3q1"),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
+
 from tesserad.core.users.own_database import same_database
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from passlib.hash import sha512_crypt
+
 from tesserad.core.users.base import ResolverError
 from tesserad.core.users.passwd import PasswdResolver
 

@@ -13,6 +13,7 @@ import bcrypt
 import pytest
 from passlib.hash import md5_crypt, sha256_crypt
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, make_url, select
+
 from tesserad.core.errors import Unavailable
 from tesserad.core.users.base import ResolverError, UserError, UserStoreUnavailable
 from tesserad.core.users.hashes import HASH_TYPES, verify_password

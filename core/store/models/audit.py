@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tesserad.core.store.models.base import NAME_LENGTH, BigIntegerKey, Base, UTCDateTime
+from tesserad.core.store.models.base import NAME_LENGTH, Base, BigIntegerKey, UTCDateTime
 
 
 class AuditEntry(Base):

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
 from tesserad.core.store.models.base import USER_ID_LENGTH, Base, UTCDateTime
 
 

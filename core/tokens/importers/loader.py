@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
+
 from tesserad.core.errors import DatabaseError, TesseraError
 from tesserad.core.store.models import Token
 from tesserad.core.store.writes import begin_write, commit_retrying
@@ -87,8 +89,8 @@ class TokenLoader:
         result = LoadResult(failed=dict(parsed.failed))
         for batch in _batches(parsed.tokens):
             try:
-                failed = commit_retrying(self.session, lambda session: self._batch(session, batch, realms, check,
-                                                                                   owners))
+                failed = commit_retrying(self.session, partial(self._batch, batch=batch, realms=realms, check=check,
+                                                               owners=owners))
             except (DatabaseError, SQLAlchemyError) as exc:
                 cause = exc.orig if isinstance(exc, DBAPIError) else exc  # without the statement's parameters
                 reason = " ".join(str(cause).split()) or type(cause).__name__

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
 from tesserad.core.tokens.base import ParameterError
 from tesserad.core.tokens.importers.base import ImportedToken, ImportOptions, ParsedFile, parser, xml_root
 
