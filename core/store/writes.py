@@ -68,7 +68,7 @@ def commit_retrying(session: Session, work: Callable[[Session], T], *, attempts:
             session.rollback()
             if attempt >= attempts or not lock_conflict(exc):
                 raise
-        pause(FIRST_PAUSE_S * 2 ** (attempt - 1) * random.uniform(1, 2))
+        pause(FIRST_PAUSE_S * 2 ** (attempt - 1) * random.uniform(1, 2))  # nosec B311  # jitter of a retry pause, no secret
         attempt += 1
 
 

@@ -158,7 +158,7 @@ def decode_key(params: Mapping[str, Any]) -> bytes:
             key = base64.b32decode(padded)
             if fmt == "base32check":
                 checksum, key = key[:4], key[4:]
-                if not hmac.compare_digest(hashlib.sha1(key).digest()[:4], checksum):
+                if not hmac.compare_digest(hashlib.sha1(key, usedforsecurity=False).digest()[:4], checksum):
                     raise ParameterError("otpkey: base32check checksum does not match")
             return key
     except (binascii.Error, ValueError):

@@ -78,7 +78,7 @@ class YubicoOtp:
     def decrypt(cls, key: bytes, block: bytes) -> YubicoOtp | None:
         """The fields of ``block`` under ``key``, or None when the CRC does not check out
         (wrong key or garbage)."""
-        decryptor = Cipher(algorithms.AES(key), modes.ECB()).decryptor()  # noqa: S305 - Yubico OTP is one ECB block
+        decryptor = Cipher(algorithms.AES(key), modes.ECB()).decryptor()  # nosec B305  # Yubico OTP is one ECB block
         plain = decryptor.update(block) + decryptor.finalize()
         if crc16(plain) != CRC_RESIDUAL:
             return None

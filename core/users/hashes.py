@@ -194,7 +194,7 @@ def hash_password(password: str, hash_type: str = DEFAULT_HASH_TYPE) -> str:
     if kind in ("SSHA", "SSHA256", "SSHA512"):
         return _make_salted(secret, "{" + kind + "}")
     if kind == "SHA":
-        return "{SHA}" + base64.b64encode(hashlib.sha1(secret).digest()).decode()
+        return "{SHA}" + base64.b64encode(hashlib.sha1(secret).digest()).decode()  # nosec B324  # LDAP {SHA} scheme
     if kind == "OTRS":
         return hashlib.sha256(secret).hexdigest()
     if kind == "PHPASS":

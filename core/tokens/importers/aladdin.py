@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ElementTree
+import xml.etree.ElementTree as ElementTree  # nosec B405  # parsed only by base.xml_root (no DOCTYPE, capped)
 
 from tesserad.core.tokens.base import ParameterError
 from tesserad.core.tokens.importers.base import ImportedToken, ImportOptions, ParsedFile, hex_seed, parser, xml_root

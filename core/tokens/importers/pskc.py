@@ -15,7 +15,7 @@ import binascii
 import hashlib
 import hmac
 import re
-import xml.etree.ElementTree as ElementTree
+import xml.etree.ElementTree as ElementTree  # nosec B405  # parsed only by base.xml_root (no DOCTYPE, capped)
 from collections.abc import Iterator
 
 from cryptography.hazmat.primitives import padding
