@@ -10,6 +10,7 @@ the record in step), and what changes a token's info works on the ORM object, wh
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,6 +21,33 @@ from tesserad.core.store.models import Token, TokenInfo
 
 
 class TokenRecord:
+    # Token's columns, for the type checker (tests/tokens/test_record.py keeps them in step).
+    id: int
+    serial: str
+    tokentype: str
+    description: str
+    otplen: int
+    secret_enc: bytes | None
+    pin_hash: str | None
+    pin_enc: bytes | None
+    user_pin_enc: bytes | None
+    so_pin_enc: bytes | None
+    count: int
+    count_window: int
+    sync_window: int
+    maxfail: int
+    failcount: int
+    failcount_exceeded_at: datetime | None
+    count_auth: int
+    count_auth_success: int
+    active: bool
+    revoked: bool
+    locked: bool
+    rollout_state: str
+    created_at: datetime
+    last_auth_at: datetime | None
+    _session: Session
+
     def __init__(self, session: Session, columns: Mapping[str, Any]):
         self.__dict__.update(columns)
         self.__dict__["_session"] = session
