@@ -7,6 +7,7 @@ password, PIN or OTP: callers pass messages, not request parameters.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import threading
@@ -45,7 +46,7 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def _canonical(values: Mapping[str, Any]) -> bytes:
-    plain = {column: (v.isoformat() if hasattr(v, "isoformat") else v)
+    plain = {column: (v.isoformat() if isinstance(v, dt.date | dt.time) else v)
              for column in SIGNED_COLUMNS for v in [values.get(column)]}
     return json.dumps(plain, sort_keys=True, default=str).encode()
 

@@ -12,6 +12,7 @@ repeated spaces, and compatibility forms of characters) share one budget.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -63,7 +64,7 @@ class LoginThrottle:
         return all(granted)
 
     @staticmethod
-    def _take_one(session: Session, budget: Budget, values: dict[str, object]) -> bool:
+    def _take_one(session: Session, budget: Budget, values: Mapping[str, object]) -> bool:
         params = {**values, "b_kind": budget.kind, "b_name": budget.name, "b_limit": budget.limit}
         if session.execute(_TAKE, params).rowcount:  # type: ignore[attr-defined]
             return True

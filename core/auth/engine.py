@@ -456,7 +456,7 @@ class Engine:
                 self._refuse(session, token, verdict)
                 if verdict.denial:
                     denials.append(verdict.denial)
-                else:
+                elif verdict.problem:
                     problems.append(verdict.problem)
         self._after_success(session, state, accepted, tokens)
         if accepted or not denials:

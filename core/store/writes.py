@@ -48,7 +48,7 @@ def lock_conflict(exc: BaseException) -> bool:
     state = getattr(cause, "sqlstate", None)
     if state is not None:
         return state in _POSTGRESQL_CONFLICTS
-    args = getattr(cause, "args", ())
+    args: tuple[object, ...] = getattr(cause, "args", ())
     return bool(args) and args[0] in _MARIADB_CONFLICTS
 
 

@@ -39,8 +39,8 @@ class PaperToken(HotpToken):
         if not params.get("otpkey"):
             params = {**params, "genkey": "1"}
         detail = super().enroll(params)
-        for key in ("googleurl", "oathurl", "otpkey"):
-            detail.pop(key, None)
+        for name in ("googleurl", "oathurl", "otpkey"):
+            detail.pop(name, None)
         key = self.secret()
         start = self.row.count
         detail["otps"] = {counter: oath.hotp(key, counter, self.row.otplen, self.hashlib_name)

@@ -24,7 +24,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import ldap3
 from ldap3.core.exceptions import LDAPCommunicationError, LDAPException
@@ -39,7 +39,8 @@ from tesserad.core.users.ldap_cache import MISSING, TtlCache
 from tesserad.core.users.ldap_pool import Credentials, LdapPool, ServerFailed, parse_uris, tls_settings
 from tesserad.core.users.patterns import matches_everything, uid_matcher
 
-SCOPES = {"SUBTREE": ldap3.SUBTREE, "LEVEL": ldap3.LEVEL, "BASE": ldap3.BASE}
+Scope = Literal["BASE", "LEVEL", "SUBTREE"]
+SCOPES: dict[str, Scope] = {"SUBTREE": ldap3.SUBTREE, "LEVEL": ldap3.LEVEL, "BASE": ldap3.BASE}
 AUTHTYPES = ("Simple", "Anonymous")
 ACCOUNTDISABLE = 0x2
 UAC = "userAccountControl"
@@ -187,7 +188,8 @@ class LDAPResolver(Resolver):
         self.dn_template = str(get("DN_TEMPLATE") or "")
         self.object_classes = _names(get("OBJECT_CLASSES"), "OBJECT_CLASSES")
         clock = self.clock
-        ttl = int(get("CACHE_TIMEOUT") if get("CACHE_TIMEOUT") is not None else 120)
+        cache_timeout = get("CACHE_TIMEOUT")
+        ttl = int(cache_timeout) if cache_timeout is not None else 120
         self._by_login: TtlCache[str, str | None] = TtlCache(clock, ttl)
         self._by_uid: TtlCache[str, Entry | None] = TtlCache(clock, ttl)
         self._attributes = sorted({*self.mapping.values(), *self.login_attributes, UAC,
@@ -208,7 +210,7 @@ class LDAPResolver(Resolver):
 
     # ---- searching ---------------------------------------------------------------------
 
-    def _search(self, what: str, condition: str = "", *, base: str | None = None, scope: str | None = None,
+    def _search(self, what: str, condition: str = "", *, base: str | None = None, scope: Scope | None = None,
                 limit: int | None = None,
                 attributes: list[str] | None = None) -> list[tuple[str, dict[str, list[bytes]]]]:
         """(dn, raw attributes) of the matching entries, page by page (``SIZELIMIT`` a
@@ -262,7 +264,7 @@ class LDAPResolver(Resolver):
         attributes["username"], attributes["userid"] = login, uid
         control = values.get(UAC.lower())
         try:
-            disabled = bool(control) and bool(int(control[0]) & ACCOUNTDISABLE)
+            disabled = bool(control and int(control[0]) & ACCOUNTDISABLE)
         except ValueError:
             disabled = False
         return Entry(dn, UserRecord(uid, login, attributes), disabled)
