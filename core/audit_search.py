@@ -175,7 +175,7 @@ class AuditLog:
         self._auditor = auditor
         self._clock = clock
 
-    def _statement(self, query: AuditQuery, scope: AuditScope) -> Select[tuple[AuditEntry]]:
+    def _statement(self, query: AuditQuery, scope: AuditScope) -> Select[AuditEntry]:
         return select(AuditEntry).where(*_conditions(query, scope, utc_datetime(self._clock)))
 
     def search(self, session: Session, query: AuditQuery, scope: AuditScope) -> dict[str, Any]:

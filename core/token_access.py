@@ -52,13 +52,14 @@ class TokenAccess:
     def targets(self, token: TokenClass) -> list[Target]:
         """What an admin needs the right in for ``token``: its owner and every token realm."""
         row = token.row
-        facts = {"token": lambda: {name: getattr(row, name) for name in TOKEN_COLUMNS},
-                 "tokeninfo": token.info_dict}
+        def columns() -> dict[str, Any]:
+            return {name: getattr(row, name) for name in TOKEN_COLUMNS}
+
         owner = self.owner(token)
-        found = [Target.of_user(owner, **facts)] if owner is not None else []
-        found += [Target(realm=realm.name, **facts) for realm in row.realms
+        found = [Target.of_user(owner, token=columns, tokeninfo=token.info_dict)] if owner is not None else []
+        found += [Target(realm=realm.name, token=columns, tokeninfo=token.info_dict) for realm in row.realms
                   if owner is None or realm.name != owner.realm]
-        return found or [Target(**facts)]
+        return found or [Target(token=columns, tokeninfo=token.info_dict)]
 
     def owned(self, token: TokenClass) -> bool:
         return owns(token.row.owners, self.rights.identity.user)

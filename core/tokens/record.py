@@ -3,8 +3,8 @@
 Building an ORM object per token costs more than the rest of a token's check, so the engine
 reads the columns with a plain query and wraps them in a TokenRecord. Its attributes are
 ``Token``'s columns, read-only: the engine changes counters by statement (``settle`` keeps
-the record in step), and what changes a token's info works on the ORM object, which
-``info`` loads from the same session the first time it is needed.
+the record in step), and what changes a token's info, owners, realms or groups works on
+the ORM object, which these properties load from the same session the first time it is needed.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from tesserad.core.store.models import Token, TokenInfo
+from tesserad.core.store.models import Realm, Token, TokenGroup, TokenInfo, TokenOwner
 
 
 class TokenRecord:
@@ -60,6 +60,18 @@ class TokenRecord:
         """The ORM collection of the token's info, to change it."""
         return self.orm().info
 
+    @property
+    def owners(self) -> list[TokenOwner]:
+        return self.orm().owners
+
+    @property
+    def realms(self) -> list[Realm]:
+        return self.orm().realms
+
+    @property
+    def groups(self) -> list[TokenGroup]:
+        return self.orm().groups
+
     def orm(self) -> Token:
         """The token's ORM object in the record's session, loaded on first use and held here
         (the session holds its objects weakly, and changes need the object alive)."""
@@ -70,6 +82,11 @@ class TokenRecord:
                 raise LookupError(f"token {self.serial} was deleted meanwhile")
             self.__dict__["_orm"] = token
         return token
+
+
+def orm_of(row: Token | TokenRecord) -> Token:
+    """The ORM object of a token row, to assign its relationships."""
+    return row if isinstance(row, Token) else row.orm()
 
 
 def settle(row: Token | TokenRecord, name: str, value: Any) -> None:

@@ -34,6 +34,7 @@ from tesserad.core.tokens.base import (
 from tesserad.core.tokens.oath import HASHLIBS
 from tesserad.core.tokens.ownership import owner_is
 from tesserad.core.tokens.pw import random_password
+from tesserad.core.tokens.record import orm_of
 from tesserad.core.tokens.registration import generate_code
 from tesserad.core.tokens.registry import token_class
 from tesserad.core.users.base import User
@@ -175,7 +176,7 @@ class TokenService:
                 continue
             if user is not None:
                 token.row.owners.append(_owner(user, realm_ids[user.realm]))
-            token.row.realms = list(token_realms)
+            orm_of(token.row).realms = list(token_realms)
             built.append(token)
         return built, failed
 
@@ -334,7 +335,7 @@ class TokenService:
         self._unlocked(session, serial).row.description = description[:255]
 
     def set_realms(self, session: Session, serial: str, realms: list[str]) -> None:
-        row = self.get(session, serial).row
+        row = orm_of(self.get(session, serial).row)
         row.realms = [self._realm(session, name) for name in dict.fromkeys(realms)]
 
     def set_info(self, session: Session, serial: str, key: str, value: str) -> None:
@@ -345,7 +346,7 @@ class TokenService:
 
     def set_groups(self, session: Session, serial: str, names: list[str], *, add: bool = False) -> None:
         """Put the token into the named groups: instead of its groups, or (``add``) too."""
-        row = self.get(session, serial).row
+        row = orm_of(self.get(session, serial).row)
         groups = session.scalars(select(TokenGroup).where(TokenGroup.name.in_(names))).all()
         missing = sorted(set(names) - {g.name for g in groups})
         if missing:
@@ -353,7 +354,7 @@ class TokenService:
         row.groups = ([g for g in row.groups if g.name not in names] if add else []) + list(groups)
 
     def remove_group(self, session: Session, serial: str, name: str) -> None:
-        row = self.get(session, serial).row
+        row = orm_of(self.get(session, serial).row)
         row.groups = [g for g in row.groups if g.name != name]
 
     def delete(self, session: Session, serial: str) -> None:

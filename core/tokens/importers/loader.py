@@ -112,13 +112,13 @@ class TokenLoader:
             token.row.count = counters[token.serial]
         begin_write(session)
         self.tokens.insert_new(session, built)
-        for token in batch:
-            if token.serial in existing:
+        for imported in batch:
+            if imported.serial in existing:
                 try:
                     with session.begin_nested():
-                        self._reinitialize(session, token, realms, check, owners.get(token.serial))
+                        self._reinitialize(session, imported, realms, check, owners.get(imported.serial))
                 except TesseraError as exc:
-                    failed[token.serial] = str(exc)
+                    failed[imported.serial] = str(exc)
         return failed
 
     def _reinitialize(self, session: Session, imported: ImportedToken, realms: list[str], check: ExistingCheck,
