@@ -451,7 +451,7 @@ def _coerce(hint: Any, value: Any, key: str, source: str) -> Any:
         if not isinstance(value, list):
             raise ConfigError(f"expected a list, got {_toml_type(value)}", path=source, key=key)
         return [_coerce(item, v, f"{key}[{i}]", source) for i, v in enumerate(value)]
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, key, source)
     if origin in (typing.Union, types.UnionType):
         hint = next(a for a in typing.get_args(hint) if a is not type(None))
@@ -486,7 +486,7 @@ def resolve(config: Config, *, env: typing.Mapping[str, str], cwd: Path) -> Conf
 
 
 def _substitute(obj: Any, names: dict[str, str], source: str, prefix: str = "") -> Any:
-    if dataclasses.is_dataclass(obj):
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         changes = {}
         for f in dataclasses.fields(obj):
             if f.name == "source" or f.metadata.get("literal"):
@@ -538,6 +538,6 @@ def _documentation(prefix: str, cls: type) -> list[tuple[str, Any, str]]:
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         rows.append((f"{prefix}.{f.name}", default, f.metadata["doc"]))
         item = typing.get_args(hints[f.name])
-        if typing.get_origin(hints[f.name]) is list and dataclasses.is_dataclass(item[0]):
+        if typing.get_origin(hints[f.name]) is list and isinstance(item[0], type) and dataclasses.is_dataclass(item[0]):
             rows += _documentation(f"{prefix}.{f.name}[]", item[0])
     return rows

@@ -18,18 +18,21 @@ from __future__ import annotations
 
 import threading
 from collections import namedtuple
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement
 
 from tesserad.core.errors import DatabaseUnavailable
 from tesserad.core.store.faults import unreachable
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import DBAPIModule
 
 # Key in a session's info: (transaction, connection) of the last statement.
 _CONNECTION = "tesserad_prepared_connection"
@@ -53,7 +56,7 @@ class Rows:
 
     __slots__ = ("rows", "rowcount")
 
-    def __init__(self, rows: list[Any], rowcount: int):
+    def __init__(self, rows: Sequence[Any], rowcount: int):
         self.rows = rows
         self.rowcount = rowcount
 
@@ -71,7 +74,7 @@ class Prepared:
     execution options. Insert statements name their columns: ``columns`` (the keys every
     execution passes)."""
 
-    def __init__(self, statement: Executable, *, columns: tuple[str, ...] | None = None):
+    def __init__(self, statement: ClauseElement, *, columns: tuple[str, ...] | None = None):
         self._statement = statement
         self._columns = list(columns) if columns is not None else None
         self._by_dialect: dict[tuple[Any, ...], _Compiled] = {}
@@ -114,7 +117,7 @@ class Prepared:
         return values
 
     @staticmethod
-    def _error(connection: Connection, compiled: _Compiled, exc: Exception, cursor: Any) -> DBAPIError:
+    def _error(connection: Connection, compiled: _Compiled, exc: DBAPIModule.Error, cursor: Any) -> DBAPIError:
         dialect = connection.dialect
         lost = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
         if lost:
@@ -146,16 +149,22 @@ class Prepared:
             if process is not None:
                 binds[name] = process
         defaults = {name: bind.value for bind, name in compiled.bind_names.items() if not bind.required}
-        row, results = None, ()
+        row: type | None = None
+        results: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
         select = bool(getattr(self._statement, "is_select", False))
         if select or compiled.effective_returning:
             columns = list(self._statement.selected_columns if select  # type: ignore[attr-defined]
                            else compiled.effective_returning)
-            keys = [getattr(c, "key", None) or getattr(c, "name", f"c{i}") for i, c in enumerate(columns)]
-            row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
+            keys = [str(getattr(c, "key", None) or getattr(c, "name", f"c{i}")) for i, c in enumerate(columns)]
+            row = _row_class(keys)
             results = tuple((i, p) for i, c in enumerate(columns)
                             for p in [c.type.dialect_impl(dialect).result_processor(dialect, None)] if p is not None)
         return _Compiled(compiled.string, bool(compiled.positional), names, defaults, binds, results, row)
+
+
+def _row_class(keys: list[str]) -> type:
+    """A tuple class with the statement's column names as attributes."""
+    return namedtuple("Row", keys, rename=True)
 
 
 def _connection(session: Session) -> Connection:
@@ -164,7 +173,7 @@ def _connection(session: Session) -> Connection:
     transaction = session.get_transaction()
     cached = session.info.get(_CONNECTION)
     if transaction is not None and cached is not None and cached[0] is transaction and transaction.is_active:
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
     connection = session.connection()
     session.info[_CONNECTION] = (session.get_transaction(), connection)
     return connection

@@ -144,7 +144,7 @@ def _priority_order(item: tuple[str, int | None]) -> tuple[int, int, str]:
 
 def _refuse_own_database(instance: Resolver, session: Session) -> None:
     """No resolver reads tesserad's own database (``own_database``)."""
-    if instance.reads_database(session.get_bind().url):
+    if instance.reads_database(session.get_bind().engine.url):
         instance.close()
         raise ResolverError(f"resolver {instance.name}: that is tesserad's own database, which no resolver "
                             "may read")
