@@ -482,7 +482,8 @@ def resolve(config: Config, *, env: typing.Mapping[str, str], cwd: Path) -> Conf
         data_dir = cwd / data_dir
     server = dataclasses.replace(config.server, data_dir=str(data_dir))
     config = dataclasses.replace(config, server=server)
-    return _substitute(config, {"data_dir": str(data_dir)}, config.source)
+    substituted: Config = _substitute(config, {"data_dir": str(data_dir)}, config.source)
+    return substituted
 
 
 def _substitute(obj: Any, names: dict[str, str], source: str, prefix: str = "") -> Any:

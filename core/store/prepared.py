@@ -173,7 +173,8 @@ def _connection(session: Session) -> Connection:
     transaction = session.get_transaction()
     cached = session.info.get(_CONNECTION)
     if transaction is not None and cached is not None and cached[0] is transaction and transaction.is_active:
-        return cached[1]
+        remembered: Connection = cached[1]
+        return remembered
     connection = session.connection()
     session.info[_CONNECTION] = (session.get_transaction(), connection)
     return connection
