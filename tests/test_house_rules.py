@@ -42,7 +42,8 @@ def package_tree() -> Path:
     links.update({folder: ROOT / folder for folder in SHIPPED[1:]})
     for name, target in links.items():
         link = package / name
-        if not link.is_symlink():
+        if not (link.is_symlink() and link.readlink() == target):
+            link.unlink(missing_ok=True)  # a checkout elsewhere left it
             link.symlink_to(target)
     return tree
 
