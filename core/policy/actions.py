@@ -70,6 +70,9 @@ class ActionDef:
     check: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
     # The name alone is accepted and means True (privacyIDEA's legacy ``passthru``).
     bare: bool = False
+    # The module (dotted, below ``tesserad.``) whose code reads this action and makes it take
+    # effect; None for a privacyIDEA action tesserad does not enforce.
+    enforced_by: str | None = None
 
     def parse(self, raw: str | None) -> ActionValue:
         """The typed value of ``name=raw`` (``raw`` None: the name alone).
