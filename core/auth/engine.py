@@ -172,6 +172,26 @@ class Engine:
         self._shape_detail(session, state, result)
         return result
 
+    def trigger(self, session: Session, req: AuthRequest) -> AuthResult:
+        """``/validate/triggerchallenge`` (an admin's call, in the caller's transaction): a
+        challenge for each active challenge-response token of the user, or of ``serial``,
+        whether or not the challenge_response policy names its type. ``token_type`` narrows
+        the user's tokens."""
+        validate_request(req)
+        state = self._state(session, req)
+        if req.serial:
+            tokens = self._tokens_by_serial(session, state, req.serial)
+        else:
+            assert state.user is not None
+            if not state.user.exists:
+                raise UserError("The user can not be found in any resolver in this realm!")
+            tokens = [t for t in self._tokens_of(session, state, state.user)
+                      if not req.token_type or t.type == req.token_type.lower()]
+        capable = [t for t in tokens if not t.row.revoked and (t.challenge_always or t.challenge_by_policy)]
+        if not capable:
+            return AuthResult(Outcome.REJECT, "No active challenge response token found", user=state.user)
+        return self._issue_challenges(session, state, capable)
+
     def _decide(self, session: Session, req: AuthRequest, state: RequestState) -> AuthResult:
         if req.serial:
             tokens = self._tokens_by_serial(session, state, req.serial)
