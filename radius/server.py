@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pyrad import packet as rp
 from twisted.internet.defer import Deferred
 
-from tesserad.core.auth import challenges
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.auth.service import AuthService
 from tesserad.core.clock import Clock, utc_datetime
@@ -98,10 +97,9 @@ class AuthProtocol(RadiusProtocol):
                        attributes=attributes)
 
     def _challenge_lifetime(self, result: AuthResult) -> int:
-        assert result.transaction_id is not None
+        """Seconds until the first of the result's challenges expires (at least one)."""
+        expiries = [c.expires_at for c in result.challenges]
         now = utc_datetime(self._clock)
-        with self._auth.database.session() as session:
-            expiries = [c.expires_at for c in challenges.live(session, result.transaction_id, now).values()]
         return max(1, round((min(expiries) - now).total_seconds())) if expiries else 1
 
     def _reply(self, verdict: Verdict, pkt: rp.AuthPacket, client: NasClient, user: str) -> bytes:

@@ -535,10 +535,10 @@ class Engine:
         """Store the challenges under one transaction id and describe them."""
         issued = []
         for token, spec in specs:
-            challenges.create(session, transaction_id, token.serial, spec, state.now,
-                              state.system.DefaultChallengeValidityTime, step=step)
+            row = challenges.create(session, transaction_id, token.serial, spec, state.now,
+                                    state.system.DefaultChallengeValidityTime, step=step)
             issued.append(IssuedChallenge(token.serial, transaction_id, spec.message, token.type,
-                                          token.client_mode, spec.attributes))
+                                          row.expires_at, token.client_mode, spec.attributes))
         ids = [t.row.id for t, _ in specs]
         if state.settings.increase_failcounter_on_challenge:
             counters.record_failure(session, ids, state.now, count_auth=True)

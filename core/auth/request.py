@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -53,6 +54,9 @@ class IssuedChallenge:
     transaction_id: str
     message: str
     type: str
+    # When the challenge stops being answerable (an edge may tell the client, e.g. RADIUS
+    # Session-Timeout); not part of the HTTP answer.
+    expires_at: datetime
     client_mode: str = "interactive"
     attributes: Mapping[str, Any] | None = None
 
