@@ -169,7 +169,7 @@ class Engine:
             result.refusal = self._authorization_refusal(state, result)
             if result.refusal is None:
                 result.auth_items = offline.auth_items(session, req, result, state.env)
-        self._shape_detail(session, state, result)
+        self._release(session, state, result)
         return result
 
     def trigger(self, session: Session, req: AuthRequest) -> AuthResult:
@@ -231,18 +231,16 @@ class Engine:
             return NotAuthorized("User is not authorized to authenticate under these conditions.")
         return None
 
-    def _shape_detail(self, session: Session, state: RequestState, result: AuthResult) -> None:
-        """What the HTTP answer shows (add_user_in_response, add_resolver_in_response,
-        no_detail_on_success, and no_detail_on_fail for a rejection: a challenge keeps its
-        detail, the client needs it)."""
+    def _release(self, session: Session, state: RequestState, result: AuthResult) -> None:
+        """What the policies let the edges release (see AuthResult): the user's attributes
+        are read once, only for a granted request whose user may show them."""
         settings, user = state.settings, result.user
-        granted = result.accepted and result.refusal is None
-        if granted and user is not None and user.exists:
+        if result.accepted and result.refusal is None and user is not None and user.exists:
             if settings.add_user_in_response:
-                result.user_detail = dict(self.directory.user_info(session, user))
-            result.resolver_detail = settings.add_resolver_in_response
-        result.hide_detail = (settings.no_detail_on_success if granted
-                              else settings.no_detail_on_fail and result.outcome is Outcome.REJECT)
+                result.user_attributes = dict(self.directory.user_info(session, user))
+            result.release_resolver = settings.add_resolver_in_response
+        result.no_detail_on_success = settings.no_detail_on_success
+        result.no_detail_on_fail = settings.no_detail_on_fail
 
     def _state(self, session: Session, req: AuthRequest) -> RequestState:
         user = self.directory.resolve(session, req.user, req.realm) if req.user else None

@@ -18,7 +18,6 @@ from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
 from tesserad.radius.accounting import AccountingProtocol
 from tesserad.radius.audit import RadiusAudit
 from tesserad.radius.clients import ClientTable, NasClient
-from tesserad.radius.replydata import ReplyData
 from tesserad.radius.server import AuthProtocol
 from tesserad.radius.state import StateCodec
 
@@ -87,8 +86,7 @@ def build_edge(core: Core, run: Callable[..., Deferred[Any]] = run_inline,
     states = StateCodec(KeyFileSecurityModule(KeyMaterial.generate()))
     audit = RadiusAudit(core.database, core.auditor)
     policies = PolicyStore(core.clock)
-    replies = ReplyData(core.database, core.directory, policies, "test-node")
-    edge = Edge(core, AuthProtocol(clients, core.clock, run, core.auth, states, audit, replies),
+    edge = Edge(core, AuthProtocol(clients, core.clock, run, core.auth, states, audit),
                 AccountingProtocol(clients, core.clock, run, audit), states, policies)
     for protocol in (edge.auth, edge.accounting):
         protocol.log = Logger(observer=edge.events.append)
