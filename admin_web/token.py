@@ -30,8 +30,6 @@ from tesserad.core.tokens.service import MAX_PAGE_SIZE, SORT_COLUMNS, TokenFilte
 from tesserad.core.users.base import User
 
 SERIAL_LENGTH = 40
-# Token types without an OTP value of their own: getserial does not try them.
-NO_OTP_TYPES = frozenset({"spass", "pw", "registration", "question", "indexedsecret"})
 
 
 def _access(call: Call) -> TokenAccess:
@@ -143,7 +141,7 @@ class TokenResource(Resource):
         while page is not None:
             found = call.ctx.tokens.list(call.session, wanted, page=page, pagesize=MAX_PAGE_SIZE)
             for token in found.tokens:
-                if token.type not in NO_OTP_TYPES and token.check_otp(otp) >= 0:
+                if token.generates_otp and token.check_otp(otp) >= 0:
                     call.audit.update(serial=token.serial, token_type=token.type)
                     return {"serial": token.serial, "count": found.count}
             page = found.next

@@ -70,8 +70,6 @@ _TOKENS_OF_USER = Prepared(select(*Token.__table__.columns, TokenInfo.key, Token
                             .join(TokenOwner, TokenOwner.token_id == Token.id)
                             .outerjoin(TokenInfo, TokenInfo.token_id == Token.id)
                             .where(OWNER_BY_PARAMS))
-# Out-of-band and slow types go last so that OTP tokens are tried first (spec: push weight).
-TYPE_WEIGHT = {"push": 1000}
 # The key of the decoy OTP check for users without tokens (see Engine._decoy).
 _DECOY_KEY = os.urandom(20)
 
@@ -255,7 +253,8 @@ class Engine:
 
     @staticmethod
     def _sorted(tokens: list[TokenClass]) -> list[TokenClass]:
-        return sorted(tokens, key=lambda t: (TYPE_WEIGHT.get(t.type, ord(t.type[0])), t.serial))
+        """OTP tokens first, out-of-band and slow types last (spec: push weight)."""
+        return sorted(tokens, key=lambda t: (t.sort_last, t.type[0], t.serial))
 
     def _tokens_of(self, session: Session, state: RequestState, user: User) -> list[TokenClass]:
         records: dict[int, tuple[TokenRecord, list[Any]]] = {}
