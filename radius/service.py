@@ -100,7 +100,7 @@ class RadiusService(Service):
     def attach(self, run: Runner, context: Context) -> None:
         """Give the bound sockets their protocols, over the core's services."""
         states = StateCodec(context.keys.security)
-        audit = RadiusAudit(context.database, context.auditor)
+        audit = RadiusAudit(context.auth)
 
         def table() -> ClientTable:
             return self.clients

@@ -13,10 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("core", "admin_web", "radius", "pam_module", "daemon")
-# The edges whose work is authentication, and the one module of them that writes its own
-# audit rows (Access-Requests refused before they became an AuthRequest, Accounting).
+# The edges whose work is authentication.
 AUTH_EDGES = ("radius", "pam_module", "admin_web/validate.py")
-OWN_AUDIT = {"radius/audit.py"}
 
 
 def sources(*roots: str) -> list[Path]:
@@ -60,11 +58,7 @@ def test_no_module_touches_the_engines_private_members(path: Path) -> None:
 
 @pytest.mark.parametrize("path", sources(*AUTH_EDGES), ids=relative)
 def test_authentication_edges_open_no_database_session(path: Path) -> None:
-    uses = database_sessions(ast.parse(path.read_text()))
-    if relative(path) in OWN_AUDIT:
-        assert uses, "radius/audit.py no longer writes its own rows: drop it from OWN_AUDIT"
-        return
-    assert uses == []
+    assert database_sessions(ast.parse(path.read_text())) == []
 
 
 def test_the_checks_find_what_they_look_for() -> None:

@@ -82,11 +82,16 @@ class AuthService:
         self._audit_error(req, action, exc, time.monotonic())
 
     def _audit_error(self, req: AuthRequest, action: str, exc: TesseraError, started: float) -> None:
+        self.record(action, False, started=started, info=str(exc), user=(req.user or "")[:255],
+                    realm=(req.realm or "")[:255], serial=(req.serial or "")[:255], client=req.client,
+                    user_agent=req.user_agent, action_detail=audit_detail(req.nas, req.attributes))
+
+    def record(self, action: str, success: bool, *, started: float | None = None, **fields: Any) -> None:
+        """One audit row in its own transaction, for what an edge answered without an
+        authentication (a refused request, a RADIUS Accounting-Request): edges open no
+        session of their own."""
         with self.database.session() as session:
-            self.auditor.record(session, action=action, success=False, started=started, info=str(exc),
-                                user=(req.user or "")[:255], realm=(req.realm or "")[:255],
-                                serial=(req.serial or "")[:255], client=req.client, user_agent=req.user_agent,
-                                action_detail=audit_detail(req.nas, req.attributes))
+            self.auditor.record(session, action=action, success=success, started=started, **fields)
             session.commit()
 
     def trigger_challenges(self, session: Session, req: AuthRequest) -> AuthResult:

@@ -84,7 +84,7 @@ class Edge:
 def build_edge(core: Core, run: Callable[..., Deferred[Any]] = run_inline,
                clients: Callable[[], ClientTable] = lambda: CLIENTS) -> Edge:
     states = StateCodec(KeyFileSecurityModule(KeyMaterial.generate()))
-    audit = RadiusAudit(core.database, core.auditor)
+    audit = RadiusAudit(core.auth)
     policies = PolicyStore(core.clock)
     edge = Edge(core, AuthProtocol(clients, core.clock, run, core.auth, states, audit),
                 AccountingProtocol(clients, core.clock, run, audit), states, policies)
