@@ -8,6 +8,7 @@ from typing import Any
 
 import segno
 from sqlalchemy.orm import Session
+
 from tesserad.core.policy.actions import REGISTRY, WEBUI
 from tesserad.core.policy.matching import PolicyQuery
 from tesserad.core.policy.store import PolicyStore

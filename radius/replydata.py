@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from twisted.logger import Logger
+
 from tesserad.core.auth.request import AuthResult
 from tesserad.radius.replyrules import USER_SOURCE, Key, ReplyRule
-from twisted.logger import Logger
 
 log = Logger()
 

@@ -30,10 +30,6 @@ from tesserad.admin_web.ui.pages import NAVIGATION, PAGES, Page, home
 from tesserad.core.sessions import DECODING_ERROR, TOKEN_EXPIRED, AuthError, Identity
 from tesserad.core.tokens.base import ParameterError
 from tesserad.core.webui import login_offer, login_value
-from twisted.web.iweb import IRequest
-from twisted.web.pages import notFound
-from twisted.web.resource import IResource
-from twisted.web.static import File
 
 HERE = Path(__file__).parent
 STATIC = (HERE / "static").resolve()

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
+
 from tesserad.core.store.models import Challenge, Token
 from tesserad.core.tokens.base import ChallengeSpec, ParameterError
 
