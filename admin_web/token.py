@@ -10,17 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tesserad.admin_web.api import MAX_BODY
 from tesserad.admin_web.authorization import LISTED, TOKEN, TOKENS, Access
 from tesserad.admin_web.rest import ADMIN_ONLY, ADMIN_OR_USER, Body, Call, Resource, endpoint
+from tesserad.core.auth import challenges as open_challenges
 from tesserad.core.csv_export import csv_line
 from tesserad.core.enrollment import Enrollment, random_pin
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.rights import PolicyDenied, Target
-from tesserad.core.store.models import Challenge, Token
 from tesserad.core.token_access import TokenAccess
 from tesserad.core.tokens.base import ParameterError, TokenClass, TokenNotFound
 from tesserad.core.tokens.importers import parse
@@ -31,9 +30,6 @@ from tesserad.core.tokens.service import MAX_PAGE_SIZE, SORT_COLUMNS, TokenFilte
 from tesserad.core.users.base import User
 
 SERIAL_LENGTH = 40
-CHALLENGE_SORT = ("id", "serial", "transaction_id", "created_at", "expires_at")
-# Token types without an OTP value of their own: getserial does not try them.
-NO_OTP_TYPES = frozenset({"spass", "pw", "registration", "question", "indexedsecret"})
 
 
 def _access(call: Call) -> TokenAccess:
@@ -106,26 +102,19 @@ class TokenResource(Resource):
     def challenges(self, call: Call, serial: str | None = None) -> Any:
         """Open challenges (of one token, or of every token the admin may see), paged."""
         access = _access(call)
-        query = select(Challenge)
         serial = _serial(call, serial, required=False)
+        shown = None
         if serial:
             access.get(serial, "getchallenges")
-            query = query.where(Challenge.serial == serial)
         else:
             call.require_somewhere("getchallenges")
             shown = call.ctx.tokens.ids(TokenFilter(visible_realms=access.visible_realms()))
-            query = query.where(Challenge.serial.in_(select(Token.serial).where(Token.id.in_(shown))))
-        transaction_id = call.params.text("transaction_id", max_length=64)
-        if transaction_id:
-            query = query.where(Challenge.transaction_id == transaction_id)
-        sortby = call.params.text("sortby", "id") or "id"
-        if sortby not in CHALLENGE_SORT:
-            raise ParameterError(f"parameter sortby must be one of {', '.join(CHALLENGE_SORT)}")
-        column = getattr(Challenge, sortby)
         page, pagesize = _page(call)
-        count = call.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = call.session.scalars(query.order_by(column.desc() if _descending(call) else column, Challenge.id)
-                                    .offset((page - 1) * pagesize).limit(pagesize))
+        found = open_challenges.listed(call.session, serial=serial, token_ids=shown,
+                                       transaction_id=call.params.text("transaction_id", max_length=64),
+                                       sortby=call.params.text("sortby", "id") or "id", descending=_descending(call),
+                                       page=page, pagesize=pagesize)
+        count, rows = found.count, found.challenges
         last = (count + pagesize - 1) // pagesize
         return {"challenges": [{"id": c.id, "transaction_id": c.transaction_id, "challenge": c.challenge,
                                 "serial": c.serial, "timestamp": c.created_at.isoformat(),
@@ -152,7 +141,7 @@ class TokenResource(Resource):
         while page is not None:
             found = call.ctx.tokens.list(call.session, wanted, page=page, pagesize=MAX_PAGE_SIZE)
             for token in found.tokens:
-                if token.type not in NO_OTP_TYPES and token.check_otp(otp) >= 0:
+                if token.generates_otp and token.check_otp(otp) >= 0:
                     call.audit.update(serial=token.serial, token_type=token.type)
                     return {"serial": token.serial, "count": found.count}
             page = found.next

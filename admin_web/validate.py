@@ -76,11 +76,19 @@ def result_detail(result: AuthResult) -> dict[str, Any]:
         detail["messages"] = [c.message for c in result.challenges]
         detail["transaction_ids"] = [c.transaction_id for c in result.challenges]
         detail["multi_challenge"] = multi
-    if result.user_detail is not None:
-        detail["user"] = result.user_detail
-    if result.resolver_detail and result.user is not None:
+    if result.user_attributes is not None:
+        detail["user"] = result.user_attributes
+    if result.release_resolver and result.user is not None:
         detail["user-resolver"], detail["user-realm"] = result.user.resolver, result.user.realm
     return detail
+
+
+def hide_detail(result: AuthResult) -> bool:
+    """no_detail_on_success, and no_detail_on_fail for a rejection: a challenge keeps its
+    detail, the client needs it."""
+    if result.accepted:
+        return result.no_detail_on_success
+    return result.no_detail_on_fail and result.outcome is Outcome.REJECT
 
 
 class Validate:
@@ -147,7 +155,7 @@ class Validate:
                                 result_detail(result), VALIDATE_ID)
             if result.auth_items:
                 body["auth_items"] = result.auth_items  # machine applications (offline hashes)
-            if result.hide_detail:
+            if hide_detail(result):
                 del body["detail"]  # no_detail_on_success / no_detail_on_fail
             return api.write_json(request, 200, body)
         return await self._respond(request, "check", render)

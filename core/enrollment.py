@@ -23,8 +23,8 @@ from tesserad.core.users.base import User
 
 PIN_GROUPS = {"c": string.ascii_letters, "n": string.digits, "s": string.punctuation}
 RANDOM_PIN_ALPHABET = string.ascii_letters + string.digits
-# Types whose enrollment can be confirmed with an OTP value (policy verify_enrollment).
-VERIFIABLE = frozenset({"hotp", "totp"})
+# The types with the enrollment policies {type}_hashlib and {type}_otplen (and totp_timestep).
+FORCED_PARAMETER_TYPES = frozenset({"hotp", "totp"})
 VERIFY_MESSAGE = "Please provide a valid OTP value."
 _LEGACY_TAGS = {"<u>": "{user}", "<r>": "{realm}", "<s>": "{serial}"}
 
@@ -117,7 +117,7 @@ class Enrollment:
         return wanted
 
     def _force_parameters(self, wanted: dict[str, str], token_type: str, target: Target | None) -> None:
-        if token_type not in VERIFIABLE:
+        if token_type not in FORCED_PARAMETER_TYPES:
             return
         for action, param in ((f"{token_type}_hashlib", "hashlib"), (f"{token_type}_otplen", "otplen")) + \
                 ((("totp_timestep", "timeStep"),) if token_type == "totp" else ()):
@@ -140,7 +140,7 @@ class Enrollment:
     def require_verification(self, token: TokenClass, user: User | None, detail: dict[str, Any]) -> None:
         """Hold the new token in rollout state ``verify`` when a policy wants an OTP first."""
         owner = Target.of_user(user) if user is not None else None
-        if token.type in VERIFIABLE and token.type in self.rights.words("verify_enrollment", owner, scope=ENROLL):
+        if token.verifiable_at_enrollment and token.type in self.rights.words("verify_enrollment", owner, scope=ENROLL):
             token.row.rollout_state = "verify"
             detail.update(rollout_state="verify", verify={"message": VERIFY_MESSAGE})
 

@@ -1,13 +1,17 @@
 """What a successful ``POST /auth`` tells the web UI: the caller's rights, its menus and the
-webui-scope settings, each with the spec's default when no policy sets it."""
+webui-scope settings, each with the spec's default when no policy sets it; and what the
+login page offers an anonymous caller."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import segno
+from sqlalchemy.orm import Session
 
 from tesserad.core.policy.actions import REGISTRY, WEBUI
+from tesserad.core.policy.matching import PolicyQuery
+from tesserad.core.policy.store import PolicyStore
 from tesserad.core.rights import Rights, Target
 from tesserad.core.sessions import Identity
 from tesserad.core.tokens.registry import load_all
@@ -82,3 +86,14 @@ def login_value(rights: Rights, token: str, node: str, log_level: str) -> dict[s
     value["indexedsecret_force_attribute"] = rights.value("indexedsecret_force_attribute", "")
     value["subscription_status"] = value["subscription_status_push"] = 0
     return value
+
+
+def login_offer(session: Session, store: PolicyStore, client: str, node: str) -> tuple[list[str], str]:
+    """The realms the login page offers (``realm_dropdown``) and its ``login_text``, for an
+    anonymous caller from ``client``."""
+    policies = store.snapshot(session)
+
+    def value(action: str, default: str) -> str:
+        found, _ = policies.get_value(PolicyQuery(scope=WEBUI, action=action, client=client, node=node), default)
+        return str(found or default)
+    return value("realm_dropdown", "").split(), value("login_text", "Please sign in")

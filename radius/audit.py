@@ -1,25 +1,22 @@
-"""Audit rows that the RADIUS edge writes itself: Access-Requests refused before they
+"""Audit rows of the RADIUS edge that no authentication writes: Access-Requests refused before they
 reach the engine (which audits everything else), and Accounting-Requests.
 
-Runs in the core thread pool. The columns match the engine's rows: the NAS's source
-address as ``client``, its NAS identity, client name and Calling-Station-Id as
-``action_detail``.
+Runs in the core thread pool; the core writes them (AuthService.record), the edge opens no
+session. The columns match the engine's rows: the NAS's source address as ``client``, its
+NAS identity, client name and Calling-Station-Id as ``action_detail``.
 """
 
 from __future__ import annotations
 
-from tesserad.core.audit import Auditor
-from tesserad.core.auth.service import audit_detail
-from tesserad.core.store import Database
+from tesserad.core.auth.service import AuthService, audit_detail
 from tesserad.radius.access import ACTION, Origin
 
 ACCOUNTING_ACTION = "RADIUS Accounting-Request"
 
 
 class RadiusAudit:
-    def __init__(self, database: Database, auditor: Auditor):
-        self._database = database
-        self._auditor = auditor
+    def __init__(self, auth: AuthService):
+        self._auth = auth
 
     def refused(self, origin: Origin, user: str, reason: str) -> None:
         self._record(ACTION, False, origin, user, reason, authentication="REJECT")
@@ -29,8 +26,6 @@ class RadiusAudit:
 
     def _record(self, action: str, success: bool, origin: Origin, user: str, info: str,
                 authentication: str = "") -> None:
-        with self._database.session() as session:
-            self._auditor.record(session, action=action, success=success, authentication=authentication,
-                                 info=info, user=user[:255], realm=origin.client.realm or "", client=origin.host,
-                                 action_detail=audit_detail(origin.nas, origin.attributes()))
-            session.commit()
+        self._auth.record(action, success, authentication=authentication, info=info, user=user[:255],
+                          realm=origin.client.realm or "", client=origin.host,
+                          action_detail=audit_detail(origin.nas, origin.attributes()))

@@ -16,16 +16,14 @@ from dataclasses import dataclass
 from pyrad import packet as rp
 from twisted.internet.defer import Deferred
 
-from tesserad.core.auth import challenges
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.auth.service import AuthService
 from tesserad.core.clock import Clock, utc_datetime
 from tesserad.core.errors import TesseraError, Unavailable
-from tesserad.radius import access, wire
+from tesserad.radius import access, replydata, wire
 from tesserad.radius.audit import RadiusAudit
 from tesserad.radius.clients import ClientTable, NasClient
 from tesserad.radius.protocol import Dropped, RadiusProtocol, Runner, decoded
-from tesserad.radius.replydata import ReplyData
 from tesserad.radius.replyrules import Key
 from tesserad.radius.state import StateCodec
 
@@ -47,12 +45,11 @@ class AuthProtocol(RadiusProtocol):
     codes = frozenset({wire.ACCESS_REQUEST, wire.STATUS_SERVER})
 
     def __init__(self, clients: Callable[[], ClientTable], clock: Clock, run: Runner, auth: AuthService,
-                 states: StateCodec, audit: RadiusAudit, replies: ReplyData):
+                 states: StateCodec, audit: RadiusAudit):
         super().__init__(clients, clock, run, audit)
         self._clock = clock
         self._auth = auth
         self._states = states
-        self._replies = replies
 
     def decode(self, data: bytes, client: NasClient) -> rp.Packet:
         pkt = decoded(rp.AuthPacket, data, client)
@@ -93,15 +90,14 @@ class AuthProtocol(RadiusProtocol):
         if not (result.accepted or challenge):
             return Verdict(result)
         rules = client.reply_rules(challenge)
-        attributes = tuple(self._replies.attributes(rules, result, request.client)) if rules else ()
+        attributes = tuple(replydata.attributes(rules, result)) if rules else ()
         return Verdict(result, challenge_lifetime=self._challenge_lifetime(result) if challenge else 0,
                        attributes=attributes)
 
     def _challenge_lifetime(self, result: AuthResult) -> int:
-        assert result.transaction_id is not None
+        """Seconds until the first of the result's challenges expires (at least one)."""
+        expiries = [c.expires_at for c in result.challenges]
         now = utc_datetime(self._clock)
-        with self._auth.database.session() as session:
-            expiries = [c.expires_at for c in challenges.live(session, result.transaction_id, now).values()]
         return max(1, round((min(expiries) - now).total_seconds())) if expiries else 1
 
     def _reply(self, verdict: Verdict, pkt: rp.AuthPacket, client: NasClient, user: str) -> bytes:

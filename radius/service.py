@@ -28,7 +28,6 @@ from tesserad.radius.accounting import AccountingProtocol
 from tesserad.radius.audit import RadiusAudit
 from tesserad.radius.clients import ClientTable, load_clients
 from tesserad.radius.protocol import Runner
-from tesserad.radius.replydata import ReplyData
 from tesserad.radius.server import AuthProtocol
 from tesserad.radius.state import StateCodec
 
@@ -101,13 +100,12 @@ class RadiusService(Service):
     def attach(self, run: Runner, context: Context) -> None:
         """Give the bound sockets their protocols, over the core's services."""
         states = StateCodec(context.keys.security)
-        audit = RadiusAudit(context.database, context.auditor)
-        replies = ReplyData(context.database, context.directory, context.policies, socket.gethostname())
+        audit = RadiusAudit(context.auth)
 
         def table() -> ClientTable:
             return self.clients
         self._protocols = [
-            AuthProtocol(table, context.clock, run, context.auth, states, audit, replies) if key.startswith(AUTH_KEY)
+            AuthProtocol(table, context.clock, run, context.auth, states, audit) if key.startswith(AUTH_KEY)
             else AccountingProtocol(table, context.clock, run, audit)
             for key, _ in self._bound]
 

@@ -27,11 +27,9 @@ from tesserad.admin_web.browser_session import CSRF_HEADER, session_cookie
 from tesserad.admin_web.params import Params
 from tesserad.admin_web.rest import PUBLIC, Call, Endpoint, RequestFacts, Rest
 from tesserad.admin_web.ui.pages import NAVIGATION, PAGES, Page, home
-from tesserad.core.policy.actions import WEBUI
-from tesserad.core.policy.matching import PolicyQuery
 from tesserad.core.sessions import DECODING_ERROR, TOKEN_EXPIRED, AuthError, Identity
 from tesserad.core.tokens.base import ParameterError
-from tesserad.core.webui import login_value
+from tesserad.core.webui import login_offer, login_value
 
 HERE = Path(__file__).parent
 STATIC = (HERE / "static").resolve()
@@ -138,15 +136,8 @@ class WebUi:
         return self._html(request, "login.html", title="Sign in", realms=realms, login_text=text, expired=expired)
 
     def _login_settings(self, client: str) -> tuple[list[str], str]:
-        """The realms offered (``realm_dropdown``) and the ``login_text`` for an anonymous caller."""
         with self.rest.ctx.database.session() as session:
-            policies = self.rest.ctx.policies.snapshot(session)
-
-            def value(action: str, default: str) -> str:
-                found, _ = policies.get_value(PolicyQuery(scope=WEBUI, action=action, client=client,
-                                                          node=self.rest.node), default)
-                return str(found or default)
-            return value("realm_dropdown", "").split(), value("login_text", "Please sign in")
+            return login_offer(session, self.rest.ctx.policies, client, self.rest.node)
 
     async def login(self, request: IRequest) -> bytes:
         """``POST /ui/login`` with JSON ``username``, ``password``, ``realm`` (and

@@ -8,15 +8,18 @@ transaction as the success, so a transaction can be answered only once.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from tesserad.core.store.models import Challenge
-from tesserad.core.tokens.base import ChallengeSpec
+from tesserad.core.store.models import Challenge, Token
+from tesserad.core.tokens.base import ChallengeSpec, ParameterError
 
 TRANSACTION_ID_DIGITS = 20
+SORT_COLUMNS = ("id", "serial", "transaction_id", "created_at", "expires_at")
 
 
 def new_transaction_id() -> str:
@@ -81,3 +84,30 @@ def answered(session: Session, transaction_id: str, now: datetime) -> bool:
 def purge_expired(session: Session, now: datetime) -> int:
     result = session.execute(delete(Challenge).where(Challenge.expires_at <= now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ChallengePage:
+    challenges: list[Challenge]
+    count: int
+
+
+def listed(session: Session, *, serial: str | None = None, token_ids: Select[Any] | None = None,
+           transaction_id: str | None = None, sortby: str = "id", descending: bool = False,
+           page: int = 1, pagesize: int = 15) -> ChallengePage:
+    """Open challenges for ``GET /token/challenges/``: of the token ``serial``, or of the
+    tokens whose ids ``token_ids`` selects (what the caller may see), one page of them."""
+    if sortby not in SORT_COLUMNS:
+        raise ParameterError(f"parameter sortby must be one of {', '.join(SORT_COLUMNS)}")
+    query = select(Challenge)
+    if serial:
+        query = query.where(Challenge.serial == serial)
+    if token_ids is not None:
+        query = query.where(Challenge.serial.in_(select(Token.serial).where(Token.id.in_(token_ids))))
+    if transaction_id:
+        query = query.where(Challenge.transaction_id == transaction_id)
+    column = getattr(Challenge, sortby)
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(column.desc() if descending else column, Challenge.id)
+                           .offset((page - 1) * pagesize).limit(pagesize))
+    return ChallengePage(list(rows), count)

@@ -70,8 +70,6 @@ _TOKENS_OF_USER = Prepared(select(*Token.__table__.columns, TokenInfo.key, Token
                             .join(TokenOwner, TokenOwner.token_id == Token.id)
                             .outerjoin(TokenInfo, TokenInfo.token_id == Token.id)
                             .where(OWNER_BY_PARAMS))
-# Out-of-band and slow types go last so that OTP tokens are tried first (spec: push weight).
-TYPE_WEIGHT = {"push": 1000}
 # The key of the decoy OTP check for users without tokens (see Engine._decoy).
 _DECOY_KEY = os.urandom(20)
 
@@ -169,8 +167,28 @@ class Engine:
             result.refusal = self._authorization_refusal(state, result)
             if result.refusal is None:
                 result.auth_items = offline.auth_items(session, req, result, state.env)
-        self._shape_detail(session, state, result)
+        self._release(session, state, result)
         return result
+
+    def trigger(self, session: Session, req: AuthRequest) -> AuthResult:
+        """``/validate/triggerchallenge`` (an admin's call, in the caller's transaction): a
+        challenge for each active challenge-response token of the user, or of ``serial``,
+        whether or not the challenge_response policy names its type. ``token_type`` narrows
+        the user's tokens."""
+        validate_request(req)
+        state = self._state(session, req)
+        if req.serial:
+            tokens = self._tokens_by_serial(session, state, req.serial)
+        else:
+            assert state.user is not None
+            if not state.user.exists:
+                raise UserError("The user can not be found in any resolver in this realm!")
+            tokens = [t for t in self._tokens_of(session, state, state.user)
+                      if not req.token_type or t.type == req.token_type.lower()]
+        capable = [t for t in tokens if not t.row.revoked and (t.challenge_always or t.challenge_by_policy)]
+        if not capable:
+            return AuthResult(Outcome.REJECT, "No active challenge response token found", user=state.user)
+        return self._issue_challenges(session, state, capable)
 
     def _decide(self, session: Session, req: AuthRequest, state: RequestState) -> AuthResult:
         if req.serial:
@@ -211,18 +229,16 @@ class Engine:
             return NotAuthorized("User is not authorized to authenticate under these conditions.")
         return None
 
-    def _shape_detail(self, session: Session, state: RequestState, result: AuthResult) -> None:
-        """What the HTTP answer shows (add_user_in_response, add_resolver_in_response,
-        no_detail_on_success, and no_detail_on_fail for a rejection: a challenge keeps its
-        detail, the client needs it)."""
+    def _release(self, session: Session, state: RequestState, result: AuthResult) -> None:
+        """What the policies let the edges release (see AuthResult): the user's attributes
+        are read once, only for a granted request whose user may show them."""
         settings, user = state.settings, result.user
-        granted = result.accepted and result.refusal is None
-        if granted and user is not None and user.exists:
+        if result.accepted and result.refusal is None and user is not None and user.exists:
             if settings.add_user_in_response:
-                result.user_detail = dict(self.directory.user_info(session, user))
-            result.resolver_detail = settings.add_resolver_in_response
-        result.hide_detail = (settings.no_detail_on_success if granted
-                              else settings.no_detail_on_fail and result.outcome is Outcome.REJECT)
+                result.user_attributes = dict(self.directory.user_info(session, user))
+            result.release_resolver = settings.add_resolver_in_response
+        result.no_detail_on_success = settings.no_detail_on_success
+        result.no_detail_on_fail = settings.no_detail_on_fail
 
     def _state(self, session: Session, req: AuthRequest) -> RequestState:
         user = self.directory.resolve(session, req.user, req.realm) if req.user else None
@@ -237,7 +253,8 @@ class Engine:
 
     @staticmethod
     def _sorted(tokens: list[TokenClass]) -> list[TokenClass]:
-        return sorted(tokens, key=lambda t: (TYPE_WEIGHT.get(t.type, ord(t.type[0])), t.serial))
+        """OTP tokens first, out-of-band and slow types last (spec: push weight)."""
+        return sorted(tokens, key=lambda t: (t.sort_last, t.type[0], t.serial))
 
     def _tokens_of(self, session: Session, state: RequestState, user: User) -> list[TokenClass]:
         records: dict[int, tuple[TokenRecord, list[Any]]] = {}
@@ -515,10 +532,10 @@ class Engine:
         """Store the challenges under one transaction id and describe them."""
         issued = []
         for token, spec in specs:
-            challenges.create(session, transaction_id, token.serial, spec, state.now,
-                              state.system.DefaultChallengeValidityTime, step=step)
+            row = challenges.create(session, transaction_id, token.serial, spec, state.now,
+                                    state.system.DefaultChallengeValidityTime, step=step)
             issued.append(IssuedChallenge(token.serial, transaction_id, spec.message, token.type,
-                                          token.client_mode, spec.attributes))
+                                          row.expires_at, token.client_mode, spec.attributes))
         ids = [t.row.id for t, _ in specs]
         if state.settings.increase_failcounter_on_challenge:
             counters.record_failure(session, ids, state.now, count_auth=True)

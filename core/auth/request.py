@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -53,6 +54,9 @@ class IssuedChallenge:
     transaction_id: str
     message: str
     type: str
+    # When the challenge stops being answerable (an edge may tell the client, e.g. RADIUS
+    # Session-Timeout); not part of the HTTP answer.
+    expires_at: datetime
     client_mode: str = "interactive"
     attributes: Mapping[str, Any] | None = None
 
@@ -84,11 +88,14 @@ class AuthResult:
     auth_items: dict[str, Any] | None = None
     # An authorization policy refused after the value was used up: the caller commits, then raises it.
     refusal: TesseraError | None = None
-    # For the HTTP answer (policies add_*_in_response, no_detail_on_*): user attributes to show,
-    # whether to show realm and resolver, whether to drop the detail.
-    user_detail: dict[str, Any] | None = None
-    resolver_detail: bool = False
-    hide_detail: bool = False
+    # What an edge may release about the user of a granted request, as the authorization
+    # policies allow (add_user_in_response: the user's attributes; add_resolver_in_response:
+    # realm and resolver). Edges use these and never ask the policies or the user store again.
+    user_attributes: dict[str, Any] | None = None
+    release_resolver: bool = False
+    # no_detail_on_success / no_detail_on_fail, for edges whose answer carries details (HTTP).
+    no_detail_on_success: bool = False
+    no_detail_on_fail: bool = False
 
     @property
     def accepted(self) -> bool:

@@ -17,12 +17,11 @@ from sqlalchemy.orm import Session
 from tesserad.core import proxies
 from tesserad.core.audit import Auditor
 from tesserad.core.auth import challenges
-from tesserad.core.auth.engine import Engine, validate_request
+from tesserad.core.auth.engine import Engine
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.clock import utc_datetime
 from tesserad.core.errors import DatabaseUnavailable, TesseraError
 from tesserad.core.store import Database
-from tesserad.core.users.base import UserError
 
 
 def audit_detail(nas: str, attributes: Mapping[str, str]) -> str:
@@ -83,33 +82,21 @@ class AuthService:
         self._audit_error(req, action, exc, time.monotonic())
 
     def _audit_error(self, req: AuthRequest, action: str, exc: TesseraError, started: float) -> None:
+        self.record(action, False, started=started, info=str(exc), user=(req.user or "")[:255],
+                    realm=(req.realm or "")[:255], serial=(req.serial or "")[:255], client=req.client,
+                    user_agent=req.user_agent, action_detail=audit_detail(req.nas, req.attributes))
+
+    def record(self, action: str, success: bool, *, started: float | None = None, **fields: Any) -> None:
+        """One audit row in its own transaction, for what an edge answered without an
+        authentication (a refused request, a RADIUS Accounting-Request): edges open no
+        session of their own."""
         with self.database.session() as session:
-            self.auditor.record(session, action=action, success=False, started=started, info=str(exc),
-                                user=(req.user or "")[:255], realm=(req.realm or "")[:255],
-                                serial=(req.serial or "")[:255], client=req.client, user_agent=req.user_agent,
-                                action_detail=audit_detail(req.nas, req.attributes))
+            self.auditor.record(session, action=action, success=success, started=started, **fields)
             session.commit()
 
     def trigger_challenges(self, session: Session, req: AuthRequest) -> AuthResult:
-        """``/validate/triggerchallenge`` (an admin's call, in the caller's transaction): a
-        challenge for each active challenge-response token of the user, or of ``serial``,
-        whether or not the challenge_response policy names its type. ``token_type`` narrows
-        the user's tokens."""
-        validate_request(req)
-        engine = self.engine
-        state = engine._state(session, req)
-        if req.serial:
-            tokens = engine._tokens_by_serial(session, state, req.serial)
-        else:
-            assert state.user is not None
-            if not state.user.exists:
-                raise UserError("The user can not be found in any resolver in this realm!")
-            tokens = [t for t in engine._tokens_of(session, state, state.user)
-                      if not req.token_type or t.type == req.token_type.lower()]
-        capable = [t for t in tokens if not t.row.revoked and (t.challenge_always or t.challenge_by_policy)]
-        if not capable:
-            return AuthResult(Outcome.REJECT, "No active challenge response token found", user=state.user)
-        return engine._issue_challenges(session, state, capable)
+        """``/validate/triggerchallenge`` in the caller's transaction (see Engine.trigger)."""
+        return self.engine.trigger(session, req)
 
     def poll(self, transaction_id: str) -> bool:
         """``/validate/polltransaction``: no fail counter, no audit of the secret."""

@@ -181,6 +181,12 @@ class TokenClass:
     user_enrollable: ClassVar[bool] = True
     # spass has no OTP part: the PIN is the whole credential.
     has_otp: ClassVar[bool] = True
+    # The token generates OTP values of its own (``/token/getserial`` searches those).
+    generates_otp: ClassVar[bool] = True
+    # Policy verify_enrollment may hold a new token until the user gives an OTP value.
+    verifiable_at_enrollment: ClassVar[bool] = False
+    # Out-of-band or slow (push): the engine tries the user's other tokens first.
+    sort_last: ClassVar[bool] = False
 
     def __init__(self, row: Token | TokenRecord, env: TokenEnv, info: Iterable[InfoItem] | None = None):
         """``row``: the ORM object, or (the engine's hot path) a TokenRecord with ``info``

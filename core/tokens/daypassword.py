@@ -33,6 +33,7 @@ def parse_time_step(value: str) -> int:
 @register
 class DayPasswordToken(TotpToken):
     type = "daypassword"
+    verifiable_at_enrollment = False
     prefix = "DayPasswordToken"
     title = "Time based Password"
 

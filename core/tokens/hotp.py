@@ -19,6 +19,7 @@ DEFAULT_ISSUER = "tesserad"
 @register
 class HotpToken(TokenClass):
     type = "hotp"
+    verifiable_at_enrollment = True
     prefix = "OATH"
     title = "HOTP Event Token"
     challenge_by_policy = True

@@ -32,6 +32,7 @@ class IndexedSecretToken(TokenClass):
     positions are asked one per challenge, each answer bringing the next."""
 
     type = "indexedsecret"
+    generates_otp = False
     prefix = "PIIX"
     title = "Indexed Secret Token"
     challenge_always = True

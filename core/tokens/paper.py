@@ -31,6 +31,7 @@ class PaperToken(HotpToken):
     seed itself is not returned (no QR code, no ``otpkey``): the paper is the token."""
 
     type = "paper"
+    verifiable_at_enrollment = False
     prefix = "PPR"
     title = "Paper Token"
 

@@ -25,6 +25,7 @@ class PasswordToken(TokenClass):
     prefix = "PW"
     title = "Password Token"
     user_enrollable = False
+    generates_otp = False
 
     def enroll(self, params: Mapping[str, Any]) -> dict[str, Any]:
         detail = super().enroll(params)

@@ -26,6 +26,7 @@ class QuestionnaireToken(TokenClass):
     right answer brings the next question; the data lists the questions asked so far."""
 
     type = "question"
+    generates_otp = False
     prefix = "QUST"
     title = "Questionnaire Token"
     challenge_always = True

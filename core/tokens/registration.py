@@ -95,6 +95,7 @@ class RegistrationToken(TokenClass):
     prefix = "REG"
     title = "Registration Code Token"
     user_enrollable = False
+    generates_otp = False
 
     def enroll(self, params: Mapping[str, Any]) -> dict[str, Any]:
         detail = super().enroll(params)

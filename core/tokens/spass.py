@@ -12,6 +12,7 @@ class SpassToken(TokenClass):
     prefix = "PISP"
     title = "Simple Pass Token"
     has_otp = False
+    generates_otp = False
 
     def check_otp(self, otp: str) -> int:
         return 0 if otp == "" else -1

@@ -18,7 +18,6 @@ from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
 from tesserad.radius.accounting import AccountingProtocol
 from tesserad.radius.audit import RadiusAudit
 from tesserad.radius.clients import ClientTable, NasClient
-from tesserad.radius.replydata import ReplyData
 from tesserad.radius.server import AuthProtocol
 from tesserad.radius.state import StateCodec
 
@@ -85,10 +84,9 @@ class Edge:
 def build_edge(core: Core, run: Callable[..., Deferred[Any]] = run_inline,
                clients: Callable[[], ClientTable] = lambda: CLIENTS) -> Edge:
     states = StateCodec(KeyFileSecurityModule(KeyMaterial.generate()))
-    audit = RadiusAudit(core.database, core.auditor)
+    audit = RadiusAudit(core.auth)
     policies = PolicyStore(core.clock)
-    replies = ReplyData(core.database, core.directory, policies, "test-node")
-    edge = Edge(core, AuthProtocol(clients, core.clock, run, core.auth, states, audit, replies),
+    edge = Edge(core, AuthProtocol(clients, core.clock, run, core.auth, states, audit),
                 AccountingProtocol(clients, core.clock, run, audit), states, policies)
     for protocol in (edge.auth, edge.accounting):
         protocol.log = Logger(observer=edge.events.append)

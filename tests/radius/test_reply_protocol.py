@@ -10,6 +10,7 @@ from typing import Any
 from pyrad import packet as rp
 
 from tesserad.core import config as cfg
+from tesserad.core.policy.auth import PolicyAuthPolicies
 from tesserad.core.store.models import CustomUserAttribute
 from tesserad.radius.clients import ClientTable, load_clients
 
@@ -32,7 +33,10 @@ def table(*reply: dict[str, Any], own: tuple[dict[str, Any], ...] = (), **client
 
 
 def edge_with(core: Core, clients: ClientTable) -> Edge:
-    return build_edge(core, clients=lambda: clients)
+    """An edge whose engine reads the edge's policy store (the daemon's wiring)."""
+    edge = build_edge(core, clients=lambda: clients)
+    core.auth.engine.policies = PolicyAuthPolicies(edge.policies, "test-node", directory=core.directory)
+    return edge
 
 
 def ask(edge: Edge, req: rp.AuthPacket) -> rp.Packet:
@@ -48,9 +52,9 @@ def set_group(core: Core, login: str, value: str) -> None:
         session.commit()
 
 
-def policy(edge: Edge, name: str, **fields: Any) -> None:
+def policy(edge: Edge, name: str, scope: str = "authorization", **fields: Any) -> None:
     with edge.core.database.session() as session:
-        edge.policies.set_policy(session, name, scope="authorization", **fields)
+        edge.policies.set_policy(session, name, scope=scope, **fields)
         session.commit()
 
 
@@ -85,7 +89,7 @@ def test_rejects_carry_nothing_and_challenges_only_their_rules(core: Core) -> No
     first = core.enroll("alice", type="hotp", otpkey=RFC_SEED_HEX, pin="1234")
     second = core.enroll("alice", type="hotp", otpkey=RFC_SEED_HEX, pin="1234")
     policy(edge, "users", action="add_user_in_response, add_resolver_in_response")
-    core.settings(challenge_response=frozenset({"hotp"}))
+    policy(edge, "challenges", scope="authentication", action="challenge_response=hotp")
     rejected = ask(edge, access_request("alice", "1234000000"))
     assert rejected.code == rp.AccessReject and set(dict.keys(rejected)) == {80}
     challenge = ask(edge, access_request("alice", "1234"))
