@@ -3,8 +3,9 @@ markers of tests/, read from the source (decorators and ``marks=`` of ``pytest.p
 so no test has to run and the markers must be literal strings.
 
 ``python -m tests.policy_coverage`` prints, per scope, every action with ``enforced_by``
-and the tests that cover it, then the enforced actions without a test and the markers that
-name an action that is not enforced (both are what the registry meta-test refuses).
+and the tests that cover it, then the enforced actions without a test, the markers that
+name an action that is not enforced (both are what the registry meta-test refuses) and the
+actions whose module names them only in a pattern (``f"enroll{type}"``), not as a literal.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from tesserad.core.policy.actions import REGISTRY
 
 TESTS = Path(__file__).parent
+SOURCE = TESTS.parent
 
 
 def _markers(node: ast.AST) -> Iterator[tuple[str, str]]:
@@ -40,6 +42,13 @@ def covering_tests(root: Path = TESTS) -> dict[tuple[str, str], list[str]]:
     return found
 
 
+def named_literally(scope: str, name: str) -> bool:
+    """Whether the module that enforces the action holds its name as a string literal."""
+    module = REGISTRY[scope][name].enforced_by or ""
+    text = (SOURCE / (module.replace(".", "/") + ".py")).read_text()
+    return f'"{name}"' in text or f"'{name}'" in text
+
+
 def main() -> None:
     covered = covering_tests()
     missing, total = [], 0
@@ -59,6 +68,9 @@ def main() -> None:
     print(f"\n{total} enforced actions, {total - len(missing)} with a test")
     print(f"enforced without a test ({len(missing)}): {' '.join(missing) or '-'}")
     print(f"markers naming an action that is not enforced ({len(stray)}): {' '.join(stray) or '-'}")
+    patterns = [f"{s}/{a.name}" for s, actions in REGISTRY.items() for a in actions.values()
+                if a.enforced_by and not named_literally(s, a.name)]
+    print(f"enforced, named only by a pattern in the module ({len(patterns)}): {' '.join(patterns) or '-'}")
 
 
 if __name__ == "__main__":

@@ -275,10 +275,13 @@ def _audit_rights(who: str, whose: str) -> list[dict[str, Any]]:
 
 
 def _admin() -> list[dict[str, Any]]:
+    # (prefix, what, group, the module that reads <prefix>write/read/delete: None for no endpoint)
     crud = [
-        ("policy", "policies", SYSTEM), ("resolver", "user resolvers and realms", SYSTEM),
-        ("mresolver", "machine resolvers", MACHINE), ("config", "the system configuration", SYSTEM),
-        ("caconnector", "CA connectors", SYSTEM),
+        ("policy", "policies", SYSTEM, "admin_web.policy"),
+        ("resolver", "user resolvers and realms", SYSTEM, "admin_web.resolver"),
+        ("mresolver", "machine resolvers", MACHINE, "admin_web.machine"),
+        ("config", "the system configuration", SYSTEM, "admin_web.system"),
+        ("caconnector", "CA connectors", SYSTEM, None),
     ]
     servers = [
         ("smtpserver", "SMTP server definitions"), ("smsgateway", "SMS gateway definitions"),
@@ -333,10 +336,10 @@ def _admin() -> list[dict[str, Any]]:
     for prefix, what in servers:
         actions += [_bool(f"{prefix}_write", SYSTEM, f"Write and delete {what}."),
                     _bool(f"{prefix}_read", SYSTEM, f"Read {what}.")]
-    for prefix, what, group in crud:
-        actions += [_bool(f"{prefix}write", group, f"Write {what}."),
-                    _bool(f"{prefix}read", group, f"Read {what}."),
-                    _bool(f"{prefix}delete", group, f"Delete {what}.")]
+    for prefix, what, group, module in crud:
+        actions += [_bool(f"{prefix}write", group, f"Write {what}.", enforced_by=module),
+                    _bool(f"{prefix}read", group, f"Read {what}.", enforced_by=module),
+                    _bool(f"{prefix}delete", group, f"Delete {what}.", enforced_by=module)]
     actions += [
         _bool("statistics_read", SYSTEM, "Read the monitoring statistics."),
         _bool("statistics_delete", SYSTEM, "Delete monitoring statistics."),
