@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pyrad import packet as rp
 
 from tesserad.core import config as cfg
@@ -64,6 +65,8 @@ def login(edge: Edge, counter: int, user: str = "alice") -> rp.Packet:
     return reply
 
 
+@pytest.mark.policy_action("authorization", "add_user_in_response")
+@pytest.mark.policy_action("authorization", "add_resolver_in_response")
 def test_user_data_leaves_only_with_the_privacyidea_policies(core: Core) -> None:
     edge = edge_with(core, table(*GLOBAL))
     serial = core.enroll("alice", type="hotp", otpkey=RFC_SEED_HEX, pin="1234")
@@ -83,6 +86,7 @@ def test_user_data_leaves_only_with_the_privacyidea_policies(core: Core) -> None
     assert [key for key in dict.keys(reply)][:2] == [80, 25]  # Message-Authenticator first, rules in order
 
 
+@pytest.mark.policy_action("authentication", "challenge_response")
 def test_rejects_carry_nothing_and_challenges_only_their_rules(core: Core) -> None:
     edge = edge_with(core, table(*GLOBAL, own=({"attribute": "Reply-Message", "value": "welcome",
                                                 "on": ["accept"]},)))
