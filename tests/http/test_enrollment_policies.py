@@ -248,3 +248,27 @@ def test_token_limit_per_realm(api: Api) -> None:
     enroll(api, admin, type="hotp", user="bob", genkey="1")
     assert limited(api, {"type": "hotp", "genkey": "1", "user": "carol"}) == (403, 303)
     assert ok(api.call("GET", "/token/", admin))["count"] == 2
+
+
+@pytest.mark.policy_action("admin", "enrollpin")
+def test_an_admin_without_enrollpin_enrolls_without_the_pin(api: Api) -> None:
+    admin = api.admin()
+    api.policy("rule", scope="admin", action="enrollHOTP, assign, tokenlist", adminuser="admin")
+    serial, _ = enroll(api, admin, type="hotp", genkey="1", user="alice", pin="1234")
+    assert row(api, serial).pin_hash is None
+    rule(api, "admin")
+    serial, _ = enroll(api, admin, type="hotp", genkey="1", user="alice", pin="1234")
+    assert row(api, serial).pin_hash is not None
+
+
+@pytest.mark.policy_action("user", "otp_pin_set_random")
+def test_a_user_sets_a_random_pin_of_the_policys_length(api: Api) -> None:
+    token = api.user("alice")
+    rule(api, "user", "setrandompin")
+    serial, _ = enroll(api, token, type="hotp", genkey="1")
+    status, body = api.call("POST", f"/token/setrandompin/{serial}", token)
+    assert (status, body["result"]["error"]["code"]) == (403, 303)
+    assert "otp_pin_set_random" in body["result"]["error"]["message"]
+    rule(api, "user", "setrandompin, otp_pin_set_random=9")
+    status, body = api.call("POST", f"/token/setrandompin/{serial}", token)
+    assert status == 200 and len(body["detail"]["pin"]) == 9
