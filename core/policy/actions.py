@@ -317,7 +317,7 @@ def _admin() -> list[dict[str, Any]]:
         _bool("getchallenges", TOKEN, "View the open challenges of challenge-response tokens.",
               enforced_by="admin_web.token"),
         _bool("tokenrealms", TOKEN, "Set the realms of tokens (shared token pools).", enforced_by="admin_web.token"),
-        _bool("tokengroups", TOKENGROUP, "Set the token groups of tokens."),
+        _bool("tokengroups", TOKENGROUP, "Set the token groups of tokens.", enforced_by="admin_web.token"),
         _bool("tokengroup_list", TOKENGROUP, "List token group definitions."),
         _bool("tokengroup_add", TOKENGROUP, "Define token groups."),
         _bool("tokengroup_delete", TOKENGROUP, "Delete token group definitions."),
