@@ -117,3 +117,18 @@ def test_a_client_without_the_global_rules_and_the_packet_size_limit(core: Core)
     kept = reply["Filter-Id"]
     assert 10 < len(kept) < 20 and [value[:2] for value in kept] == [f"{n:02d}" for n in range(len(kept))]
     assert any(f"{20 - len(kept)} reply attribute(s) left out" in line for line in edge.log_lines())
+
+
+@pytest.mark.policy_action("authentication", "challenge_text")
+def test_the_challenge_text_is_the_reply_message_of_the_challenge(core: Core) -> None:
+    edge = edge_with(core, table())
+    core.enroll("alice", type="hotp", otpkey=RFC_SEED_HEX, pin="1234")
+    policy(edge, "challenges", scope="authentication", action="challenge_response=hotp")
+    challenge = ask(edge, access_request("alice", "1234"))
+    assert challenge.code == rp.AccessChallenge and challenge["Reply-Message"] != ["Enter the code, please"]
+    policy(edge, "challenges", scope="authentication",
+           action="challenge_response=hotp, challenge_text='Enter the code, please'")
+    challenge = ask(edge, access_request("alice", "1234"))
+    assert challenge.code == rp.AccessChallenge and challenge["Reply-Message"] == ["Enter the code, please"]
+    [state] = challenge["State"]
+    assert ask(edge, access_request("alice", RFC4226[0], state=state)).code == rp.AccessAccept
