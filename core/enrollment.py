@@ -98,6 +98,8 @@ class Enrollment:
         wanted = dict(params)
         target = targets[0] if targets else None
         self._force_parameters(wanted, token_type, target)
+        if token_type == "indexedsecret" and user is not None:
+            self._force_secret(wanted, user, target)
         owner = Target.of_user(user) if user is not None else None
         if "pin" in wanted and not self.rights.allowed("enrollpin", targets):
             del wanted["pin"]
@@ -127,6 +129,17 @@ class Enrollment:
         if not self.rights.identity.is_admin and self.rights.switch(f"{token_type}_force_server_generate"):
             wanted["genkey"] = "1"
             wanted.pop("otpkey", None)
+
+    def _force_secret(self, wanted: dict[str, str], user: User, target: Target | None) -> None:
+        """``indexedsecret_force_attribute``: the user attribute is the secret, whatever was given."""
+        attribute = self.rights.value("indexedsecret_force_attribute", None, target)
+        if not attribute:
+            return
+        secret = self.ctx.directory.user_info(self.session, user).get(str(attribute))
+        if not secret:
+            raise ParameterError(f"the user has no attribute {attribute!r} to take the secret from")
+        wanted["otpkey"] = str(secret)
+        wanted.pop("genkey", None)
 
     def _fill(self, template: str, user: User | None, serial: str) -> str:
         for legacy, tag in _LEGACY_TAGS.items():

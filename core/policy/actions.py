@@ -253,7 +253,8 @@ def _forced_parameters(who: str) -> list[dict[str, Any]]:
         _a("sms_gateways", "str", ENROLLMENT, f"Blank-separated SMS gateways the {who} may choose from "
            "when enrolling an SMS token."),
         _a("indexedsecret_force_attribute", "str", ENROLLMENT, "User attribute whose value becomes the "
-           f"secret of an indexed secret token the {who} enrolls; the {who} cannot see or change it."),
+           f"secret of an indexed secret token the {who} enrolls; the {who} cannot see or change it.",
+           enforced_by="core.enrollment"),
         _a("certificate_trusted_Attestation_CA_path", "str", ENROLLMENT, "Directory of trusted CA chains "
            f"(PEM) that verify attestation certificates when the {who} enrolls a certificate token."),
         _a("set_custom_user_attributes", "text", USERS, f"Custom user attributes the {who} may set, as "

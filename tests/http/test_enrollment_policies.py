@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tesserad.core.store.models import Token
+from tesserad.core.store.models import CustomUserAttribute, Token
 
 from tests.http.restapi import Api
 from tests.http.test_rights_effect import ENROLL_PARAMS
@@ -272,3 +272,33 @@ def test_a_user_sets_a_random_pin_of_the_policys_length(api: Api) -> None:
     rule(api, "user", "setrandompin, otp_pin_set_random=9")
     status, body = api.call("POST", f"/token/setrandompin/{serial}", token)
     assert status == 200 and len(body["detail"]["pin"]) == 9
+
+
+@pytest.mark.parametrize("scope", [
+    pytest.param("admin", marks=pytest.mark.policy_action("admin", "indexedsecret_force_attribute")),
+    pytest.param("user", marks=pytest.mark.policy_action("user", "indexedsecret_force_attribute")),
+])
+def test_the_forced_attribute_is_the_indexed_secret(api: Api, scope: str) -> None:
+    token, owner = caller(api, scope)
+    alice = api.core.user("alice")
+    with api.core.database.session() as session:
+        session.add(CustomUserAttribute(realm_id=api.core.directory.realm_id(session, "example"),
+                                        resolver=alice.resolver, user_id=alice.uid, key="codeword", value="tesserad"))
+        session.commit()
+    params = {"type": "indexedsecret", "otpkey": "chosen", **owner}
+    rule(api, scope, "enrollINDEXEDSECRET")
+    assert secret(api, enroll(api, token, **params)[0]) == "chosen"
+    rule(api, scope, "enrollINDEXEDSECRET, indexedsecret_force_attribute=codeword")
+    serial, detail = enroll(api, token, **params)
+    assert secret(api, serial) == "tesserad" and "tesserad" not in str(detail)
+    rule(api, scope, "enrollINDEXEDSECRET, indexedsecret_force_attribute=nothing")
+    status, body = api.call("POST", "/token/init", token, params)
+    assert (status, body["result"]["error"]["message"]) == (
+        400, "ERR905: the user has no attribute 'nothing' to take the secret from")
+
+
+def secret(api: Api, serial: str) -> str:
+    with api.core.database.session() as session:
+        found = api.core.tokens.find(session, serial)
+        assert found is not None
+        return found.secret().decode()
