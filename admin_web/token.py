@@ -185,6 +185,8 @@ class TokenResource(Resource):
             params["serial"] = call.ctx.tokens.new_serial(call.session, cls.prefix)
         prepared = enrollment.prepare(params, cls.type, user, targets)
         token, detail = call.ctx.tokens.init(call.session, prepared, user)
+        if "pin" in prepared:
+            enrollment.pin_set(token, user)
         if realms:
             call.ctx.tokens.set_realms(call.session, token.serial, realms)
         enrollment.require_verification(token, user, detail)
@@ -338,9 +340,10 @@ class TokenResource(Resource):
         pin = call.params.text("otppin")
         if pin is not None:
             owner = access.owner(token)
-            Enrollment(call.session, call.ctx, call.rights).check_pin(
-                pin, token.type, Target.of_user(owner) if owner else None)
+            enrollment = Enrollment(call.session, call.ctx, call.rights)
+            enrollment.check_pin(pin, token.type, Target.of_user(owner) if owner else None)
             tokens.set_pin(call.session, token.serial, pin)
+            enrollment.pin_set(token, owner)
             done += 1
         for name, change in (("userpin", tokens.set_user_pin), ("sopin", tokens.set_so_pin)):
             value = call.params.text(name)
@@ -364,6 +367,7 @@ class TokenResource(Resource):
             raise PolicyDenied("The policy action otp_pin_set_random is needed to set a random PIN")
         pin = random_pin(length)
         call.ctx.tokens.set_pin(call.session, token.serial, pin)
+        Enrollment(call.session, call.ctx, call.rights).pin_set(token, owner)
         call.detail["pin"] = pin
         _audit(call, [token], access)
         return 1

@@ -11,15 +11,17 @@ import re
 import secrets
 import string
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from tesserad.core.context import Context
+from tesserad.core.clock import utc_datetime
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.rights import PolicyDenied, Rights, Target
 from tesserad.core.tokens.base import ParameterError, TokenClass
+from tesserad.core.tokens.service import TokenService
 from tesserad.core.users.base import User
+from tesserad.core.users.directory import Directory
 
 PIN_GROUPS = {"c": string.ascii_letters, "n": string.digits, "s": string.punctuation}
 RANDOM_PIN_ALPHABET = string.ascii_letters + string.digits
@@ -52,10 +54,18 @@ def pin_contents_problem(pin: str, rule: str) -> str | None:
     return f"Missing character in PIN: {missing[0]}" if missing else None
 
 
+class Services(Protocol):
+    """What the enrollment policies read besides the policies (the core Context has them):
+    the tokens (for the limits) and the user store (for labels)."""
+
+    tokens: TokenService
+    directory: Directory
+
+
 class Enrollment:
     """The policies of one API call that enrolls, assigns or sets a PIN."""
 
-    def __init__(self, session: Session, ctx: Context, rights: Rights):
+    def __init__(self, session: Session, ctx: Services, rights: Rights):
         self.session = session
         self.ctx = ctx
         self.rights = rights
@@ -74,6 +84,19 @@ class Enrollment:
         problem = pin_contents_problem(pin, contents) if contents else None
         if problem:
             raise PolicyDenied(problem)
+
+    def pin_set(self, token: TokenClass, owner: User | None) -> None:
+        """A PIN was set through the API: with ``change_pin_on_first_use`` one an admin
+        set must be changed at the next login; with ``change_pin_every`` (like 180d) it is
+        due that long from now. A user who sets the PIN has made a due change."""
+        target = Target.of_user(owner) if owner is not None else None
+        now = utc_datetime(token.env.clock)
+        if self.rights.identity.is_admin and self.rights.switch("change_pin_on_first_use", target, scope=ENROLL):
+            token.set_next_pin_change(now)
+            return
+        every = self.rights.value("change_pin_every", None, target, scope=ENROLL)
+        if every or not self.rights.identity.is_admin:
+            token.set_pin_change_every(every, now)
 
     def check_limits(self, user: User, token_type: str, serial: str | None) -> None:
         """``max_token_per_user`` (all, and per type), the same for active tokens, and

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from tesserad.core.auth import challenges, counters, resync
+from tesserad.core.auth import challenges, counters, pinchange, resync
 from tesserad.core.auth.limits import RateLimit
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
 from tesserad.core.auth.request import (
@@ -39,9 +39,12 @@ from tesserad.core.auth.request import (
     Outcome,
 )
 from tesserad.core.clock import Clock, utc_datetime
+from tesserad.core.enrollment import Enrollment
 from tesserad.core.errors import TesseraError
 from tesserad.core.machines import offline
+from tesserad.core.policy.actions import ENROLL
 from tesserad.core.policy.errors import PolicyError
+from tesserad.core.rights import Target
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.store.models import Challenge, Token, TokenInfo, TokenOwner
@@ -49,6 +52,7 @@ from tesserad.core.store.prepared import Prepared
 from tesserad.core.sysconfig import SystemConfig, SystemSettings
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import (
+    NEXT_PIN_CHANGE,
     ChallengeSpec,
     ParameterError,
     Success,
@@ -60,6 +64,7 @@ from tesserad.core.tokens.base import (
 from tesserad.core.tokens.ownership import OWNER_BY_PARAMS, owner_params, owns
 from tesserad.core.tokens.record import TokenRecord
 from tesserad.core.tokens.registry import token_class
+from tesserad.core.tokens.service import TokenService
 from tesserad.core.users.base import User, UserError
 from tesserad.core.users.directory import Directory
 
@@ -131,6 +136,14 @@ class RequestState:
         return Success(self.now, count_auth=self.count_auth)
 
 
+@dataclass
+class Services:
+    """What the enrollment policies of a login step read (core.enrollment.Services)."""
+
+    tokens: TokenService
+    directory: Directory
+
+
 def validate_request(req: AuthRequest) -> None:
     """Refuse malformed input before any lookup (nothing is read or written)."""
     if len(req.password) > MAX_PASSWORD_LENGTH:
@@ -147,13 +160,15 @@ def validate_request(req: AuthRequest) -> None:
 
 class Engine:
     def __init__(self, *, security: SecurityModule, hasher: SecretHasher, clock: Clock,
-                 directory: Directory, sysconfig: SystemConfig, policies: AuthPolicies):
+                 directory: Directory, sysconfig: SystemConfig, policies: AuthPolicies,
+                 tokens: TokenService | None = None):
         self.security = security
         self.hasher = hasher
         self.clock = clock
         self.directory = directory
         self.sysconfig = sysconfig
         self.policies = policies
+        self.services = Services(tokens or TokenService(security, hasher, clock, sysconfig), directory)
 
     # ---- entry point ---------------------------------------------------------------------
 
@@ -166,6 +181,8 @@ class Engine:
         if result.accepted:
             result.refusal = self._authorization_refusal(state, result)
             if result.refusal is None:
+                result = self._next_step(session, state, result)
+            if result.accepted and result.refusal is None:
                 result.auth_items = offline.auth_items(session, req, result, state.env)
         self._release(session, state, result)
         return result
@@ -207,6 +224,48 @@ class Engine:
         if result.outcome is Outcome.REJECT:
             result.message = self._limit_denial(session, state, Outcome.REJECT) or result.message
         return result
+
+    # ---- steps after a granted login -----------------------------------------------------------
+
+    def _next_step(self, session: Session, state: RequestState, result: AuthResult) -> AuthResult:
+        """A granted login names its token's next_pin_change; a due change is made now
+        with change_pin_via_validate (core.auth.pinchange)."""
+        if len(state.accepted) != 1:
+            return result
+        token = state.accepted[0]
+        result.next_pin_change = token.info(NEXT_PIN_CHANGE)
+        if result.next_pin_change is None:
+            return result
+        result.pin_change = token.pin_change_due(state.now)
+        if result.pin_change and state.settings.change_pin_via_validate:
+            return self._challenge(session, state, challenges.new_transaction_id(), [(token, pinchange.first())],
+                                   counted=False)
+        return result
+
+    def _change_pin(self, session: Session, req: AuthRequest, state: RequestState, token: TokenClass,
+                    challenge: Challenge) -> AuthResult:
+        """An answer to a PIN change challenge: the new PIN (checked against the user's PIN
+        rules), then the same again, which sets it."""
+        rights = self.policies.user_rights(session, state.user, req.client)
+        enrollment = Enrollment(session, self.services, rights)
+        if not challenge.data:
+            enrollment.check_pin(req.password, token.type, None)
+            if not challenges.advance(session, challenge):
+                return self._described(AuthResult(Outcome.REJECT, "Response did not match the challenge.",
+                                                  user=state.user), [token])
+            return self._challenge(session, state, challenge.transaction_id,
+                                   [(token, pinchange.again(self.hasher.hash(req.password)))],
+                                   step=challenges.step(challenge) + 1, counted=False)
+        matched = self.hasher.verify(challenge.data, req.password)
+        if not challenges.finish(session, challenge.transaction_id) or not matched:
+            message = pinchange.MISMATCH if not matched else "Response did not match the challenge."
+            return self._described(AuthResult(Outcome.REJECT, message, user=state.user), [token])
+        stored = self.services.tokens.get(session, token.serial)
+        stored.set_pin(req.password, encrypt=stored.row.pin_enc is not None)
+        owner = Target.of_user(state.user) if state.user is not None else None
+        stored.set_pin_change_every(rights.value("change_pin_every", None, owner, scope=ENROLL), state.now)
+        state.accepted = [stored]
+        return self._described(AuthResult(Outcome.ACCEPT, pinchange.DONE, user=state.user), [token])
 
     # ---- authorization after the check -------------------------------------------------------
 
@@ -317,7 +376,12 @@ class Engine:
             raise TokenError("This action is not possible, since the token is locked")
         walk = Walk()
         if req.transaction_id:
-            self._classify_answers(session, req, state, tokens, walk)
+            live = challenges.live(session, req.transaction_id, state.now)
+            for token in tokens:
+                found = live.get(token.serial)
+                if found is not None and pinchange.is_pin_change(found):
+                    return self._change_pin(session, req, state, token, found)
+            self._classify_answers(session, req, state, tokens, walk, live)
         else:
             for token in tokens:
                 self._classify(session, req, state, token, walk)
@@ -389,10 +453,9 @@ class Engine:
         else:
             walk.pin_matching.append((token, True))  # used by a concurrent request, or a replay
 
-    def _classify_answers(self, session: Session, req: AuthRequest, state: RequestState,
-                          tokens: list[TokenClass], walk: Walk) -> None:
-        assert req.transaction_id is not None
-        open_challenges = challenges.live(session, req.transaction_id, state.now)
+    @staticmethod
+    def _classify_answers(session: Session, req: AuthRequest, state: RequestState, tokens: list[TokenClass],
+                          walk: Walk, open_challenges: dict[str, Challenge]) -> None:
         for token in tokens:
             challenge = open_challenges.get(token.serial)
             if challenge is None:
@@ -528,8 +591,10 @@ class Engine:
                                [(t, t.create_challenge(options)) for t in active])
 
     def _challenge(self, session: Session, state: RequestState, transaction_id: str,
-                   specs: list[tuple[TokenClass, ChallengeSpec]], *, step: int = 0) -> AuthResult:
-        """Store the challenges under one transaction id and describe them."""
+                   specs: list[tuple[TokenClass, ChallengeSpec]], *, step: int = 0,
+                   counted: bool = True) -> AuthResult:
+        """Store the challenges under one transaction id and describe them; ``counted``: as
+        an authentication attempt of the tokens (not the steps after a granted login)."""
         issued = []
         for token, spec in specs:
             row = challenges.create(session, transaction_id, token.serial, spec, state.now,
@@ -537,9 +602,9 @@ class Engine:
             issued.append(IssuedChallenge(token.serial, transaction_id, spec.message, token.type,
                                           row.expires_at, token.client_mode, spec.attributes))
         ids = [t.row.id for t, _ in specs]
-        if state.settings.increase_failcounter_on_challenge:
+        if counted and state.settings.increase_failcounter_on_challenge:
             counters.record_failure(session, ids, state.now, count_auth=True)
-        else:
+        elif counted:
             counters.record_attempt(session, ids)
         message = ", ".join(dict.fromkeys(c.message for c in issued))
         result = AuthResult(Outcome.CHALLENGE, message, user=state.user, challenges=issued)

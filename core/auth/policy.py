@@ -14,6 +14,10 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from tesserad.core.auth.limits import RateLimit
+from tesserad.core.clock import SystemClock
+from tesserad.core.policy.matching import PolicySet
+from tesserad.core.rights import Rights
+from tesserad.core.sessions import USER, Identity
 from tesserad.core.tokens.base import ChallengeOptions
 from tesserad.core.users.base import User
 
@@ -36,6 +40,10 @@ class AuthSettings:
     reset_all_user_tokens: bool = False
     # With AutoResync: a value in the sync window asks for the next one in a challenge.
     resync_via_multichallenge: bool = False
+    # A due PIN change is made inside the login (core.auth.pinchange).
+    change_pin_via_validate: bool = False
+    # A user without a token of this type (hotp, totp) enrolls one inside the login.
+    enroll_via_multichallenge: str | None = None
     # indexedsecret_count (None: the system setting) and question_number.
     indexedsecret_count: int | None = None
     question_number: int = 1
@@ -72,6 +80,18 @@ class AuthPolicies(Protocol):
     def set_realm(self, session: Session, user: User, client: str) -> User:
         """The user to authenticate: ``user`` moved to another realm by ``setrealm``, or itself."""
 
+    def user_rights(self, session: Session, user: User | None, client: str) -> Rights:
+        """The user-scope rights of ``user`` (None: a serial-only request) and the enrollment
+        policies for them, as when the user calls the API: steps of a login that set a PIN
+        or enroll a token follow them."""
+
+
+def user_identity(user: User | None) -> Identity:
+    """``user`` as the caller of user-scope policies."""
+    if user is None:
+        return Identity(USER, "")
+    return Identity(USER, user.login, user.realm, user.resolver, user.uid)
+
 
 class StaticPolicies:
     """The same settings for every request: the defaults, or what a test fixes."""
@@ -84,3 +104,8 @@ class StaticPolicies:
 
     def set_realm(self, session: Session, user: User, client: str) -> User:
         return user
+
+    def user_rights(self, session: Session, user: User | None, client: str) -> Rights:
+        """No user-scope or enrollment policy: the defaults."""
+        return Rights(PolicySet((), SystemClock()), user_identity(user), client=client, node="",
+                      userinfo=lambda _: {})

@@ -82,6 +82,9 @@ class AuthResult:
     token_type: str | None = None
     otplen: int | None = None
     challenges: list[IssuedChallenge] = field(default_factory=list)
+    # The accepted token's tokeninfo next_pin_change, and whether that date has come.
+    next_pin_change: str | None = None
+    pin_change: bool | None = None
     # Names of the policies (or built-in rules) that decided, for the audit trail.
     decided_by: list[str] = field(default_factory=list)
     # Machine application items for the client (privacyIDEA's ``auth_items``, e.g. offline hashes).

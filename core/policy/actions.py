@@ -193,8 +193,8 @@ def _a(name: str, type_: ActionType, group: str, desc: str, **extra: Any) -> dic
     return {"name": name, "type": type_, "group": group, "desc": desc, **extra}
 
 
-def _bool(name: str, group: str, desc: str) -> dict[str, Any]:
-    return _a(name, "bool", group, desc, default=False)
+def _bool(name: str, group: str, desc: str, **extra: Any) -> dict[str, Any]:
+    return _a(name, "bool", group, desc, default=False, **extra)
 
 
 def _pin_rules(who: str) -> list[dict[str, Any]]:
@@ -385,7 +385,8 @@ def _authentication() -> list[dict[str, Any]]:
            "user/regex/replacement/.", check=_mangle),
         _a("challenge_response", "str", TOKEN, "Token types for which the PIN alone triggers a "
            "challenge, blank-separated.", values=TOKEN_TYPES, multiple=True),
-        _bool("change_pin_via_validate", PIN, "Ask for a new PIN during authentication when it is due."),
+        _bool("change_pin_via_validate", PIN, "Ask for a new PIN during authentication when it is due.",
+              enforced_by="core.policy.auth"),
         _bool("resync_via_multichallenge", TOKEN, "Resynchronise with a second OTP via a challenge."),
         _a("enroll_via_multichallenge", "str", ENROLLMENT, "Enroll a token of this type during "
            "authentication when the user has none.", values=("hotp", "totp", "push", "email", "sms")),
@@ -498,9 +499,10 @@ def _enrollment() -> list[dict[str, Any]]:
         _a("otp_pin_random", "int", PIN, "Set a random PIN of this length at enrollment.",
            minimum=1, maximum=31),
         _a("pinhandling", "str", PIN, "Handler that delivers a random PIN."),
-        _bool("change_pin_on_first_use", PIN, "The PIN set at enrollment must be changed at first use."),
+        _bool("change_pin_on_first_use", PIN, "A PIN an admin sets (at enrollment or later) must be changed "
+              "at the next login.", enforced_by="core.enrollment"),
         _a("change_pin_every", "str", PIN, "The PIN must be changed this often, like 180d.",
-           check=_form(r"\d+d", "180d")),
+           check=_form(r"\d+d", "180d"), enforced_by="core.enrollment"),
         _bool("encrypt_pin", PIN, "Store the PIN encrypted instead of hashed."),
         _a("registration.length", "int", TOKEN, "Length of generated registration codes.", default=24,
            minimum=1),

@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tesserad.core.auth.limits import RateLimit, parse_age
-from tesserad.core.auth.policy import AuthSettings
+from tesserad.core.auth.policy import AuthSettings, user_identity
 from tesserad.core.policy.actions import AUTH, AUTHZ
 from tesserad.core.policy.errors import PolicyError
 from tesserad.core.policy.matching import PolicyQuery, PolicySet
 from tesserad.core.policy.store import PolicyStore
+from tesserad.core.rights import Rights
 from tesserad.core.users.base import User
 from tesserad.core.users.directory import Directory
 
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 _SWITCHES = {"pass_on_no_token": "passOnNoToken", "pass_on_no_user": "passOnNoUser",
              "increase_failcounter_on_challenge": "increase_failcounter_on_challenge",
              "reset_all_user_tokens": "reset_all_user_tokens",
-             "resync_via_multichallenge": "resync_via_multichallenge"}
+             "resync_via_multichallenge": "resync_via_multichallenge",
+             "change_pin_via_validate": "change_pin_via_validate"}
 # AuthSettings field <- authorization action, with the parser of its value.
 _AUTHZ_VALUES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "auth_max_success": ("auth_max_success", RateLimit.parse),
@@ -93,6 +95,11 @@ class PolicyAuthPolicies:
             return user
         return self._directory.find_user(session, user.login, str(realm).lower())
 
+    def user_rights(self, session: Session, user: User | None, client: str) -> Rights:
+        directory = self._directory
+        return Rights(self._store.snapshot(session), user_identity(user), client=client, node=self._node,
+                      userinfo=(lambda found: directory.user_info(session, found)) if directory else (lambda _: {}))
+
     def _resolve(self, session: Session, policies: PolicySet, user: User | None, client: str) -> AuthSettings:
         facts = self._facts(session, user, client)
         auth, authz = PolicyQuery(scope=AUTH, **facts), PolicyQuery(scope=AUTHZ, **facts)
@@ -111,6 +118,7 @@ class PolicyAuthPolicies:
         settings = {"otppin": value(auth, "otppin", "tokenpin"), "passthru": _passthru(value(auth, "passthru", None)),
                     "challenge_text": value(auth, "challenge_text", None),
                     "challenge_response": _types(policies, auth, decided),
+                    "enroll_via_multichallenge": value(auth, "enroll_via_multichallenge", None),
                     **{field: switch(action) for field, action in _SWITCHES.items()},
                     "indexedsecret_count": value(auth, "indexedsecret_count", None),
                     "question_number": value(auth, "question_number", 1)}
