@@ -17,6 +17,8 @@ checked as the spec says, with its two messages.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from tesserad.core.auth import challenges, counters, pinchange, resync
+from tesserad.core.auth import challenges, counters, enroll_at_login, pinchange, resync
 from tesserad.core.auth.limits import RateLimit
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
 from tesserad.core.auth.request import (
@@ -44,7 +46,7 @@ from tesserad.core.errors import TesseraError
 from tesserad.core.machines import offline
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.policy.errors import PolicyError
-from tesserad.core.rights import Target
+from tesserad.core.rights import PolicyDenied, Target
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.store.models import Challenge, Token, TokenInfo, TokenOwner
@@ -67,6 +69,8 @@ from tesserad.core.tokens.registry import token_class
 from tesserad.core.tokens.service import TokenService
 from tesserad.core.users.base import User, UserError
 from tesserad.core.users.directory import Directory
+
+log = logging.getLogger(__name__)
 
 # The hot path's one query, built once: a user's tokens, each with its info, as plain rows
 # (ORM objects cost more to build than the rest of the check; see TokenRecord).
@@ -181,7 +185,7 @@ class Engine:
         if result.accepted:
             result.refusal = self._authorization_refusal(state, result)
             if result.refusal is None:
-                result = self._next_step(session, state, result)
+                result = self._next_step(session, req, state, result)
             if result.accepted and result.refusal is None:
                 result.auth_items = offline.auth_items(session, req, result, state.env)
         self._release(session, state, result)
@@ -216,6 +220,8 @@ class Engine:
             tokens = self._tokens_of(session, state, state.user)
             if not state.user.exists:
                 return self._unknown_user(req, state)
+            if not req.transaction_id:
+                tokens = [t for t in tokens if not enroll_at_login.is_waiting(t)]
             if req.token_type and state.settings.application_tokentype:
                 tokens = [t for t in tokens if t.type == req.token_type.lower()]
             if not tokens:
@@ -227,20 +233,43 @@ class Engine:
 
     # ---- steps after a granted login -----------------------------------------------------------
 
-    def _next_step(self, session: Session, state: RequestState, result: AuthResult) -> AuthResult:
+    def _next_step(self, session: Session, req: AuthRequest, state: RequestState, result: AuthResult) -> AuthResult:
         """A granted login names its token's next_pin_change; a due change is made now
-        with change_pin_via_validate (core.auth.pinchange)."""
-        if len(state.accepted) != 1:
-            return result
-        token = state.accepted[0]
-        result.next_pin_change = token.info(NEXT_PIN_CHANGE)
-        if result.next_pin_change is None:
-            return result
-        result.pin_change = token.pin_change_due(state.now)
-        if result.pin_change and state.settings.change_pin_via_validate:
-            return self._challenge(session, state, challenges.new_transaction_id(), [(token, pinchange.first())],
-                                   counted=False)
+        with change_pin_via_validate (core.auth.pinchange); else a user without a token of
+        the type of enroll_via_multichallenge enrolls one (core.auth.enroll_at_login)."""
+        if len(state.accepted) == 1:
+            token = state.accepted[0]
+            result.next_pin_change = token.info(NEXT_PIN_CHANGE)
+            result.pin_change = None if result.next_pin_change is None else token.pin_change_due(state.now)
+            if result.pin_change and state.settings.change_pin_via_validate:
+                return self._challenge(session, state, challenges.new_transaction_id(),
+                                       [(token, pinchange.first())], counted=False)
+        kind = state.settings.enroll_via_multichallenge
+        if kind in enroll_at_login.TYPES and state.user is not None and state.user.exists:
+            return self._enroll(session, req, state, result, kind)
         return result
+
+    def _enroll(self, session: Session, req: AuthRequest, state: RequestState, result: AuthResult,
+                kind: str) -> AuthResult:
+        user = state.user
+        assert user is not None
+        owned = [t for t in self._tokens_of(session, state, user) if t.type == kind]
+        if any(not enroll_at_login.is_waiting(t) for t in owned):
+            return result
+        for waiting in owned:  # an enrollment left unanswered: replaced
+            self.services.tokens.delete(session, waiting.serial)
+        try:
+            token, detail = enroll_at_login.enroll(session, self.services, self.policies.user_rights(
+                session, user, req.client), kind, user)
+        except PolicyDenied as exc:
+            log.info("no %s token enrolled at the login of %s: %s", kind, user, exc)
+            return result
+        challenged = self._challenge(session, state, challenges.new_transaction_id(),
+                                     [(token, enroll_at_login.challenge())], counted=False)
+        url = detail["googleurl"]
+        challenged.challenges = [dataclasses.replace(c, image=url.get("img"), enrollment_url=url["value"])
+                                 for c in challenged.challenges]
+        return challenged
 
     def _change_pin(self, session: Session, req: AuthRequest, state: RequestState, token: TokenClass,
                     challenge: Challenge) -> AuthResult:
@@ -551,6 +580,8 @@ class Engine:
         transaction_id = req.transaction_id
         assert transaction_id is not None
         for token, challenge in walk.answered:
+            if enroll_at_login.is_enrollment(challenge):
+                enroll_at_login.complete(session, token)
             verdict = self._verdict(session, state, token)
             if not verdict.ok:
                 self._refuse(session, token, verdict)

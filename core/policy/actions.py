@@ -389,7 +389,8 @@ def _authentication() -> list[dict[str, Any]]:
               enforced_by="core.policy.auth"),
         _bool("resync_via_multichallenge", TOKEN, "Resynchronise with a second OTP via a challenge."),
         _a("enroll_via_multichallenge", "str", ENROLLMENT, "Enroll a token of this type during "
-           "authentication when the user has none.", values=("hotp", "totp", "push", "email", "sms")),
+           "authentication when the user has none (push, email and sms once those types exist).",
+           values=("hotp", "totp"), enforced_by="core.policy.auth"),
         _a("u2f_facets", "str", TOKEN, "Blank-separated host names trusted to use U2F devices."),
         _bool("reset_all_user_tokens", TOKEN, "Reset the fail counters of all the user's tokens after "
               "a successful authentication."),
