@@ -13,6 +13,10 @@ of guesses cannot buy hash computations (nor directory binds). Such a refusal ca
 whether the PIN was right: its message is "wrong otp pin or otp value" and it counts as a
 failure of every token tried. A cheap PIN (stored encrypted, or ``otppin=none``) is
 checked as the spec says, with its two messages.
+
+A granted login may have a step to go (``_next_step``): a due PIN change
+(core.auth.pinchange) or the enrollment of a first token (core.auth.enroll_at_login), each
+a challenge of its own that the same walk answers.
 """
 
 from __future__ import annotations

@@ -128,3 +128,19 @@ def test_push_email_and_sms_are_refused_until_their_types_exist(stored: Api) -> 
     status, body = stored.call("POST", "/policy/p", stored.admin(), {
         "scope": "authentication", "action": "enroll_via_multichallenge=push"})
     assert status == 400 and "enroll_via_multichallenge" in body["result"]["error"]["message"], body
+
+
+@pytest.mark.policy_action("authentication", "enroll_via_multichallenge")
+def test_a_totp_token_enrolled_inside_the_login(stored: Api) -> None:
+    stored.policy("enroll", scope="authentication", action="enroll_via_multichallenge=totp")
+    stored.policy("step", scope="user", action="totp_timestep=60")
+    detail = check(stored, DAVE_PASSWORD)["detail"]
+    assert (detail["message"], detail["type"]) == ("Please scan the QR code!", "totp")
+    with stored.core.database.session() as session:
+        token = stored.core.tokens.get(session, detail["serial"])
+        key = token.secret()
+        url = token.enrollment_uri(key, detail["serial"], "tesserad")  # type: ignore[attr-defined]
+    assert "period=60" in url and detail["image"] == qr_data_uri(url)  # the user's forced time step
+    value = oath.hotp(key, oath.time_step(stored.core.clock.now(), 60))
+    done = check(stored, value, transaction_id=detail["transaction_id"])
+    assert done["result"]["authentication"] == "ACCEPT", done
