@@ -1,5 +1,6 @@
 // The login form: POST /ui/login sets the session cookie; a token login may first answer a
-// challenge, whose transaction id goes back with the one-time password.
+// challenge, whose transaction id goes back with the one-time password. A challenge that
+// enrolls a token (enroll_via_multichallenge) shows its QR code (detail.image).
 import {$, guarded} from "./lib.js";
 
 const form = $("#login");
@@ -22,6 +23,11 @@ async function signIn() {
   if (detail.transaction_id) {
     transaction = detail.transaction_id;
     $("#challenge-message").textContent = detail.message || "Enter the one-time password.";
+    const image = $("#challenge-image");
+    const qr = detail.image || "";
+    image.hidden = !qr.startsWith("data:image/png;base64,");
+    if (image.hidden) image.removeAttribute("src"); else image.src = qr;
+    form.otp.value = "";
     $("#challenge").hidden = false;
     form.otp.focus();
     return;
