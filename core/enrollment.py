@@ -11,17 +11,16 @@ import re
 import secrets
 import string
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from tesserad.core.clock import utc_datetime
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.rights import PolicyDenied, Rights, Target
+from tesserad.core.token_access import Services
 from tesserad.core.tokens.base import ParameterError, TokenClass
-from tesserad.core.tokens.service import TokenService
 from tesserad.core.users.base import User
-from tesserad.core.users.directory import Directory
 
 PIN_GROUPS = {"c": string.ascii_letters, "n": string.digits, "s": string.punctuation}
 RANDOM_PIN_ALPHABET = string.ascii_letters + string.digits
@@ -52,14 +51,6 @@ def pin_contents_problem(pin: str, rule: str) -> str | None:
     needed = ["".join(PIN_GROUPS[g] for g in groups)] if rule.startswith("+") else [PIN_GROUPS[g] for g in groups]
     missing = [chars for chars in needed if not any(char in chars for char in pin)]
     return f"Missing character in PIN: {missing[0]}" if missing else None
-
-
-class Services(Protocol):
-    """What the enrollment policies read besides the policies (the core Context has them):
-    the tokens (for the limits) and the user store (for labels)."""
-
-    tokens: TokenService
-    directory: Directory
 
 
 class Enrollment:

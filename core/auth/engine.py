@@ -146,7 +146,7 @@ class RequestState:
 
 @dataclass
 class Services:
-    """What the enrollment policies of a login step read (core.enrollment.Services)."""
+    """The engine's core.token_access.Services, for the login steps that enroll or set PINs."""
 
     tokens: TokenService
     directory: Directory

@@ -27,9 +27,10 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from tesserad.core.enrollment import Enrollment, Services
+from tesserad.core.enrollment import Enrollment
 from tesserad.core.rights import Rights, Target
 from tesserad.core.store.models import Challenge, Token
+from tesserad.core.token_access import Services
 from tesserad.core.tokens.base import ChallengeSpec, TokenClass
 from tesserad.core.tokens.record import settle
 from tesserad.core.tokens.registry import token_class
