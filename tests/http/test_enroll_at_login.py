@@ -14,7 +14,7 @@ import pytest
 
 from tesserad.core.policy.auth import PolicyAuthPolicies
 from tesserad.core.tokens import oath
-from tesserad.core.tokens.otpauth import qr_data_uri
+from tesserad.core.tokens.otpauth import otpauth_uri, qr_data_uri
 from tesserad.core.users.hashes import hash_password
 
 from tests.http.restapi import Api
@@ -65,10 +65,14 @@ def dave_tokens(api: Api) -> list[dict[str, Any]]:
     return listed(api, api.admin(), user="dave", realm="example")["tokens"]
 
 
-def expected_url(api: Api, serial: str) -> str:
+def seed(api: Api, serial: str) -> bytes:
     with api.core.database.session() as session:
-        token = api.core.tokens.get(session, serial)
-        return token.enrollment_uri(token.secret(), "dave@example", "Tessera")  # type: ignore[attr-defined]
+        return api.core.tokens.get(session, serial).secret()
+
+
+def expected_url(api: Api, serial: str, label: str = "dave@example", issuer: str = "Tessera") -> str:
+    """The otpauth URL of a new HOTP token (what the QR code must hold)."""
+    return otpauth_uri("hotp", seed(api, serial), label, issuer, digits=6, hashlib_name="sha1", counter=0)
 
 
 @pytest.mark.policy_action("authentication", "enroll_via_multichallenge")
@@ -106,7 +110,7 @@ def test_an_unanswered_enrollment_is_replaced_at_the_next_login(stored: Api) -> 
     assert second["message"] == "Please scan the QR code!" and second["serial"] != first["serial"]
     assert [t["serial"] for t in dave_tokens(stored)] == [second["serial"]]
     # The first transaction died with its token.
-    url = expected_url(stored, second["serial"])
+    url = expected_url(stored, second["serial"], second["serial"], "tesserad")
     assert check(stored, otp_of(url), transaction_id=first["transaction_id"])["result"]["authentication"] == "REJECT"
     assert check(stored, otp_of(url), transaction_id=second["transaction_id"])["result"]["authentication"] == "ACCEPT"
 
@@ -136,11 +140,9 @@ def test_a_totp_token_enrolled_inside_the_login(stored: Api) -> None:
     stored.policy("step", scope="user", action="totp_timestep=60")
     detail = check(stored, DAVE_PASSWORD)["detail"]
     assert (detail["message"], detail["type"]) == ("Please scan the QR code!", "totp")
-    with stored.core.database.session() as session:
-        token = stored.core.tokens.get(session, detail["serial"])
-        key = token.secret()
-        url = token.enrollment_uri(key, detail["serial"], "tesserad")  # type: ignore[attr-defined]
-    assert "period=60" in url and detail["image"] == qr_data_uri(url)  # the user's forced time step
+    key = seed(stored, detail["serial"])
+    url = otpauth_uri("totp", key, detail["serial"], "tesserad", digits=6, hashlib_name="sha1", period=60)
+    assert detail["image"] == qr_data_uri(url)  # with the user's forced time step
     value = oath.hotp(key, oath.time_step(stored.core.clock.now(), 60))
     done = check(stored, value, transaction_id=detail["transaction_id"])
     assert done["result"]["authentication"] == "ACCEPT", done

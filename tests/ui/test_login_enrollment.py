@@ -9,7 +9,7 @@ import pytest
 from tesserad.core import config as configuration
 from tesserad.core.context import Context
 from tesserad.core.tokens import oath
-from tesserad.core.tokens.otpauth import qr_data_uri
+from tesserad.core.tokens.otpauth import otpauth_uri, qr_data_uri
 
 from tests.ui.test_browser import PASSWORDS, ROOT_PASSWORD, Ui, ui  # noqa: F401  (ui: a fixture)
 
@@ -19,9 +19,8 @@ def seed_and_url(ui: Ui, serial: str) -> tuple[bytes, str]:
     ctx = Context.open(configuration.load(str(ui.files / "tesserad.toml"), env={}))
     try:
         with ctx.database.session() as session:
-            token = ctx.tokens.get(session, serial)
-            key = token.secret()
-            return key, token.enrollment_uri(key, serial, "tesserad")  # type: ignore[attr-defined]
+            key = ctx.tokens.get(session, serial).secret()
+            return key, otpauth_uri("hotp", key, serial, "tesserad", digits=6, hashlib_name="sha1", counter=0)
     finally:
         ctx.close()
 
