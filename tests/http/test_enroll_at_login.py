@@ -146,3 +146,19 @@ def test_a_totp_token_enrolled_inside_the_login(stored: Api) -> None:
     value = oath.hotp(key, oath.time_step(stored.core.clock.now(), 60))
     done = check(stored, value, transaction_id=detail["transaction_id"])
     assert done["result"]["authentication"] == "ACCEPT", done
+
+
+@pytest.mark.policy_action("authentication", "enroll_via_multichallenge")
+def test_a_token_of_another_type_leads_to_the_enrollment_and_a_refused_login_to_none(stored: Api) -> None:
+    status, body = stored.call("POST", "/token/init", stored.admin(), {
+        "type": "spass", "pin": "dave-pin", "user": "dave", "realm": "example"})
+    assert status == 200, body
+    body = check(stored, "dave-pin")
+    assert body["result"]["authentication"] == "CHALLENGE" and body["detail"]["type"] == "hotp"
+    # An authorization policy that refuses the login refuses the enrollment with it.
+    stored.policy("deny", scope="authorization", action="authorized=deny_access")
+    status, refused = stored.call("POST", "/validate/check", params={"user": "dave", "pass": "dave-pin"})
+    assert refused["result"]["status"] is False, refused
+    waiting = body["detail"]["serial"]  # the first enrollment's token, still waiting, not replaced
+    assert sorted(t["tokentype"] for t in dave_tokens(stored)) == ["hotp", "spass"]
+    assert waiting in [t["serial"] for t in dave_tokens(stored)]
