@@ -1,8 +1,11 @@
-"""The policies that shape ``/token/init`` and the other calls that set PINs or owners.
+"""Enrolling a token (``/token/init``) and the policies of the other calls that set PINs or owners.
 
-The caller's scope (admin or user) gives the PIN rules, the ``enrollpin`` right and the
-forced HOTP/TOTP parameters; the enrollment scope, matched for the token's user, gives the
-token limits, labels, random and encrypted PINs and enrollment verification.
+``Enrollment.enroll`` is the one entry point of an enrolment: the HTTP edge parses the request
+into its parameters and renders what it returns; enrolment at login calls it the same way.
+The caller's scope (admin or user) gives the ``enroll<TYPE>``/``assign`` rights, the PIN rules,
+the ``enrollpin`` right and the forced HOTP/TOTP parameters; the enrollment scope, matched for
+the token's user, gives the token limits, labels, random and encrypted PINs and enrollment
+verification.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,7 +22,9 @@ from sqlalchemy.orm import Session
 from tesserad.core.context import Context
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.rights import PolicyDenied, Rights, Target
+from tesserad.core.token_access import TokenAccess
 from tesserad.core.tokens.base import ParameterError, TokenClass
+from tesserad.core.tokens.registry import token_class
 from tesserad.core.users.base import User
 
 PIN_GROUPS = {"c": string.ascii_letters, "n": string.digits, "s": string.punctuation}
@@ -52,6 +58,16 @@ def pin_contents_problem(pin: str, rule: str) -> str | None:
     return f"Missing character in PIN: {missing[0]}" if missing else None
 
 
+@dataclass
+class Enrolled:
+    """What an enrolment did: the token, the user it was enrolled for (None: no user given,
+    or a confirmation step of an existing token) and the ``detail`` of the answer."""
+
+    token: TokenClass
+    user: User | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
 class Enrollment:
     """The policies of one API call that enrolls, assigns or sets a PIN."""
 
@@ -59,6 +75,45 @@ class Enrollment:
         self.session = session
         self.ctx = ctx
         self.rights = rights
+
+    def enroll(self, params: Mapping[str, str], user: User | None, realms: Sequence[str] = ()) -> Enrolled:
+        """Enroll a token of ``params["type"]`` (default hotp) for ``user`` into the token realms
+        ``realms``, as the caller's rights and the policies allow, or confirm the token ``serial``
+        (``verify``). ``params`` are /token/init's. Raises PolicyDenied, ParameterError or
+        TokenError; the caller commits."""
+        wanted = dict(params)
+        cls = token_class(wanted.get("type") or "hotp")
+        action = f"enroll{cls.type.upper()}"
+        existing = self.ctx.tokens.find(self.session, wanted["serial"]) if wanted.get("serial") else None
+        if existing is not None:
+            TokenAccess(self.session, self.ctx, self.rights).check(existing, action)
+            if existing.row.rollout_state == "verify" and wanted.get("verify"):
+                return Enrolled(existing, None, self.verify(existing, wanted["verify"]))
+        targets = self._require_rights(cls, action, user, realms)
+        if not self.rights.identity.is_admin:
+            realms = ()
+        if not wanted.get("serial"):
+            wanted["serial"] = self.ctx.tokens.new_serial(self.session, cls.prefix)
+        prepared = self.prepare(wanted, cls.type, user, targets)
+        token, detail = self.ctx.tokens.init(self.session, prepared, user)
+        if realms:
+            self.ctx.tokens.set_realms(self.session, token.serial, list(realms))
+        self.require_verification(token, user, detail)
+        return Enrolled(token, user, detail)
+
+    def _require_rights(self, cls: type[TokenClass], action: str, user: User | None,
+                        realms: Sequence[str]) -> list[Target]:
+        """``enroll<TYPE>`` (and ``assign`` with a user) in every realm touched; the targets."""
+        if not self.rights.identity.is_admin:
+            if not cls.user_enrollable:
+                raise PolicyDenied(f"Users cannot enroll {cls.type} tokens")
+            self.rights.require(action)
+            return []
+        targets = ([Target.of_user(user)] if user else []) + [Target(realm=r) for r in realms] or [Target()]
+        self.rights.require(action, targets)
+        if user is not None:
+            self.rights.require("assign", targets)
+        return targets
 
     def check_pin(self, pin: str, token_type: str, target: Target | None) -> None:
         """The caller's PIN rules (``spass_`` rules override them for Simple Pass tokens)."""
