@@ -193,8 +193,8 @@ def _a(name: str, type_: ActionType, group: str, desc: str, **extra: Any) -> dic
     return {"name": name, "type": type_, "group": group, "desc": desc, **extra}
 
 
-def _bool(name: str, group: str, desc: str) -> dict[str, Any]:
-    return _a(name, "bool", group, desc, default=False)
+def _bool(name: str, group: str, desc: str, **extra: Any) -> dict[str, Any]:
+    return _a(name, "bool", group, desc, default=False, **extra)
 
 
 def _pin_rules(who: str) -> list[dict[str, Any]]:
@@ -223,9 +223,11 @@ def _forced_parameters(who: str) -> list[dict[str, Any]]:
     """HOTP/TOTP parameters an admin or a user enrolls with, instead of choosing them."""
     return [
         _a("hotp_2step", "str", ENROLLMENT, f"Let ('allow') or make ('force') the {who} enroll HOTP "
-           "tokens in two steps, with a client-generated key part.", values=("allow", "force")),
+           "tokens in two steps, with a client-generated key part.", values=("allow", "force"),
+           enforced_by="core.enrollment"),
         _a("totp_2step", "str", ENROLLMENT, f"Let ('allow') or make ('force') the {who} enroll TOTP "
-           "tokens in two steps, with a client-generated key part.", values=("allow", "force")),
+           "tokens in two steps, with a client-generated key part.", values=("allow", "force"),
+           enforced_by="core.enrollment"),
         _a("hotp_hashlib", "str", ENROLLMENT, f"Hash algorithm HOTP tokens enrolled by the {who} use.",
            values=("sha1", "sha256", "sha512"), default="sha1"),
         _a("totp_hashlib", "str", ENROLLMENT, f"Hash algorithm TOTP tokens enrolled by the {who} use.",
@@ -467,11 +469,11 @@ def _enrollment() -> list[dict[str, Any]]:
     for t in ("hotp", "totp"):
         two_step += [
             _a(f"{t}_2step_clientsize", "int", ENROLLMENT, f"Bytes of the client's key part in {t.upper()} "
-               "two-step enrollment.", default=8, minimum=1),
+               "two-step enrollment.", default=8, minimum=1, enforced_by="core.enrollment"),
             _a(f"{t}_2step_serversize", "int", ENROLLMENT, f"Bytes of the server's key part in "
-               f"{t.upper()} two-step enrollment (default: the key size).", minimum=1),
+               f"{t.upper()} two-step enrollment (default: the key size).", minimum=1, enforced_by="core.enrollment"),
             _a(f"{t}_2step_difficulty", "int", ENROLLMENT, f"PBKDF2 rounds of {t.upper()} two-step "
-               "enrollment.", default=10000, minimum=1),
+               "enrollment.", default=10000, minimum=1, enforced_by="core.enrollment"),
         ]
     per_type = []
     for t in TOKEN_TYPES:
@@ -492,7 +494,8 @@ def _enrollment() -> list[dict[str, Any]]:
            "{givenname} {surname}."),
         _a("tokenlabel", "text", TOKEN, "Label in the otpauth URI (default: the serial); tags as for "
            "tokenissuer."),
-        _a("appimageurl", "str", TOKEN, "URL of an image shown by the authenticator app."),
+        _a("appimageurl", "str", TOKEN, "URL of an image shown by the authenticator app.",
+           enforced_by="core.enrollment"),
         _a("autoassignment", "str", TOKEN, "A user without tokens gets an unowned realm token by using "
            "it, with any PIN or the user-store password.", values=("any_pin", "userstore")),
         _a("otp_pin_random", "int", PIN, "Set a random PIN of this length at enrollment.",
@@ -503,13 +506,13 @@ def _enrollment() -> list[dict[str, Any]]:
            check=_form(r"\d+d", "180d")),
         _bool("encrypt_pin", PIN, "Store the PIN encrypted instead of hashed."),
         _a("registration.length", "int", TOKEN, "Length of generated registration codes.", default=24,
-           minimum=1),
+           minimum=1, enforced_by="core.enrollment"),
         _a("registration.contents", "str", TOKEN, "Characters of registration codes (as otp_pin_contents).",
-           default="cn", check=_PIN_CONTENTS),
+           default="cn", check=_PIN_CONTENTS, enforced_by="core.enrollment"),
         _a("pw.length", "int", TOKEN, "Length of generated password-token passwords.", default=12,
-           minimum=1),
+           minimum=1, enforced_by="core.enrollment"),
         _a("pw.contents", "str", TOKEN, "Characters of generated passwords (as otp_pin_contents).",
-           default="cn", check=_PIN_CONTENTS),
+           default="cn", check=_PIN_CONTENTS, enforced_by="core.enrollment"),
         _a("losttoken_PW_length", "int", TOKEN, "Password length of the lost-token replacement.",
            default=16, minimum=1, maximum=31),
         _a("losttoken_PW_contents", "str", TOKEN, "Characters of the lost-token password: c lowercase, "
@@ -520,17 +523,19 @@ def _enrollment() -> list[dict[str, Any]]:
         _a("yubikey_access_code", "str", TOKEN, "Access code (12 hex digits, old:new to change) for "
            "enrollment clients that program Yubikeys.",
            check=_form(r"[0-9a-fA-F]{12}(:[0-9a-fA-F]{12})?", "313233343536 or old:new")),
-        _a("papertoken_count", "int", TOKEN, "OTP values printed on a paper token.", default=100, minimum=1),
-        _a("tantoken_count", "int", TOKEN, "TANs generated for a TAN token.", default=100, minimum=1),
+        _a("papertoken_count", "int", TOKEN, "OTP values printed on a paper token.", default=100, minimum=1,
+           enforced_by="core.enrollment"),
+        _a("tantoken_count", "int", TOKEN, "TANs generated for a TAN token.", default=100, minimum=1,
+           enforced_by="core.enrollment"),
         _a("u2f_req", "str", TOKEN, "Only U2F devices whose attestation matches may register: "
            "subject|issuer|serial/regex/.", check=_keyed_regex(("subject", "issuer", "serial"))),
         _bool("u2f_no_verify_certificate", TOKEN, "Do not check the validity period of U2F attestation "
               "certificates."),
         *two_step,
         _bool("hotp_force_app_pin", TOKEN, "The privacyIDEA Authenticator must protect HOTP tokens with "
-              "a PIN."),
+              "a PIN.", enforced_by="core.enrollment"),
         _bool("totp_force_app_pin", TOKEN, "The privacyIDEA Authenticator must protect TOTP tokens with "
-              "a PIN."),
+              "a PIN.", enforced_by="core.enrollment"),
         _a("push_firebase_configuration", "str", TOKEN, "Firebase configuration for push tokens, or "
            "'poll only'."),
         _a("push_registration_url", "str", TOKEN, "URL the push app registers at (…/ttype/push)."),
