@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tesserad.core.auth import challenges, counters, resync
+from tesserad.core.auth.autoassign import ASSIGNED_MESSAGE, autoassign
 from tesserad.core.auth.limits import RateLimit
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
 from tesserad.core.auth.request import (
@@ -60,6 +61,7 @@ from tesserad.core.tokens.base import (
 from tesserad.core.tokens.ownership import OWNER_BY_PARAMS, owner_params, owns
 from tesserad.core.tokens.record import TokenRecord
 from tesserad.core.tokens.registry import token_class
+from tesserad.core.tokens.service import TokenService
 from tesserad.core.users.base import User, UserError
 from tesserad.core.users.directory import Directory
 
@@ -291,15 +293,28 @@ class Engine:
         if settings.pass_on_no_token:
             return AuthResult(Outcome.ACCEPT, "user has no token, accepted due to 'passOnNoToken'",
                               user=state.user, decided_by=list(settings.policy_names))
+        assert state.user is not None
+        refused = AuthResult(Outcome.REJECT, "The user has no tokens assigned", user=state.user)
         if settings.passthru:
-            assert state.user is not None
             ok = self.directory.check_password(session, state.user, req.password)
             outcome = Outcome.ACCEPT if ok else Outcome.REJECT
             denial = self._limit_denial(session, state, outcome)
-            return AuthResult(Outcome.REJECT if denial else outcome, denial or "against userstore due to 'passthru'",
-                              user=state.user, decided_by=list(settings.policy_names))
-        self._decoy(req.password)
-        return AuthResult(Outcome.REJECT, "The user has no tokens assigned", user=state.user)
+            refused = AuthResult(Outcome.REJECT if denial else outcome, denial or "against userstore due to 'passthru'",
+                                 user=state.user, decided_by=list(settings.policy_names))
+            if refused.accepted:
+                return refused
+        if settings.autoassignment:
+            token = autoassign(session, TokenService(self.security, self.hasher, self.clock, self.sysconfig),
+                               settings.autoassignment, state.user, req.password, state.success,
+                               lambda pin: self._userstore_ok(session, state, pin))
+            if token is not None:
+                state.accepted.append(token)
+                return AuthResult(Outcome.ACCEPT, ASSIGNED_MESSAGE, user=state.user, serial=token.serial,
+                                  token_type=token.type, otplen=token.row.otplen,
+                                  decided_by=list(settings.policy_names))
+        elif not settings.passthru:
+            self._decoy(req.password)
+        return refused
 
     @staticmethod
     def _decoy(password: str) -> None:
@@ -347,12 +362,14 @@ class Engine:
         if mode == "none":
             return True
         if mode == "userstore":
-            if pin not in state.userstore:
-                user = state.user
-                state.userstore[pin] = bool(user and user.exists and
-                                            self.directory.check_password(session, user, pin))
-            return state.userstore[pin]
+            return self._userstore_ok(session, state, pin)
         return token.check_pin(pin)
+
+    def _userstore_ok(self, session: Session, state: RequestState, pin: str) -> bool:
+        if pin not in state.userstore:
+            user = state.user
+            state.userstore[pin] = bool(user and user.exists and self.directory.check_password(session, user, pin))
+        return state.userstore[pin]
 
     def _classify(self, session: Session, req: AuthRequest, state: RequestState, token: TokenClass,
                   walk: Walk) -> None:

@@ -57,6 +57,9 @@ class AuthSettings:
     add_resolver_in_response: bool = False
     no_detail_on_success: bool = False
     no_detail_on_fail: bool = False
+    # Enrollment scope: a user without tokens takes an unowned realm token by using it
+    # (``any_pin`` / ``userstore``, see core.auth.autoassign), None: not at all.
+    autoassignment: str | None = None
     # Names of the policies these values came from, for the audit column.
     policy_names: tuple[str, ...] = field(default=())
 

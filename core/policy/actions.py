@@ -497,7 +497,8 @@ def _enrollment() -> list[dict[str, Any]]:
         _a("appimageurl", "str", TOKEN, "URL of an image shown by the authenticator app.",
            enforced_by="core.enrollment"),
         _a("autoassignment", "str", TOKEN, "A user without tokens gets an unowned realm token by using "
-           "it, with any PIN or the user-store password.", values=("any_pin", "userstore")),
+           "it, with any PIN or the user-store password.", values=("any_pin", "userstore"),
+           enforced_by="core.policy.auth"),
         _a("otp_pin_random", "int", PIN, "Set a random PIN of this length at enrollment.",
            minimum=1, maximum=31),
         _a("pinhandling", "str", PIN, "Handler that delivers a random PIN."),

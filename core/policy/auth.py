@@ -1,11 +1,11 @@
 """The authentication engine's view of the policies (``core.auth.policy.AuthPolicies``).
 
 Each request resolves the authentication- and authorization-scope actions the engine
-reads into one ``AuthSettings``, with the names of the policies that decided, for the
-audit log. Most requests of a snapshot ask the same few questions (the same users from the
-same clients), so the answers are memoized per policy snapshot whenever they cannot depend
-on anything but the user and the client: no policy of those scopes has a time window, an
-extended condition or ``check_all_resolvers``.
+reads (and the enrollment scope's ``autoassignment``) into one ``AuthSettings``, with the
+names of the policies that decided, for the audit log. Most requests of a snapshot ask the
+same few questions (the same users from the same clients), so the answers are memoized per
+policy snapshot whenever they cannot depend on anything but the user and the client: no
+policy of those scopes has a time window, an extended condition or ``check_all_resolvers``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tesserad.core.auth.limits import RateLimit, parse_age
 from tesserad.core.auth.policy import AuthSettings
-from tesserad.core.policy.actions import AUTH, AUTHZ
+from tesserad.core.policy.actions import AUTH, AUTHZ, ENROLL
 from tesserad.core.policy.errors import PolicyError
 from tesserad.core.policy.matching import PolicyQuery, PolicySet
 from tesserad.core.policy.store import PolicyStore
@@ -122,7 +122,8 @@ class PolicyAuthPolicies:
                         authorized=value(authz, "authorized", "grant_access") != "deny_access",
                         token_types=frozenset(str(types).lower().replace(",", " ").split()) if types else None,
                         serial_pattern=value(authz, "serial", None) or None,
-                        tokeninfo_rule=_tokeninfo_rule(value(authz, "tokeninfo", None)))
+                        tokeninfo_rule=_tokeninfo_rule(value(authz, "tokeninfo", None)),
+                        autoassignment=value(PolicyQuery(scope=ENROLL, **facts), "autoassignment", None))
         return AuthSettings(**settings, policy_names=tuple(decided))
 
     def _facts(self, session: Session, user: User | None, client: str) -> dict[str, Any]:
@@ -149,7 +150,8 @@ def _memoizable(policies: PolicySet) -> bool:
     """Whether the answers depend on the user and the client alone (not on the time of day,
     user attributes or other resolvers). Broken policies raise on every request anyway."""
     return not any(p.time.windows or p.check_all_resolvers or any(c.active for c in p.conditions)
-                   for p in policies.policies if p.active and p.scope in (AUTH, AUTHZ))
+                   for p in policies.policies if p.active and (p.scope in (AUTH, AUTHZ) or (
+                       p.scope == ENROLL and "autoassignment" in p.actions)))
 
 
 def _tokeninfo_rule(found: Any) -> tuple[str, str] | None:

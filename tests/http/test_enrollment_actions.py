@@ -1,5 +1,5 @@
 """Enrollment actions over ``POST /token/init``: the number of paper/TAN values, generated
-passwords and registration codes, two-step enrolment with client and server key parts, and
+passwords and registration codes, two-step enrolment with client and server key parts,
 what the otpauth URL tells the authenticator app (image, forced app PIN)."""
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tesserad.core.policy.auth import PolicyAuthPolicies
 from tesserad.core.tokens import oath
 
+from tests.http.people import PASSWORDS
 from tests.http.restapi import Api
-from tests.http.test_token_api import error, row
+from tests.http.test_token_api import error, ok, row
+from tests.wired import RFC4226, RFC_SEED_HEX
 
 USER_RIGHTS = "enrollHOTP, enrollTOTP, enrollPAPER, enrollTAN"
 
@@ -145,3 +148,52 @@ def test_the_otpauth_url_carries_the_image_and_the_forced_app_pin(api: Api) -> N
     api.policy("app", scope="enrollment", realm="example", action="totp_force_app_pin")
     totp = url_params(init(api, admin, type="totp", genkey="1", user="alice"))
     assert totp["pin"] == "True" and "image" not in totp
+
+
+@pytest.fixture
+def stored(people: Api) -> Api:
+    """The engine decides by the stored policies (the wired core fixes its settings)."""
+    people.core.auth.engine.policies = PolicyAuthPolicies(people.ctx.policies, "node", directory=people.core.directory)
+    return people
+
+
+def check(api: Api, user: str, password: str, realm: str = "example") -> dict[str, Any]:
+    status, body = api.call("POST", "/validate/check", params={"user": user, "realm": realm, "pass": password})
+    assert status == 200, body
+    return body
+
+
+def owner(api: Api, serial: str) -> str | None:
+    (token,) = ok(api.call("GET", "/token/", api.admin(), {"serial": serial}))["tokens"]
+    return token["username"] or None
+
+
+@pytest.mark.policy_action("enrollment", "autoassignment")
+def test_any_pin_gives_a_user_without_tokens_the_unowned_realm_token_she_uses(stored: Api) -> None:
+    admin = stored.admin()
+    serial = init(stored, admin, type="hotp", otpkey=RFC_SEED_HEX, tokenrealm="example")["serial"]
+    assert not check(stored, "alice", "mypin" + RFC4226[0])["result"]["value"]  # no policy: no token
+    stored.policy("auto", scope="enrollment", realm="example", action="autoassignment=any_pin")
+    assert not check(stored, "alice", "mypin111111")["result"]["value"]  # a wrong value
+    assert owner(stored, serial) is None
+    body = check(stored, "alice", "mypin" + RFC4226[0])
+    assert body["result"]["value"] is True
+    assert (body["detail"]["message"], body["detail"]["serial"]) == ("Token assigned to user via Autoassignment",
+                                                                     serial)
+    assert owner(stored, serial) == "alice"
+    # The PIN given became the token's PIN, the value is used up, and bob cannot take alice's token.
+    assert not check(stored, "alice", "other" + RFC4226[1])["result"]["value"]
+    assert check(stored, "alice", "mypin" + RFC4226[2])["result"]["value"]
+    assert not check(stored, "bob", "bobpin" + RFC4226[3])["result"]["value"]
+    assert owner(stored, serial) == "alice"
+
+
+@pytest.mark.policy_action("enrollment", "autoassignment")
+def test_userstore_takes_the_user_store_password_as_the_pin(stored: Api) -> None:
+    serial = init(stored, stored.admin(), type="hotp", otpkey=RFC_SEED_HEX, tokenrealm="sales")["serial"]
+    stored.policy("auto", scope="enrollment", realm="sales", action="autoassignment=userstore")
+    assert not check(stored, "dave", "not-daves-pw" + RFC4226[0], "sales")["result"]["value"]
+    assert owner(stored, serial) is None
+    assert check(stored, "dave", PASSWORDS["dave"] + RFC4226[0], "sales")["result"]["value"]
+    assert owner(stored, serial) == "dave"
+    assert check(stored, "dave", PASSWORDS["dave"] + RFC4226[1], "sales")["result"]["value"]
