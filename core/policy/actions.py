@@ -501,6 +501,8 @@ def _enrollment() -> list[dict[str, Any]]:
            enforced_by="core.policy.auth"),
         _a("otp_pin_random", "int", PIN, "Set a random PIN of this length at enrollment.",
            minimum=1, maximum=31),
+        # Not enforced: it names a privacyIDEA PinHandler class; the base one logs the PIN (no PIN
+        # goes into a log here) and the others need letter/e-mail delivery tesserad lacks.
         _a("pinhandling", "str", PIN, "Handler that delivers a random PIN."),
         _bool("change_pin_on_first_use", PIN, "The PIN set at enrollment must be changed at first use."),
         _a("change_pin_every", "str", PIN, "The PIN must be changed this often, like 180d.",
@@ -521,6 +523,8 @@ def _enrollment() -> list[dict[str, Any]]:
            check=_form(r"[cnsC8]+", "cnsC8 letters")),
         _a("losttoken_valid", "int", TOKEN, "Days the lost-token replacement is valid.", default=10,
            minimum=1, maximum=60),
+        # Not enforced: the server never reads it (the manual: only an enrollment client that
+        # programs Yubikeys would), and tesserad has no such client.
         _a("yubikey_access_code", "str", TOKEN, "Access code (12 hex digits, old:new to change) for "
            "enrollment clients that program Yubikeys.",
            check=_form(r"[0-9a-fA-F]{12}(:[0-9a-fA-F]{12})?", "313233343536 or old:new")),

@@ -118,6 +118,17 @@ def test_forced_two_step_enrolment_derives_the_key_from_both_parts(api: Api, kin
     assert validate(api, "alice", current_otp(api, kind, key))
 
 
+def test_two_steps_and_enrollment_verification_do_not_combine(api: Api) -> None:
+    api.policy("admins", scope="admin", action="enrollHOTP, hotp_2step=force")
+    api.policy("verify", scope="enrollment", action="verify_enrollment=hotp")
+    admin = api.admin()
+    first = init(api, admin, type="hotp", genkey="1")
+    assert first["rollout_state"] == "clientwait" and "verify" not in first
+    client = os.urandom(8)
+    assert init(api, admin, serial=first["serial"], type="hotp", otpkey=base32check(client),
+                otpkeyformat="base32check")["rollout_state"] == ""
+
+
 @pytest.mark.policy_action("user", "hotp_2step")
 @pytest.mark.policy_action("user", "totp_2step")
 def test_users_may_ask_for_two_steps_only_when_a_policy_allows_it(api: Api) -> None:
