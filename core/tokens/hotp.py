@@ -70,6 +70,9 @@ class HotpToken(TokenClass):
         self.row.count = 0
         self.enroll_type_specific(params)
         extra: dict[str, str | int] = self._start_two_step(params) if two_step else {}
+        if not two_step and self.row.rollout_state == CLIENTWAIT:  # enrolled anew in one step
+            self.row.rollout_state = ""
+            self.row.active = True
         detail.update(extra)
         if params.get("appimageurl"):
             extra["image"] = str(params["appimageurl"])

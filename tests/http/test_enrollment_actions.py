@@ -118,7 +118,7 @@ def test_forced_two_step_enrolment_derives_the_key_from_both_parts(api: Api, kin
     assert validate(api, "alice", current_otp(api, kind, key))
 
 
-def test_two_steps_and_enrollment_verification_do_not_combine(api: Api) -> None:
+def test_two_steps_without_verification_and_one_step_anew(api: Api) -> None:
     api.policy("admins", scope="admin", action="enrollHOTP, hotp_2step=force")
     api.policy("verify", scope="enrollment", action="verify_enrollment=hotp")
     admin = api.admin()
@@ -127,6 +127,11 @@ def test_two_steps_and_enrollment_verification_do_not_combine(api: Api) -> None:
     client = os.urandom(8)
     assert init(api, admin, serial=first["serial"], type="hotp", otpkey=base32check(client),
                 otpkeyformat="base32check")["rollout_state"] == ""
+    # A waiting token enrolled anew in one step (force is for new tokens) has its whole key, and
+    # now enrollment verification applies.
+    waiting = init(api, admin, type="hotp", genkey="1")["serial"]
+    assert init(api, admin, type="hotp", genkey="1", serial=waiting)["rollout_state"] == "verify"
+    assert row(api, waiting).active
 
 
 @pytest.mark.policy_action("user", "hotp_2step")
