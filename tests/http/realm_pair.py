@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from tesserad.core.machines import service as machines
 from tesserad.core.policy.actions import ADMIN, REGISTRY
 from tesserad.core.store.models import Token, TokenGroup
+from tesserad.core.tokens import groups as token_groups
 
 from tests.http.restapi import Api, resolved
 from tests.wired import RFC_SEED_HEX
@@ -66,7 +67,7 @@ def state(api: Api, *, but: tuple[str, ...] = ()) -> dict[str, Any]:
                 "resolvers": directory.list_resolvers(session), "default": directory.default_realm(session),
                 "policies": api.ctx.policies.get_policies(session), "config": api.ctx.sysconfig.listing(session),
                 "attachments": machines.list_attachments(session),
-                "machine_resolvers": machines.list_resolvers(session)}
+                "machine_resolvers": machines.list_resolvers(session), "token_groups": token_groups.listed(session)}
 
 
 @pytest.fixture
