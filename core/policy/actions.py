@@ -246,9 +246,10 @@ def _forced_parameters(who: str) -> list[dict[str, Any]]:
            f"(PEM) that verify attestation certificates when the {who} enrolls a certificate token."),
         _a("set_custom_user_attributes", "text", USERS, f"Custom user attributes the {who} may set, as "
            "':key: value1 value2 :other: *'; * allows any key or value.",
-           check=_form(r"(\s*:[^:\s]+:(\s+[^\s:]+)+)+\s*", ":department: sales finance :city: *")),
+           check=_form(r"(\s*:[^:\s]+:(\s+[^\s:]+)+)+\s*", ":department: sales finance :city: *"),
+           enforced_by="core.users.custom_attributes"),
         _a("delete_custom_user_attributes", "str", USERS, f"Blank-separated custom user attributes the "
-           f"{who} may delete; * for all. Unset: none."),
+           f"{who} may delete; * for all. Unset: none.", enforced_by="core.users.custom_attributes"),
     ]
 
 
