@@ -593,8 +593,9 @@ def _webui() -> list[dict[str, Any]]:
         _a("login_mode", "str", GENERAL, "How users and admins log in to the UI: user-store password, "
            "a token (privacyIDEA), or not at all.", values=("userstore", "privacyIDEA", "disable"),
            default="userstore"),
-        _a("remote_user", "str", GENERAL, "Accept the web server's REMOTE_USER login.",
-           values=("disable", "allowed", "force"), default="disable"),
+        _a("remote_user", "str", GENERAL, "Log in the user a trusted proxy names (web.remote_user_header "
+           "from web.remote_user_proxies): allowed beside credentials, or force in the UI.",
+           values=("disable", "allowed", "force"), default="disable", enforced_by="core.login"),
         _a("logout_time", "int", GENERAL, "Seconds of idleness before the UI logs out.", default=120,
            minimum=1),
         _a("timeout_action", "str", GENERAL, "What happens after logout_time.",
@@ -611,8 +612,10 @@ def _webui() -> list[dict[str, Any]]:
         _a("realm_dropdown", "str", GENERAL, "Realms offered on the login page, blank-separated."),
         _bool("search_on_enter", GENERAL, "Search users only on Enter, not while typing."),
         _bool("user_details", GENERAL, "Show user ID and resolver in the token list."),
-        _a("custom_baseline", "str", GENERAL, "Template replacing the page baseline."),
-        _a("custom_menu", "str", GENERAL, "Template replacing the menu."),
+        _a("custom_baseline", "str", GENERAL, "Template (in web.customization_dir) replacing the page "
+           "baseline; matched by client and node only.", enforced_by="core.webui"),
+        _a("custom_menu", "str", GENERAL, "Template (in web.customization_dir) replacing the menu; "
+           "matched by client and node only.", enforced_by="core.webui"),
         _bool("hide_buttons", GENERAL, "Hide buttons of forbidden actions instead of disabling them."),
         _bool("deletion_confirmation", GENERAL, "Confirm the deletion of configuration objects."),
         _a("token_rollover", "str", GENERAL, "Token types with a rollover button, blank-separated.",
@@ -628,7 +631,9 @@ def _webui() -> list[dict[str, Any]]:
         _bool("admin_dashboard", GENERAL, "Admins start on the dashboard."),
         _bool("dialog_no_token", GENERAL, "Welcome users without tokens with a dialog."),
         _bool("hide_welcome_info", GENERAL, "Do not show admins the welcome dialog."),
-        _a("privacy_statement_link", "str", GENERAL, "Link to the privacy statement in the baseline."),
+        _a("privacy_statement_link", "str", GENERAL, "Link to the privacy statement in the baseline.",
+           check=_form(r"(https?://|/)\S+", "https://example.com/privacy or /privacy.html"),
+           enforced_by="core.webui"),
         _a("logout_redirect", "str", GENERAL, "URL the UI goes to after logout."),
     ]
 
