@@ -26,10 +26,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from tesserad.core.auth import challenges, counters, resync
+from tesserad.core.auth import cache, challenges, counters, resync
 from tesserad.core.auth.autoassign import ASSIGNED_MESSAGE, autoassign
 from tesserad.core.auth.limits import RateLimit
+from tesserad.core.auth.mangle import mangled
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
+from tesserad.core.auth.presentation import challenge_message, preferred_client_mode
 from tesserad.core.auth.request import (
     MAX_NAME_LENGTH,
     MAX_PASSWORD_LENGTH,
@@ -47,7 +49,7 @@ from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.store.models import Challenge, Token, TokenInfo, TokenOwner
 from tesserad.core.store.prepared import Prepared
-from tesserad.core.sysconfig import SystemConfig, SystemSettings
+from tesserad.core.sysconfig import SystemConfig, SystemSettings, challenge_validity
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import (
     ChallengeSpec,
@@ -163,14 +165,55 @@ class Engine:
         """Decide one request inside the caller's transaction (the caller commits, and
         raises ``result.refusal`` if an authorization policy refused)."""
         validate_request(req)
-        state = self._state(session, req)
-        result = self._decide(session, req, state)
+        try:
+            state = self._state(session, req)
+        except UserError:
+            # privacyIDEA rewrites before it needs the user: a realm or name only the rewrite makes valid.
+            changed, state = self._mangled(session, req, self._state(session, req, as_given=True))
+            if (changed.user, changed.realm) == (req.user, req.realm):
+                raise
+            req = changed
+        else:
+            if state.settings.mangle:
+                req, state = self._mangled(session, req, state)
+        cacheable = self._cacheable(req, state)
+        cached = self._cache_hit(session, req, state) if cacheable else None
+        result = cached or self._decide(session, req, state)
         if result.accepted:
             result.refusal = self._authorization_refusal(state, result)
             if result.refusal is None:
                 result.auth_items = offline.auth_items(session, req, result, state.env)
+                if cacheable and not cached:
+                    assert state.user is not None and state.settings.auth_cache is not None
+                    cache.remember(session, self.hasher, state.settings.auth_cache, state.user, req.password,
+                                   state.now)
         self._release(session, state, result)
         return result
+
+    def _mangled(self, session: Session, req: AuthRequest, state: RequestState) -> tuple[AuthRequest, RequestState]:
+        """Authentication policy ``mangle`` (core/auth/mangle.py): the rewritten request,
+        checked like the original, and for another user or realm that user's state."""
+        changed = mangled(req, state.settings.mangle)
+        if changed is req:
+            return req, state
+        validate_request(changed)
+        if (changed.user, changed.realm) != (req.user, req.realm):
+            state = self._state(session, changed)
+        return changed, state
+
+    @staticmethod
+    def _cacheable(req: AuthRequest, state: RequestState) -> bool:
+        """Authentication policy ``auth_cache`` holds for user logins with a password (not
+        serial checks, not answers to a challenge)."""
+        user = state.user
+        return bool(state.settings.auth_cache and user is not None and user.exists and req.password
+                    and not req.serial and not req.transaction_id)
+
+    def _cache_hit(self, session: Session, req: AuthRequest, state: RequestState) -> AuthResult | None:
+        assert state.user is not None and state.settings.auth_cache is not None
+        if not cache.hit(session, self.hasher, state.settings.auth_cache, state.user, req.password, state.now):
+            return None
+        return AuthResult(Outcome.ACCEPT, cache.MESSAGE, user=state.user, decided_by=list(state.settings.policy_names))
 
     def trigger(self, session: Session, req: AuthRequest) -> AuthResult:
         """``/validate/triggerchallenge`` (an admin's call, in the caller's transaction): a
@@ -242,10 +285,15 @@ class Engine:
         result.no_detail_on_success = settings.no_detail_on_success
         result.no_detail_on_fail = settings.no_detail_on_fail
 
-    def _state(self, session: Session, req: AuthRequest) -> RequestState:
-        user = self.directory.resolve(session, req.user, req.realm) if req.user else None
-        if user is not None:
-            user = self.policies.set_realm(session, user, req.client)
+    def _state(self, session: Session, req: AuthRequest, *, as_given: bool = False) -> RequestState:
+        """``as_given``: the user named as in the request without looking it up (for the
+        mangle policies of a name or realm the directory does not know)."""
+        if as_given:
+            user: User | None = User(req.user or "", (req.realm or "").lower())
+        else:
+            user = self.directory.resolve(session, req.user, req.realm) if req.user else None
+            if user is not None:
+                user = self.policies.set_realm(session, user, req.client)
         settings = self.policies.for_request(session, user, req.client)
         snapshot = self.sysconfig.snapshot(session)
         env = TokenEnv(self.security, self.hasher, self.clock, snapshot.settings, snapshot.extra)
@@ -550,7 +598,7 @@ class Engine:
         issued = []
         for token, spec in specs:
             row = challenges.create(session, transaction_id, token.serial, spec, state.now,
-                                    state.system.DefaultChallengeValidityTime, step=step)
+                                    challenge_validity(state.system, state.env.extra, token.type), step=step)
             issued.append(IssuedChallenge(token.serial, transaction_id, spec.message, token.type,
                                           row.expires_at, token.client_mode, spec.attributes))
         ids = [t.row.id for t, _ in specs]
@@ -558,8 +606,12 @@ class Engine:
             counters.record_failure(session, ids, state.now, count_auth=True)
         else:
             counters.record_attempt(session, ids)
-        message = ", ".join(dict.fromkeys(c.message for c in issued))
-        result = AuthResult(Outcome.CHALLENGE, message, user=state.user, challenges=issued)
+        settings = state.settings
+        message = challenge_message([c.message for c in issued], settings.challenge_text_header,
+                                    settings.challenge_text_footer)
+        result = AuthResult(Outcome.CHALLENGE, message, user=state.user, challenges=issued,
+                            preferred_client_mode=preferred_client_mode([c.client_mode for c in issued],
+                                                                        settings.preferred_client_mode))
         return self._described(result, [t for t, _ in specs])
 
     def _pin_matching(self, session: Session, state: RequestState,

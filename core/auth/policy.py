@@ -13,11 +13,14 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from tesserad.core.auth.cache import CacheLimit
 from tesserad.core.auth.limits import RateLimit
 from tesserad.core.tokens.base import ChallengeOptions
 from tesserad.core.users.base import User
 
 OTPPIN_VALUES = ("tokenpin", "userstore", "none")
+# preferred_client_mode without a policy (privacyIDEA's DEFAULT_PREFERRED_CLIENT_MODE_LIST).
+CLIENT_MODES = ("interactive", "webauthn", "poll", "u2f")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,16 @@ class AuthSettings:
     # Token types for which a PIN alone triggers a challenge (e.g. {"hotp", "totp"}).
     challenge_response: frozenset[str] = frozenset()
     challenge_text: str | None = None
+    # challenge_text_header / _footer: the message of a challenge, built from the texts of
+    # all its tokens (the footer only with a header).
+    challenge_text_header: str | None = None
+    challenge_text_footer: str | None = None
+    # preferred_client_mode: the client modes in order of preference.
+    preferred_client_mode: tuple[str, ...] = CLIENT_MODES
+    # mangle: user|pass|realm/regex/replacement/ rules, applied in this order.
+    mangle: tuple[str, ...] = ()
+    # auth_cache: how long (and how often) the same credentials are accepted again.
+    auth_cache: CacheLimit | None = None
     increase_failcounter_on_challenge: bool = False
     reset_all_user_tokens: bool = False
     # With AutoResync: a value in the sync window asks for the next one in a challenge.

@@ -82,6 +82,8 @@ class AuthResult:
     token_type: str | None = None
     otplen: int | None = None
     challenges: list[IssuedChallenge] = field(default_factory=list)
+    # For a challenge: the client mode the policy prefers among the challenges' modes.
+    preferred_client_mode: str | None = None
     # Names of the policies (or built-in rules) that decided, for the audit trail.
     decided_by: list[str] = field(default_factory=list)
     # Machine application items for the client (privacyIDEA's ``auth_items``, e.g. offline hashes).

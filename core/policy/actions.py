@@ -386,7 +386,7 @@ def _authentication() -> list[dict[str, Any]]:
         _a("emailsubject", "text", TOKEN, "Subject of the OTP email.", default="Your OTP"),
         _bool("emailautosend", TOKEN, "Send the next OTP email after a successful authentication."),
         _a("mangle", "text", GENERAL, "Rewrite user, pass or realm before authenticating: "
-           "user/regex/replacement/.", check=_mangle),
+           "user/regex/replacement/.", check=_mangle, enforced_by="core.policy.auth"),
         _a("challenge_response", "str", TOKEN, "Token types for which the PIN alone triggers a "
            "challenge, blank-separated.", values=TOKEN_TYPES, multiple=True),
         _bool("change_pin_via_validate", PIN, "Ask for a new PIN during authentication when it is due."),

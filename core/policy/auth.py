@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tesserad.core.auth.cache import CacheLimit
 from tesserad.core.auth.limits import RateLimit, parse_age
-from tesserad.core.auth.policy import AuthSettings
+from tesserad.core.auth.policy import CLIENT_MODES, AuthSettings
 from tesserad.core.policy.actions import AUTH, AUTHZ, ENROLL
 from tesserad.core.policy.errors import PolicyError
 from tesserad.core.policy.matching import PolicyQuery, PolicySet
@@ -108,8 +109,15 @@ class PolicyAuthPolicies:
             decided.update(dict.fromkeys(names))
             return found
 
+        cache = value(auth, "auth_cache", None)
+        modes = value(auth, "preferred_client_mode", None)
         settings = {"otppin": value(auth, "otppin", "tokenpin"), "passthru": _passthru(value(auth, "passthru", None)),
                     "challenge_text": value(auth, "challenge_text", None),
+                    "challenge_text_header": value(auth, "challenge_text_header", None) or None,
+                    "challenge_text_footer": value(auth, "challenge_text_footer", None) or None,
+                    "preferred_client_mode": tuple(str(modes).split()) if modes else CLIENT_MODES,
+                    "mangle": _mangle_rules(policies, auth, decided),
+                    "auth_cache": CacheLimit.parse(cache) if cache else None,
                     "challenge_response": _types(policies, auth, decided),
                     **{field: switch(action) for field, action in _SWITCHES.items()},
                     "indexedsecret_count": value(auth, "indexedsecret_count", None),
@@ -173,6 +181,15 @@ def _passthru(found: Any) -> bool:
     if found is not None:
         log.warning("passthru to RADIUS server %r is not supported; the policy is not applied", found)
     return False
+
+
+def _mangle_rules(policies: PolicySet, query: PolicyQuery, decided: dict[str, None]) -> tuple[str, ...]:
+    """mangle: the rules of all matching policies, strongest first (each policy may
+    rewrite another field)."""
+    values = policies.action_values(query.with_action("mangle"), unique=False, allow_white_space_in_action=True)
+    for names in values.values():
+        decided.update(dict.fromkeys(names))
+    return tuple(values)
 
 
 def _types(policies: PolicySet, query: PolicyQuery, decided: dict[str, None]) -> frozenset[str]:
