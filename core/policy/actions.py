@@ -409,9 +409,9 @@ def _authentication() -> list[dict[str, Any]]:
            "answering.", values=(0, 1), default=1),
         _a("challenge_text", "text", GENERAL, "Challenge message of every challenge-response token."),
         _a("challenge_text_header", "text", GENERAL, "HTML before the joined challenge texts of several "
-           "tokens."),
+           "tokens.", enforced_by="core.policy.auth"),
         _a("challenge_text_footer", "text", GENERAL, "HTML after the joined challenge texts (needs the "
-           "header)."),
+           "header).", enforced_by="core.policy.auth"),
         _a("indexedsecret_challenge_text", "text", TOKEN, "Challenge text of indexed secret tokens; {0!s} "
            "is replaced by the positions."),
         _a("webauthn_challenge_text", "text", TOKEN, "Challenge text of WebAuthn tokens."),
@@ -429,7 +429,7 @@ def _authentication() -> list[dict[str, Any]]:
            default="preferred"),
         _a("question_number", "int", TOKEN, "Questions asked per authentication.", default=1, minimum=1),
         _a("preferred_client_mode", "str", GENERAL, "Client modes in order of preference, blank-separated.",
-           values=modes, multiple=True, default="interactive webauthn poll u2f"),
+           values=modes, multiple=True, default="interactive webauthn poll u2f", enforced_by="core.policy.auth"),
     ]
 
 
