@@ -398,7 +398,8 @@ def _authentication() -> list[dict[str, Any]]:
               "a successful authentication."),
         _bool("increase_failcounter_on_challenge", TOKEN, "Count every triggered challenge as a failure."),
         _a("auth_cache", "str", GENERAL, "Accept the same credentials again for a while: 4h, 4h/5m "
-           "(idle limit) or 2m/3 (use limit).", check=_form(r"\d+[smhd](/(\d+[smhd]|\d+))?", "4h, 4h/5m or 2m/3")),
+           "(idle limit) or 2m/3 (use limit).", check=_form(r"\d+[smhd](/(\d+[smhd]|\d+))?", "4h, 4h/5m or 2m/3"),
+           enforced_by="core.policy.auth"),
         _a("push_text_on_mobile", "text", TOKEN, "Text of the push notification."),
         _a("push_title_on_mobile", "text", TOKEN, "Title of the push notification."),
         _a("push_wait", "int", TOKEN, "Seconds one /validate/check waits for a push confirmation.",
