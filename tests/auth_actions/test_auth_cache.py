@@ -5,6 +5,7 @@ concurrency."""
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pyrad import packet as rp
@@ -79,17 +80,13 @@ def test_the_use_limit_holds_under_concurrency(core: Core) -> None:
     core.settings(auth_cache=CacheLimit.parse("1h/3"))
     assert core.check(LOGIN).accepted
     barrier = threading.Barrier(8)
-    results: list[bool] = []
 
-    def login() -> None:
+    def login(_: int) -> bool:
         barrier.wait()
-        results.append(core.check(LOGIN).accepted)
+        return core.check(LOGIN).accepted
 
-    threads = [threading.Thread(target=login) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(login, range(8)))
     assert sorted(results) == [False] * 5 + [True] * 3
     assert [row.auth_count for row in cache_rows(core)] == [3]
 
