@@ -13,6 +13,14 @@ of guesses cannot buy hash computations (nor directory binds). Such a refusal ca
 whether the PIN was right: its message is "wrong otp pin or otp value" and it counts as a
 failure of every token tried. A cheap PIN (stored encrypted, or ``otppin=none``) is
 checked as the spec says, with its two messages.
+
+Around the walk, in privacyIDEA's order: ``mangle`` rewrites the request before the user
+is looked up for good (core/auth/mangle.py); ``auth_cache`` may accept a user's repeated
+credentials without the walk and remembers a successful login (core/auth/cache.py); after
+an acceptance the authorization policies may refuse, then the offline bag is issued. A
+challenge lives as long as its token type's validity setting says, and its message and
+preferred client mode follow ``challenge_text_header``/``_footer`` and
+``preferred_client_mode`` (core/auth/presentation.py).
 """
 
 from __future__ import annotations
@@ -163,7 +171,8 @@ class Engine:
 
     def check(self, session: Session, req: AuthRequest) -> AuthResult:
         """Decide one request inside the caller's transaction (the caller commits, and
-        raises ``result.refusal`` if an authorization policy refused)."""
+        raises ``result.refusal`` if an authorization policy refused): mangle, the auth
+        cache or the walk, then authorization, the offline bag and the cache entry."""
         validate_request(req)
         try:
             state = self._state(session, req)
