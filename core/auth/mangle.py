@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from tesserad.core.auth.request import AuthRequest
 from tesserad.core.policy.errors import PolicyError
@@ -22,7 +23,7 @@ _FIELDS = {"user": "user", "pass": "password", "realm": "realm"}
 
 def mangled(req: AuthRequest, rules: Sequence[str]) -> AuthRequest:
     """``req`` with the rules applied (``req`` itself when nothing changed)."""
-    changes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
     for rule in rules:
         key, pattern, replacement, _ = rule.split("/", 3)
         field = _FIELDS[key]
