@@ -78,6 +78,7 @@ def result_detail(result: AuthResult) -> dict[str, Any]:
         detail["messages"] = [c.message for c in result.challenges]
         detail["transaction_ids"] = [c.transaction_id for c in result.challenges]
         detail["multi_challenge"] = multi
+        detail["preferred_client_mode"] = result.preferred_client_mode or "interactive"
     if result.user_attributes is not None:
         detail["user"] = result.user_attributes
     if result.release_resolver and result.user is not None:

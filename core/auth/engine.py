@@ -17,6 +17,13 @@ checked as the spec says, with its two messages.
 A granted login may have a step to go (``_next_step``): a due PIN change
 (core.auth.pinchange) or the enrollment of a first token (core.auth.enroll_at_login), each
 a challenge of its own that the same walk answers.
+Around the walk, in privacyIDEA's order: ``mangle`` rewrites the request before the user
+is looked up for good (core/auth/mangle.py); ``auth_cache`` may accept a user's repeated
+credentials without the walk and remembers a successful login (core/auth/cache.py); after
+an acceptance the authorization policies may refuse, then the offline bag is issued. A
+challenge lives as long as its token type's validity setting says, and its message and
+preferred client mode follow ``challenge_text_header``/``_footer`` and
+``preferred_client_mode`` (core/auth/presentation.py).
 """
 
 from __future__ import annotations
@@ -32,9 +39,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from tesserad.core.auth import challenges, counters, enroll_at_login, pinchange, resync
+from tesserad.core.auth import cache, challenges, counters, enroll_at_login, pinchange, resync
+from tesserad.core.auth.autoassign import ASSIGNED_MESSAGE, autoassign
 from tesserad.core.auth.limits import RateLimit
+from tesserad.core.auth.mangle import mangled
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
+from tesserad.core.auth.presentation import challenge_message, preferred_client_mode
 from tesserad.core.auth.request import (
     MAX_NAME_LENGTH,
     MAX_PASSWORD_LENGTH,
@@ -55,7 +65,7 @@ from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.store.models import Challenge, Token, TokenInfo, TokenOwner
 from tesserad.core.store.prepared import Prepared
-from tesserad.core.sysconfig import SystemConfig, SystemSettings
+from tesserad.core.sysconfig import SystemConfig, SystemSettings, challenge_validity
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import (
     NEXT_PIN_CHANGE,
@@ -182,18 +192,60 @@ class Engine:
 
     def check(self, session: Session, req: AuthRequest) -> AuthResult:
         """Decide one request inside the caller's transaction (the caller commits, and
-        raises ``result.refusal`` if an authorization policy refused)."""
+        raises ``result.refusal`` if an authorization policy refused): mangle, the auth
+        cache or the walk, then authorization, the offline bag and the cache entry."""
         validate_request(req)
-        state = self._state(session, req)
-        result = self._decide(session, req, state)
+        try:
+            state = self._state(session, req)
+        except UserError:
+            # privacyIDEA rewrites before it needs the user: a realm or name only the rewrite makes valid.
+            changed, state = self._mangled(session, req, self._state(session, req, as_given=True))
+            if (changed.user, changed.realm) == (req.user, req.realm):
+                raise
+            req = changed
+        else:
+            if state.settings.mangle:
+                req, state = self._mangled(session, req, state)
+        cacheable = self._cacheable(req, state)
+        cached = self._cache_hit(session, req, state) if cacheable else None
+        result = cached or self._decide(session, req, state)
         if result.accepted:
             result.refusal = self._authorization_refusal(state, result)
             if result.refusal is None:
                 result = self._next_step(session, req, state, result)
             if result.accepted and result.refusal is None:
                 result.auth_items = offline.auth_items(session, req, result, state.env)
+                if cacheable and not cached:
+                    assert state.user is not None and state.settings.auth_cache is not None
+                    cache.remember(session, self.hasher, state.settings.auth_cache, state.user, req.password,
+                                   state.now)
         self._release(session, state, result)
         return result
+
+    def _mangled(self, session: Session, req: AuthRequest, state: RequestState) -> tuple[AuthRequest, RequestState]:
+        """Authentication policy ``mangle`` (core/auth/mangle.py): the rewritten request,
+        checked like the original, and for another user or realm that user's state."""
+        changed = mangled(req, state.settings.mangle)
+        if changed is req:
+            return req, state
+        validate_request(changed)
+        if (changed.user, changed.realm) != (req.user, req.realm):
+            state = self._state(session, changed)
+        return changed, state
+
+    @staticmethod
+    def _cacheable(req: AuthRequest, state: RequestState) -> bool:
+        """Authentication policy ``auth_cache`` holds for user logins with a password (not
+        serial checks, not answers to a challenge)."""
+        user = state.user
+        return bool(state.settings.auth_cache and user is not None and user.exists and req.password
+                    and not req.serial and not req.transaction_id)
+
+    def _cache_hit(self, session: Session, req: AuthRequest, state: RequestState) -> AuthResult | None:
+        assert state.user is not None and state.settings.auth_cache is not None
+        if not cache.hit(session, self.hasher, state.settings.auth_cache, state.user, req.password, state.now):
+            return None
+        return AuthResult(Outcome.ACCEPT, cache.MESSAGE, user=state.user, decided_by=list(state.settings.policy_names))
 
     def trigger(self, session: Session, req: AuthRequest) -> AuthResult:
         """``/validate/triggerchallenge`` (an admin's call, in the caller's transaction): a
@@ -332,10 +384,15 @@ class Engine:
         result.no_detail_on_success = settings.no_detail_on_success
         result.no_detail_on_fail = settings.no_detail_on_fail
 
-    def _state(self, session: Session, req: AuthRequest) -> RequestState:
-        user = self.directory.resolve(session, req.user, req.realm) if req.user else None
-        if user is not None:
-            user = self.policies.set_realm(session, user, req.client)
+    def _state(self, session: Session, req: AuthRequest, *, as_given: bool = False) -> RequestState:
+        """``as_given``: the user named as in the request without looking it up (for the
+        mangle policies of a name or realm the directory does not know)."""
+        if as_given:
+            user: User | None = User(req.user or "", (req.realm or "").lower())
+        else:
+            user = self.directory.resolve(session, req.user, req.realm) if req.user else None
+            if user is not None:
+                user = self.policies.set_realm(session, user, req.client)
         settings = self.policies.for_request(session, user, req.client)
         snapshot = self.sysconfig.snapshot(session)
         env = TokenEnv(self.security, self.hasher, self.clock, snapshot.settings, snapshot.extra)
@@ -383,15 +440,28 @@ class Engine:
         if settings.pass_on_no_token:
             return AuthResult(Outcome.ACCEPT, "user has no token, accepted due to 'passOnNoToken'",
                               user=state.user, decided_by=list(settings.policy_names))
+        assert state.user is not None
+        refused = AuthResult(Outcome.REJECT, "The user has no tokens assigned", user=state.user)
         if settings.passthru:
-            assert state.user is not None
             ok = self.directory.check_password(session, state.user, req.password)
             outcome = Outcome.ACCEPT if ok else Outcome.REJECT
             denial = self._limit_denial(session, state, outcome)
-            return AuthResult(Outcome.REJECT if denial else outcome, denial or "against userstore due to 'passthru'",
-                              user=state.user, decided_by=list(settings.policy_names))
-        self._decoy(req.password)
-        return AuthResult(Outcome.REJECT, "The user has no tokens assigned", user=state.user)
+            refused = AuthResult(Outcome.REJECT if denial else outcome, denial or "against userstore due to 'passthru'",
+                                 user=state.user, decided_by=list(settings.policy_names))
+            if refused.accepted:
+                return refused
+        if settings.autoassignment:
+            token = autoassign(session, TokenService(self.security, self.hasher, self.clock, self.sysconfig),
+                               settings.autoassignment, state.user, req.password, state.success,
+                               lambda pin: self._userstore_ok(session, state, pin))
+            if token is not None:
+                state.accepted.append(token)
+                return AuthResult(Outcome.ACCEPT, ASSIGNED_MESSAGE, user=state.user, serial=token.serial,
+                                  token_type=token.type, otplen=token.row.otplen,
+                                  decided_by=list(settings.policy_names))
+        elif not settings.passthru:
+            self._decoy(req.password)
+        return refused
 
     @staticmethod
     def _decoy(password: str) -> None:
@@ -444,12 +514,14 @@ class Engine:
         if mode == "none":
             return True
         if mode == "userstore":
-            if pin not in state.userstore:
-                user = state.user
-                state.userstore[pin] = bool(user and user.exists and
-                                            self.directory.check_password(session, user, pin))
-            return state.userstore[pin]
+            return self._userstore_ok(session, state, pin)
         return token.check_pin(pin)
+
+    def _userstore_ok(self, session: Session, state: RequestState, pin: str) -> bool:
+        if pin not in state.userstore:
+            user = state.user
+            state.userstore[pin] = bool(user and user.exists and self.directory.check_password(session, user, pin))
+        return state.userstore[pin]
 
     def _classify(self, session: Session, req: AuthRequest, state: RequestState, token: TokenClass,
                   walk: Walk) -> None:
@@ -633,7 +705,7 @@ class Engine:
         issued = []
         for token, spec in specs:
             row = challenges.create(session, transaction_id, token.serial, spec, state.now,
-                                    state.system.DefaultChallengeValidityTime, step=step)
+                                    challenge_validity(state.system, state.env.extra, token.type), step=step)
             issued.append(IssuedChallenge(token.serial, transaction_id, spec.message, token.type,
                                           row.expires_at, token.client_mode, spec.attributes))
         ids = [t.row.id for t, _ in specs]
@@ -641,8 +713,12 @@ class Engine:
             counters.record_failure(session, ids, state.now, count_auth=True)
         elif counted:
             counters.record_attempt(session, ids)
-        message = ", ".join(dict.fromkeys(c.message for c in issued))
-        result = AuthResult(Outcome.CHALLENGE, message, user=state.user, challenges=issued)
+        settings = state.settings
+        message = challenge_message([c.message for c in issued], settings.challenge_text_header,
+                                    settings.challenge_text_footer)
+        result = AuthResult(Outcome.CHALLENGE, message, user=state.user, challenges=issued,
+                            preferred_client_mode=preferred_client_mode([c.client_mode for c in issued],
+                                                                        settings.preferred_client_mode))
         return self._described(result, [t for t, _ in specs])
 
     def _pin_matching(self, session: Session, state: RequestState,

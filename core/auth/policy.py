@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from tesserad.core.auth.cache import CacheLimit
 from tesserad.core.auth.limits import RateLimit
 from tesserad.core.clock import SystemClock
 from tesserad.core.policy.matching import PolicySet
@@ -22,6 +23,8 @@ from tesserad.core.tokens.base import ChallengeOptions
 from tesserad.core.users.base import User
 
 OTPPIN_VALUES = ("tokenpin", "userstore", "none")
+# preferred_client_mode without a policy (privacyIDEA's DEFAULT_PREFERRED_CLIENT_MODE_LIST).
+CLIENT_MODES = ("interactive", "webauthn", "poll", "u2f")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,16 @@ class AuthSettings:
     # Token types for which a PIN alone triggers a challenge (e.g. {"hotp", "totp"}).
     challenge_response: frozenset[str] = frozenset()
     challenge_text: str | None = None
+    # challenge_text_header / _footer: the message of a challenge, built from the texts of
+    # all its tokens (the footer only with a header).
+    challenge_text_header: str | None = None
+    challenge_text_footer: str | None = None
+    # preferred_client_mode: the client modes in order of preference.
+    preferred_client_mode: tuple[str, ...] = CLIENT_MODES
+    # mangle: user|pass|realm/regex/replacement/ rules, applied in this order.
+    mangle: tuple[str, ...] = ()
+    # auth_cache: how long (and how often) the same credentials are accepted again.
+    auth_cache: CacheLimit | None = None
     increase_failcounter_on_challenge: bool = False
     reset_all_user_tokens: bool = False
     # With AutoResync: a value in the sync window asks for the next one in a challenge.
@@ -65,6 +78,9 @@ class AuthSettings:
     add_resolver_in_response: bool = False
     no_detail_on_success: bool = False
     no_detail_on_fail: bool = False
+    # Enrollment scope: a user without tokens takes an unowned realm token by using it
+    # (``any_pin`` / ``userstore``, see core.auth.autoassign), None: not at all.
+    autoassignment: str | None = None
     # Names of the policies these values came from, for the audit column.
     policy_names: tuple[str, ...] = field(default=())
 

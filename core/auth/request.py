@@ -91,6 +91,8 @@ class AuthResult:
     # The accepted token's tokeninfo next_pin_change, and whether that date has come.
     next_pin_change: str | None = None
     pin_change: bool | None = None
+    # For a challenge: the client mode the policy prefers among the challenges' modes.
+    preferred_client_mode: str | None = None
     # Names of the policies (or built-in rules) that decided, for the audit trail.
     decided_by: list[str] = field(default_factory=list)
     # Machine application items for the client (privacyIDEA's ``auth_items``, e.g. offline hashes).

@@ -318,6 +318,11 @@ class TokenClass:
             self.row.description = str(params["description"])[:255]
         return {}
 
+    def complete_two_step(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The second step of a two-step enrolment (rollout state ``clientwait``): the final
+        key from the client's key part in ``otpkey``; the answer's ``detail``."""
+        raise ParameterError(f"{self.type} tokens are not enrolled in two steps")
+
     # ---- authentication ------------------------------------------------------------------
 
     def split_pin(self, passw: str) -> tuple[str, str]:
