@@ -16,6 +16,7 @@ import dataclasses
 import grp
 import ipaddress
 import os
+import re
 import tomllib
 import types
 import typing
@@ -69,6 +70,14 @@ def _udp_addresses(values: list[str]) -> str | None:
 
 def _non_empty_strings(values: list[str]) -> str | None:
     return "must not contain empty strings" if any(not v.strip() for v in values) else None
+
+
+def _ip_networks(values: list[str]) -> str | None:
+    return next((f"{value!r} {problem}" for value in values if (problem := _ip_network(value))), None)
+
+
+def _header_name(value: str) -> str | None:
+    return None if re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", value) else "must be an HTTP header name"
 
 
 def mask_url_password(url: str) -> str:
@@ -161,6 +170,17 @@ class WebSection:
     sign_responses: bool = setting(
         True, "Add a signature (Ed25519, key response-signing.pem) to every JSON answer of the API "
               "(privacyIDEA's response signing; PI_NO_RESPONSE_SIGN turns it off there).")
+    remote_user_proxies: list[str] = setting(
+        [], "IP addresses or CIDR networks of the reverse proxies whose remote_user_header names "
+            "an already authenticated user (webui policy remote_user); the header from any other "
+            "peer is ignored. Empty: no remote user is ever believed.", check=_ip_networks)
+    remote_user_header: str = setting(
+        "X-Remote-User", "The HTTP header in which the trusted proxies pass the user they "
+                         "authenticated (privacyIDEA's REMOTE_USER).", check=_header_name)
+    customization_dir: str = setting(
+        "", "Directory of the HTML templates that the webui policies custom_baseline and "
+            "custom_menu name (privacyIDEA's PI_CUSTOMIZATION). Empty: those policies show the "
+            "built-in baseline and menu.")
 
 
 def _mask_secret(value: str) -> str:

@@ -10,7 +10,7 @@ import segno
 from sqlalchemy.orm import Session
 
 from tesserad.core.policy.actions import REGISTRY, WEBUI
-from tesserad.core.policy.matching import PolicyQuery
+from tesserad.core.policy.matching import PolicyQuery, PolicySet
 from tesserad.core.policy.store import PolicyStore
 from tesserad.core.rights import Rights, Target
 from tesserad.core.sessions import Identity
@@ -88,12 +88,23 @@ def login_value(rights: Rights, token: str, node: str, log_level: str) -> dict[s
     return value
 
 
+def _before_login(policies: PolicySet, action: str, client: str, node: str, default: str) -> str:
+    """A webui value read before anyone is logged in: matched by client and node only."""
+    found, _ = policies.get_value(PolicyQuery(scope=WEBUI, action=action, client=client, node=node), default)
+    return str(found or default)
+
+
 def login_offer(session: Session, store: PolicyStore, client: str, node: str) -> tuple[list[str], str]:
     """The realms the login page offers (``realm_dropdown``) and its ``login_text``, for an
     anonymous caller from ``client``."""
     policies = store.snapshot(session)
+    return (_before_login(policies, "realm_dropdown", client, node, "").split(),
+            _before_login(policies, "login_text", client, node, "Please sign in"))
 
-    def value(action: str, default: str) -> str:
-        found, _ = policies.get_value(PolicyQuery(scope=WEBUI, action=action, client=client, node=node), default)
-        return str(found or default)
-    return value("realm_dropdown", "").split(), value("login_text", "Please sign in")
+
+def page_frame(policies: PolicySet, client: str, node: str) -> dict[str, str]:
+    """What frames every page, the login page too: the templates that replace the baseline
+    (``custom_baseline``) and the menu (``custom_menu``), and the ``privacy_statement_link``
+    in the baseline. As in privacyIDEA they are read before login: by client and node only."""
+    return {action: _before_login(policies, action, client, node, "")
+            for action in ("custom_baseline", "custom_menu", "privacy_statement_link")}

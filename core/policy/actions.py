@@ -237,9 +237,11 @@ def _forced_parameters(who: str) -> list[dict[str, Any]]:
     """HOTP/TOTP parameters an admin or a user enrolls with, instead of choosing them."""
     return [
         _a("hotp_2step", "str", ENROLLMENT, f"Let ('allow') or make ('force') the {who} enroll HOTP "
-           "tokens in two steps, with a client-generated key part.", values=("allow", "force")),
+           "tokens in two steps, with a client-generated key part.", values=("allow", "force"),
+           enforced_by="core.enrollment"),
         _a("totp_2step", "str", ENROLLMENT, f"Let ('allow') or make ('force') the {who} enroll TOTP "
-           "tokens in two steps, with a client-generated key part.", values=("allow", "force")),
+           "tokens in two steps, with a client-generated key part.", values=("allow", "force"),
+           enforced_by="core.enrollment"),
         _a("hotp_hashlib", "str", ENROLLMENT, f"Hash algorithm HOTP tokens enrolled by the {who} use.",
            values=("sha1", "sha256", "sha512"), default="sha1", enforced_by="core.enrollment"),
         _a("totp_hashlib", "str", ENROLLMENT, f"Hash algorithm TOTP tokens enrolled by the {who} use.",
@@ -259,9 +261,10 @@ def _forced_parameters(who: str) -> list[dict[str, Any]]:
            f"(PEM) that verify attestation certificates when the {who} enrolls a certificate token."),
         _a("set_custom_user_attributes", "text", USERS, f"Custom user attributes the {who} may set, as "
            "':key: value1 value2 :other: *'; * allows any key or value.",
-           check=_form(r"(\s*:[^:\s]+:(\s+[^\s:]+)+)+\s*", ":department: sales finance :city: *")),
+           check=_form(r"(\s*:[^:\s]+:(\s+[^\s:]+)+)+\s*", ":department: sales finance :city: *"),
+           enforced_by="core.users.custom_attributes"),
         _a("delete_custom_user_attributes", "str", USERS, f"Blank-separated custom user attributes the "
-           f"{who} may delete; * for all. Unset: none."),
+           f"{who} may delete; * for all. Unset: none.", enforced_by="core.users.custom_attributes"),
     ]
 
 
@@ -319,9 +322,10 @@ def _admin() -> list[dict[str, Any]]:
               enforced_by="admin_web.token"),
         _bool("tokenrealms", TOKEN, "Set the realms of tokens (shared token pools).", enforced_by="admin_web.token"),
         _bool("tokengroups", TOKENGROUP, "Set the token groups of tokens.", enforced_by="admin_web.token"),
-        _bool("tokengroup_list", TOKENGROUP, "List token group definitions."),
-        _bool("tokengroup_add", TOKENGROUP, "Define token groups."),
-        _bool("tokengroup_delete", TOKENGROUP, "Delete token group definitions."),
+        _bool("tokengroup_list", TOKENGROUP, "List token group definitions.", enforced_by="admin_web.tokengroup"),
+        _bool("tokengroup_add", TOKENGROUP, "Define token groups.", enforced_by="admin_web.tokengroup"),
+        _bool("tokengroup_delete", TOKENGROUP, "Delete token group definitions.",
+              enforced_by="admin_web.tokengroup"),
         _bool("getserial", TOOLS, "Find the serial of a token from one of its OTP values.",
               enforced_by="admin_web.token"),
         _bool("getrandom", TOOLS, "Fetch random data from /system/random.", enforced_by="admin_web.system"),
@@ -360,8 +364,8 @@ def _admin() -> list[dict[str, Any]]:
         _bool("managesubscription", SYSTEM, "View and change subscriptions."),
         _bool("set_hsm_password", SYSTEM, "Set the password of the hardware security module."),
     ]
-    actions += [_bool(f"enroll{t.upper()}", ENROLLMENT, f"Enroll {t.upper()} tokens.", **_read_for(t, ENROLLED_BY))
-                for t in TOKEN_TYPES]
+    actions += [_bool(f"enroll{t.upper()}", ENROLLMENT, f"Enroll {t.upper()} tokens.",
+                **_read_for(t, ENROLLED_BY)) for t in TOKEN_TYPES]
     return actions
 
 
@@ -421,21 +425,24 @@ def _authentication() -> list[dict[str, Any]]:
         _a("emailsubject", "text", TOKEN, "Subject of the OTP email.", default="Your OTP"),
         _bool("emailautosend", TOKEN, "Send the next OTP email after a successful authentication."),
         _a("mangle", "text", GENERAL, "Rewrite user, pass or realm before authenticating: "
-           "user/regex/replacement/.", check=_mangle),
+           "user/regex/replacement/.", check=_mangle, enforced_by="core.policy.auth"),
         _a("challenge_response", "str", TOKEN, "Token types for which the PIN alone triggers a "
            "challenge, blank-separated.", values=TOKEN_TYPES, multiple=True, enforced_by="core.policy.auth"),
-        _bool("change_pin_via_validate", PIN, "Ask for a new PIN during authentication when it is due."),
+        _bool("change_pin_via_validate", PIN, "Ask for a new PIN during authentication when it is due.",
+              enforced_by="core.policy.auth"),
         _bool("resync_via_multichallenge", TOKEN, "Resynchronise with a second OTP via a challenge.",
               enforced_by="core.policy.auth"),
         _a("enroll_via_multichallenge", "str", ENROLLMENT, "Enroll a token of this type during "
-           "authentication when the user has none.", values=("hotp", "totp", "push", "email", "sms")),
+           "authentication when the user has none (push, email and sms once those types exist).",
+           values=("hotp", "totp"), enforced_by="core.policy.auth"),
         _a("u2f_facets", "str", TOKEN, "Blank-separated host names trusted to use U2F devices."),
         _bool("reset_all_user_tokens", TOKEN, "Reset the fail counters of all the user's tokens after "
               "a successful authentication.", enforced_by="core.policy.auth"),
         _bool("increase_failcounter_on_challenge", TOKEN, "Count every triggered challenge as a failure.",
               enforced_by="core.policy.auth"),
         _a("auth_cache", "str", GENERAL, "Accept the same credentials again for a while: 4h, 4h/5m "
-           "(idle limit) or 2m/3 (use limit).", check=_form(r"\d+[smhd](/(\d+[smhd]|\d+))?", "4h, 4h/5m or 2m/3")),
+           "(idle limit) or 2m/3 (use limit).", check=_form(r"\d+[smhd](/(\d+[smhd]|\d+))?", "4h, 4h/5m or 2m/3"),
+           enforced_by="core.policy.auth"),
         _a("push_text_on_mobile", "text", TOKEN, "Text of the push notification."),
         _a("push_title_on_mobile", "text", TOKEN, "Title of the push notification."),
         _a("push_wait", "int", TOKEN, "Seconds one /validate/check waits for a push confirmation.",
@@ -447,9 +454,9 @@ def _authentication() -> list[dict[str, Any]]:
         _a("challenge_text", "text", GENERAL, "Challenge message of every challenge-response token.",
            enforced_by="core.policy.auth"),
         _a("challenge_text_header", "text", GENERAL, "HTML before the joined challenge texts of several "
-           "tokens."),
+           "tokens.", enforced_by="core.policy.auth"),
         _a("challenge_text_footer", "text", GENERAL, "HTML after the joined challenge texts (needs the "
-           "header)."),
+           "header).", enforced_by="core.policy.auth"),
         _a("indexedsecret_challenge_text", "text", TOKEN, "Challenge text of indexed secret tokens; {0!s} "
            "is replaced by the positions."),
         _a("webauthn_challenge_text", "text", TOKEN, "Challenge text of WebAuthn tokens."),
@@ -469,7 +476,7 @@ def _authentication() -> list[dict[str, Any]]:
         _a("question_number", "int", TOKEN, "Questions asked per authentication.", default=1, minimum=1,
            enforced_by="core.policy.auth"),
         _a("preferred_client_mode", "str", GENERAL, "Client modes in order of preference, blank-separated.",
-           values=modes, multiple=True, default="interactive webauthn poll u2f"),
+           values=modes, multiple=True, default="interactive webauthn poll u2f", enforced_by="core.policy.auth"),
     ]
 
 
@@ -516,11 +523,11 @@ def _enrollment() -> list[dict[str, Any]]:
     for t in ("hotp", "totp"):
         two_step += [
             _a(f"{t}_2step_clientsize", "int", ENROLLMENT, f"Bytes of the client's key part in {t.upper()} "
-               "two-step enrollment.", default=8, minimum=1),
+               "two-step enrollment.", default=8, minimum=1, enforced_by="core.enrollment"),
             _a(f"{t}_2step_serversize", "int", ENROLLMENT, f"Bytes of the server's key part in "
-               f"{t.upper()} two-step enrollment (default: the key size).", minimum=1),
+               f"{t.upper()} two-step enrollment (default: the key size).", minimum=1, enforced_by="core.enrollment"),
             _a(f"{t}_2step_difficulty", "int", ENROLLMENT, f"PBKDF2 rounds of {t.upper()} two-step "
-               "enrollment.", default=10000, minimum=1),
+               "enrollment.", default=10000, minimum=1, enforced_by="core.enrollment"),
         ]
     per_type = []
     for t in TOKEN_TYPES:
@@ -541,24 +548,29 @@ def _enrollment() -> list[dict[str, Any]]:
            "{givenname} {surname}.", enforced_by="core.enrollment"),
         _a("tokenlabel", "text", TOKEN, "Label in the otpauth URI (default: the serial); tags as for "
            "tokenissuer.", enforced_by="core.enrollment"),
-        _a("appimageurl", "str", TOKEN, "URL of an image shown by the authenticator app."),
+        _a("appimageurl", "str", TOKEN, "URL of an image shown by the authenticator app.",
+           enforced_by="core.enrollment"),
         _a("autoassignment", "str", TOKEN, "A user without tokens gets an unowned realm token by using "
-           "it, with any PIN or the user-store password.", values=("any_pin", "userstore")),
+           "it, with any PIN or the user-store password.", values=("any_pin", "userstore"),
+           enforced_by="core.policy.auth"),
         _a("otp_pin_random", "int", PIN, "Set a random PIN of this length at enrollment.",
            minimum=1, maximum=31, enforced_by="core.enrollment"),
+        # Not enforced: it names a privacyIDEA PinHandler class; the base one logs the PIN (no PIN
+        # goes into a log here) and the others need letter/e-mail delivery tesserad lacks.
         _a("pinhandling", "str", PIN, "Handler that delivers a random PIN."),
-        _bool("change_pin_on_first_use", PIN, "The PIN set at enrollment must be changed at first use."),
+        _bool("change_pin_on_first_use", PIN, "A PIN an admin sets (at enrollment or later) must be changed "
+              "at the next login.", enforced_by="core.enrollment"),
         _a("change_pin_every", "str", PIN, "The PIN must be changed this often, like 180d.",
-           check=_form(r"\d+d", "180d")),
+           check=_form(r"\d+d", "180d"), enforced_by="core.enrollment"),
         _bool("encrypt_pin", PIN, "Store the PIN encrypted instead of hashed.", enforced_by="core.enrollment"),
         _a("registration.length", "int", TOKEN, "Length of generated registration codes.", default=24,
-           minimum=1),
+           minimum=1, enforced_by="core.enrollment"),
         _a("registration.contents", "str", TOKEN, "Characters of registration codes (as otp_pin_contents).",
-           default="cn", check=_PIN_CONTENTS),
+           default="cn", check=_PIN_CONTENTS, enforced_by="core.enrollment"),
         _a("pw.length", "int", TOKEN, "Length of generated password-token passwords.", default=12,
-           minimum=1),
+           minimum=1, enforced_by="core.enrollment"),
         _a("pw.contents", "str", TOKEN, "Characters of generated passwords (as otp_pin_contents).",
-           default="cn", check=_PIN_CONTENTS),
+           default="cn", check=_PIN_CONTENTS, enforced_by="core.enrollment"),
         _a("losttoken_PW_length", "int", TOKEN, "Password length of the lost-token replacement.",
            default=16, minimum=1, maximum=31, enforced_by="admin_web.token"),
         _a("losttoken_PW_contents", "str", TOKEN, "Characters of the lost-token password: c lowercase, "
@@ -566,20 +578,24 @@ def _enrollment() -> list[dict[str, Any]]:
            check=_form(r"[cnsC8]+", "cnsC8 letters"), enforced_by="admin_web.token"),
         _a("losttoken_valid", "int", TOKEN, "Days the lost-token replacement is valid.", default=10,
            minimum=1, maximum=60, enforced_by="admin_web.token"),
+        # Not enforced: the server never reads it (the manual: only an enrollment client that
+        # programs Yubikeys would), and tesserad has no such client.
         _a("yubikey_access_code", "str", TOKEN, "Access code (12 hex digits, old:new to change) for "
            "enrollment clients that program Yubikeys.",
            check=_form(r"[0-9a-fA-F]{12}(:[0-9a-fA-F]{12})?", "313233343536 or old:new")),
-        _a("papertoken_count", "int", TOKEN, "OTP values printed on a paper token.", default=100, minimum=1),
-        _a("tantoken_count", "int", TOKEN, "TANs generated for a TAN token.", default=100, minimum=1),
+        _a("papertoken_count", "int", TOKEN, "OTP values printed on a paper token.", default=100, minimum=1,
+           enforced_by="core.enrollment"),
+        _a("tantoken_count", "int", TOKEN, "TANs generated for a TAN token.", default=100, minimum=1,
+           enforced_by="core.enrollment"),
         _a("u2f_req", "str", TOKEN, "Only U2F devices whose attestation matches may register: "
            "subject|issuer|serial/regex/.", check=_keyed_regex(("subject", "issuer", "serial"))),
         _bool("u2f_no_verify_certificate", TOKEN, "Do not check the validity period of U2F attestation "
               "certificates."),
         *two_step,
         _bool("hotp_force_app_pin", TOKEN, "The privacyIDEA Authenticator must protect HOTP tokens with "
-              "a PIN."),
+              "a PIN.", enforced_by="core.enrollment"),
         _bool("totp_force_app_pin", TOKEN, "The privacyIDEA Authenticator must protect TOTP tokens with "
-              "a PIN."),
+              "a PIN.", enforced_by="core.enrollment"),
         _a("push_firebase_configuration", "str", TOKEN, "Firebase configuration for push tokens, or "
            "'poll only'."),
         _a("push_registration_url", "str", TOKEN, "URL the push app registers at (…/ttype/push)."),
@@ -630,8 +646,9 @@ def _webui() -> list[dict[str, Any]]:
         _a("login_mode", "str", GENERAL, "How users and admins log in to the UI: user-store password, "
            "a token (privacyIDEA), or not at all.", values=("userstore", "privacyIDEA", "disable"),
            default="userstore", enforced_by="core.login"),
-        _a("remote_user", "str", GENERAL, "Accept the web server's REMOTE_USER login.",
-           values=("disable", "allowed", "force"), default="disable"),
+        _a("remote_user", "str", GENERAL, "Log in the user a trusted proxy names (web.remote_user_header "
+           "from web.remote_user_proxies): allowed beside credentials, or force in the UI.",
+           values=("disable", "allowed", "force"), default="disable", enforced_by="core.login"),
         _a("logout_time", "int", GENERAL, "Seconds of idleness before the UI logs out.", default=120,
            minimum=1, enforced_by="core.webui"),
         _a("timeout_action", "str", GENERAL, "What happens after logout_time.",
@@ -653,8 +670,10 @@ def _webui() -> list[dict[str, Any]]:
            enforced_by="core.webui"),
         _bool("search_on_enter", GENERAL, "Search users only on Enter, not while typing.", enforced_by="core.webui"),
         _bool("user_details", GENERAL, "Show user ID and resolver in the token list.", enforced_by="core.webui"),
-        _a("custom_baseline", "str", GENERAL, "Template replacing the page baseline."),
-        _a("custom_menu", "str", GENERAL, "Template replacing the menu."),
+        _a("custom_baseline", "str", GENERAL, "Template (in web.customization_dir) replacing the page "
+           "baseline; matched by client and node only.", enforced_by="core.webui"),
+        _a("custom_menu", "str", GENERAL, "Template (in web.customization_dir) replacing the menu; "
+           "matched by client and node only.", enforced_by="core.webui"),
         _bool("hide_buttons", GENERAL, "Hide buttons of forbidden actions instead of disabling them.",
               enforced_by="core.webui"),
         _bool("deletion_confirmation", GENERAL, "Confirm the deletion of configuration objects.",
@@ -676,7 +695,9 @@ def _webui() -> list[dict[str, Any]]:
         _bool("admin_dashboard", GENERAL, "Admins start on the dashboard.", enforced_by="core.webui"),
         _bool("dialog_no_token", GENERAL, "Welcome users without tokens with a dialog.", enforced_by="core.webui"),
         _bool("hide_welcome_info", GENERAL, "Do not show admins the welcome dialog.", enforced_by="core.webui"),
-        _a("privacy_statement_link", "str", GENERAL, "Link to the privacy statement in the baseline."),
+        _a("privacy_statement_link", "str", GENERAL, "Link to the privacy statement in the baseline.",
+           check=_form(r"(https?://|/)\S+", "https://example.com/privacy or /privacy.html"),
+           enforced_by="core.webui"),
         _a("logout_redirect", "str", GENERAL, "URL the UI goes to after logout.", enforced_by="core.webui"),
     ]
 

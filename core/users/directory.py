@@ -29,12 +29,13 @@ from tesserad.core.clock import Clock
 from tesserad.core.errors import DecryptionError
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.stamps import StampedCache, bump
-from tesserad.core.store.models import CustomUserAttribute, TokenOwner
 from tesserad.core.store.models import Realm as RealmRow
 from tesserad.core.store.models import Resolver as ResolverRow
 from tesserad.core.store.models import ResolverConfig as ResolverConfigRow
 from tesserad.core.store.models import ResolverRealm as ResolverRealmRow
+from tesserad.core.store.models import TokenOwner
 from tesserad.core.sysconfig import SystemConfig
+from tesserad.core.users import custom_attributes
 from tesserad.core.users import passwd as _passwd  # noqa: F401  (registers passwdresolver)
 from tesserad.core.users import sql as _sql  # noqa: F401  (registers sqlresolver)
 from tesserad.core.users.base import (
@@ -584,10 +585,7 @@ class Directory:
         realm_id = self.realm_id(session, user.realm) if user.realm else None
         if realm_id is None:
             return {}
-        rows = session.execute(select(CustomUserAttribute.key, CustomUserAttribute.value).where(
-            CustomUserAttribute.realm_id == realm_id, CustomUserAttribute.resolver == user.resolver,
-            CustomUserAttribute.user_id == user.uid))
-        return {key: value for key, value in rows}
+        return custom_attributes.of_user(session, realm_id, user)
 
     def check_password(self, session: Session, user: User, password: str) -> bool:
         """The user's store password (``otppin=userstore``, ``passthru``); False for a user
