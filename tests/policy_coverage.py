@@ -1,5 +1,6 @@
 """Which test shows the effect of which policy action: the ``policy_action(scope, name)``
-markers of tests/, read from the source (decorators and ``marks=`` of ``pytest.param``),
+markers of tests/, read from the source (decorators, ``marks=`` of ``pytest.param`` and a
+module's ``pytestmark``),
 so no test has to run and the markers must be literal strings.
 
 ``python -m tests.policy_coverage`` prints, per scope, every action with ``enforced_by``
@@ -34,6 +35,12 @@ def covering_tests(root: Path = TESTS) -> dict[tuple[str, str], list[str]]:
     found: dict[tuple[str, str], list[str]] = {}
     for path in sorted(root.rglob("test_*.py")):
         tree = ast.parse(path.read_text(), str(path))
+        # a module's ``pytestmark`` covers the module as a whole
+        for statement in tree.body:
+            if isinstance(statement, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "pytestmark" for t in statement.targets):
+                for key in dict.fromkeys(_markers(statement.value)):
+                    found.setdefault(key, []).append(str(path.relative_to(root.parent)))
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
                 # markers on the function, and in pytest.param(..., marks=...) of its parametrize
