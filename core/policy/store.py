@@ -214,10 +214,11 @@ class PolicyStore:
         self._changed(session)
         return ImportResult(written, dropped)
 
-    def unsupported(self, session: Session) -> list[tuple[str, list[str]]]:
-        """Stored policies (from earlier versions) with actions tesserad does not enforce:
-        (policy, its unsupported actions). They match only for their enforced actions."""
-        return [(p.name, list(p.unsupported)) for p in self.snapshot(session).policies if p.unsupported]
+    def unsupported_report(self, session: Session) -> list[str]:
+        """One line per stored policy (from an earlier version) with actions tesserad does not
+        enforce: the policy matches only for its enforced actions. Names, never values."""
+        return [f"policy {p.name!r} ({p.scope}) has actions tesserad does not enforce yet, which are ignored: "
+                f"{', '.join(p.unsupported)}" for p in self.snapshot(session).policies if p.unsupported]
 
 
 @dataclass(frozen=True)
