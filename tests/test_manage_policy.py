@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from tests.helpers import daemon_config, manage, write_config
 from tesserad.core.store import Database
 from tesserad.core.store.models import Policy
+
+from tests.helpers import daemon_config, manage, write_config
 
 LOCKOUT = {"tesserad-policies": 1, "policies": [
     {"name": "lockout", "scope": "admin", "action": {"tokenlist": True}, "realm": ["nowhere"]},

@@ -12,5 +12,5 @@ from tesserad.core.policy.model import COMPARATORS, SECTIONS, Condition, PolicyD
 from tesserad.core.policy.store import PolicyStore
 
 __all__ = ["CATALOGUE", "COMPARATORS", "REGISTRY", "SCOPES", "SECTIONS", "ActionDef", "Condition", "PolicyDef",
-           "PolicyError", "PolicyNotFound", "PolicyQuery", "PolicySet", "PolicyStore", "UnsupportedActions", "action_def",
-           "build_policy", "catalogued", "definitions"]
+           "PolicyError", "PolicyNotFound", "PolicyQuery", "PolicySet", "PolicyStore", "UnsupportedActions",
+           "action_def", "build_policy", "catalogued", "definitions"]

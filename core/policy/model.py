@@ -14,8 +14,18 @@ from dataclasses import field as dataclass_field
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar
 
-from tesserad.core.policy.actions import (ADMIN, CATALOGUE, FALSE_WORDS, REGISTRY, SCOPES, TRUE_WORDS, ActionValue,
-                                         NotSupportedYet, unquote, unsupported_message)
+from tesserad.core.policy.actions import (
+    ADMIN,
+    CATALOGUE,
+    FALSE_WORDS,
+    REGISTRY,
+    SCOPES,
+    TRUE_WORDS,
+    ActionValue,
+    NotSupportedYet,
+    unquote,
+    unsupported_message,
+)
 from tesserad.core.policy.errors import PolicyError, UnsupportedActions
 from tesserad.core.policy.fields import ClientList, NameList, TimeWindows, split_list
 from tesserad.core.store.models.base import NAME_LENGTH

@@ -29,8 +29,8 @@ def test_saving_an_action_not_enforced_is_refused_and_nothing_is_stored(api: Api
 
 
 def test_every_unsupported_action_of_a_policy_is_named(api: Api, admin: str) -> None:
-    status, body = api.call("POST", "/policy/p1", admin, {"scope": "authentication",
-                                                          "action": "otppin=userstore, mangle=user/a/b/, auth_cache=4h"})
+    fields = {"scope": "authentication", "action": "otppin=userstore, mangle=user/a/b/, auth_cache=4h"}
+    status, body = api.call("POST", "/policy/p1", admin, fields)
     message = body["result"]["error"]["message"]
     assert status == 400 and "'mangle'" in message and "'auth_cache'" in message and "otppin" not in message
     assert body["result"]["error"]["code"] == 905
