@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tesserad.core.context import Context
 from tesserad.core.policy.actions import CATALOGUE, REGISTRY
-from tesserad.core.policy.errors import PolicyNotFound
+from tesserad.core.policy.errors import PolicyError, PolicyNotFound
 
 PolicyAction = Callable[[Context, Session, argparse.Namespace], str]
 Wrap = Callable[[PolicyAction], Callable[..., str]]
@@ -57,12 +57,20 @@ def cmd_export(ctx: Context, session: Session, args: argparse.Namespace) -> str:
     text = ctx.policies.export_policies(session, args.names or None)
     if args.output in (None, "-"):
         return text.rstrip("\n")
-    Path(args.output).write_text(text, encoding="utf-8")
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"cannot write {args.output}: {exc.strerror}") from None
     return f"exported {len(json.loads(text)['policies'])} policies to {args.output}"
 
 
 def cmd_import(ctx: Context, session: Session, args: argparse.Namespace) -> str:
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"cannot read {args.file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise PolicyError(f"{args.file} is not UTF-8 text") from None
     result = ctx.policies.import_policies(session, text, cleanup=args.cleanup, update=not args.keep_existing,
                                           skip_unsupported=args.skip_unsupported)
     lines = [f"imported {result.written} policies"]

@@ -123,3 +123,9 @@ def test_config_check_without_a_database(tmp_path: Path) -> None:
 def test_policy_help(words: list[str]) -> None:
     result = manage(*words, "--help")
     assert result.returncode == 0 and result.stdout.startswith("usage: tesserad-manage policy")
+
+
+def test_unreadable_import_file_is_one_line(config: Path, tmp_path: Path) -> None:
+    missing = manage("policy", "import", str(tmp_path / "nope.json"), config=config)
+    assert missing.returncode == 1 and missing.stderr.strip().endswith("No such file or directory")
+    assert "Traceback" not in missing.stderr

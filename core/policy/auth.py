@@ -11,7 +11,6 @@ extended condition or ``check_all_resolvers``.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,8 +24,6 @@ from tesserad.core.policy.matching import PolicyQuery, PolicySet
 from tesserad.core.policy.store import PolicyStore
 from tesserad.core.users.base import User
 from tesserad.core.users.directory import Directory
-
-log = logging.getLogger(__name__)
 
 # AuthSettings field <- switch action.
 _SWITCHES = {"pass_on_no_token": "passOnNoToken", "pass_on_no_user": "passOnNoUser",
@@ -164,13 +161,8 @@ def _tokeninfo_rule(found: Any) -> tuple[str, str] | None:
 
 def _passthru(found: Any) -> bool:
     """``passthru=userstore`` (or the legacy bare ``passthru``) checks the user-store
-    password. A RADIUS server as passthru target is not supported by the engine yet, so
-    such a policy lets nobody pass instead of passing the wrong way."""
-    if found is True or found == "userstore":
-        return True
-    if found is not None:
-        log.warning("passthru to RADIUS server %r is not supported; the policy is not applied", found)
-    return False
+    password; a RADIUS server as passthru target is refused when saved (not supported yet)."""
+    return found is True or found == "userstore"
 
 
 def _types(policies: PolicySet, query: PolicyQuery, decided: dict[str, None]) -> frozenset[str]:
