@@ -28,11 +28,12 @@ SWITCHES = {"user_details": "user_details", "token_wizard": "tokenwizard",
             "hide_welcome": "hide_welcome_info", "hide_buttons": "hide_buttons", "show_seed": "show_seed",
             "deletion_confirmation": "deletion_confirmation"}
 # A menu is shown when the caller has one of its rights (token menus: any enroll right too).
+# privacyIDEA's other config rights and its components menu belong to features tesserad
+# does not have.
 MENUS = {"tokens": ("tokenlist",), "users": ("userlist",), "machines": ("machinelist", "manage_machine_tokens"),
          "config": ("policyread", "policywrite", "resolverread", "resolverwrite", "configread", "configwrite",
-                    "mresolverread", "eventhandling_read", "smtpserver_read", "smsgateway_read",
-                    "radiusserver_read", "privacyideaserver_read", "periodictask_read", "caconnectorread"),
-         "audit": ("auditlog",), "components": ("clienttype", "managesubscription")}
+                    "mresolverread"),
+         "audit": ("auditlog",)}
 APP_LINKS = {"qr_image_android": ("show_android_privacyidea_authenticator",
                                   "https://play.google.com/store/apps/details?id=it.netknights.piauthenticator"),
              "qr_image_ios": ("show_ios_privacyidea_authenticator",
@@ -83,7 +84,7 @@ def login_value(rights: Rights, token: str, node: str, log_level: str) -> dict[s
         value[key] = segno.make(url).png_data_uri(scale=3) if rights.switch(action, target, scope=WEBUI) else None
     custom = rights.value("show_custom_authenticator", None, target, scope=WEBUI)
     value["qr_image_custom"] = segno.make(custom).png_data_uri(scale=3) if custom else None
-    value["indexedsecret_force_attribute"] = rights.value("indexedsecret_force_attribute", "")
+    value["indexedsecret_force_attribute"] = ""  # the admin/user action is not supported yet
     value["subscription_status"] = value["subscription_status_push"] = 0
     return value
 

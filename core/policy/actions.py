@@ -7,11 +7,17 @@ Types: ``bool`` (the name alone switches it on), ``int``, ``str`` (a word, or a 
 separated list of words) and ``text`` (free text in which blanks belong to the value).
 ``enroll<TYPE>`` (admin, user) and ``<type>_max_token_per_user`` /
 ``<type>_max_active_token_per_user`` (enrollment) are generated for every token type name
-of the spec, implemented or not, so that privacyIDEA policies import unchanged.
+of the spec, implemented or not, so that privacyIDEA's actions are all known.
+
+``CATALOGUE`` holds all of privacyIDEA's actions; ``REGISTRY`` only those tesserad enforces
+(``ActionDef.enforced_by`` names the module that reads the action). Only offered actions
+can be saved or queried: an admin who sets an action sees it refused instead of
+believing it works. ``catalogued`` tells "not supported yet" from "unknown".
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,9 +45,17 @@ USER_ENROLLABLE = ("hotp", "totp", "spass", "sms", "email", "push", "webauthn", 
                    "paper", "radius", "tan", "motp", "yubico", "question", "indexedsecret",
                    "certificate", "u2f", "tiqr", "daypassword")
 TOKEN_TYPES = USER_ENROLLABLE + ("pw", "registration", "remote", "4eyes", "ocra", "daplug", "vasco")
+# The token types tesserad implements (``core.tokens.registry``; a test keeps them equal):
+# the per-type actions of the other types are not offered.
+IMPLEMENTED_TYPES = ("daypassword", "hotp", "indexedsecret", "motp", "paper", "pw", "question",
+                     "registration", "spass", "tan", "totp", "yubikey")
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+
+
+class NotSupportedYet(ValueError):
+    """A value privacyIDEA knows that tesserad does not enforce yet (saving it is refused)."""
 
 
 def unquote(raw: str) -> str:
@@ -73,6 +87,13 @@ class ActionDef:
     # The module (dotted, below ``tesserad.``) whose code reads this action and makes it take
     # effect; None for a privacyIDEA action tesserad does not enforce.
     enforced_by: str | None = None
+    # The generated family this action belongs to (``enroll<TYPE>``, ``<type>_max_token_per_user``).
+    family: str | None = None
+
+    @property
+    def offered(self) -> bool:
+        """Whether tesserad enforces this action, and so offers it."""
+        return self.enforced_by is not None
 
     def parse(self, raw: str | None) -> ActionValue:
         """The typed value of ``name=raw`` (``raw`` None: the name alone).
@@ -93,7 +114,7 @@ class ActionDef:
             try:
                 self.check(value)
             except ValueError as exc:
-                raise ValueError(f"{self.name!r}: {exc}") from None
+                raise type(exc)(f"{self.name!r}: {exc}") from None
         return value
 
     def _parse_bool(self, value: str) -> bool:
@@ -176,6 +197,12 @@ def _mangle(value: str) -> None:
     _regex(parts[1])
 
 
+def _passthru(value: str) -> None:
+    if value != "userstore":
+        raise NotSupportedYet(f"passthru to the RADIUS server {value!r} is not supported yet; "
+                              "use passthru=userstore")
+
+
 def _slashed_regex(value: str) -> None:
     if len(value) < 2 or not value.startswith("/") or not value.endswith("/"):
         raise ValueError(f"expected the form /regex/, not {value!r}")
@@ -195,18 +222,6 @@ def _a(name: str, type_: ActionType, group: str, desc: str, **extra: Any) -> dic
 
 def _bool(name: str, group: str, desc: str, **extra: Any) -> dict[str, Any]:
     return _a(name, "bool", group, desc, default=False, **extra)
-
-
-# The module that reads ``enroll<TYPE>`` (admin and user scope).
-ENROLLED_BY = "admin_web.token"
-
-
-def _read_for(token_type: str, module: str) -> dict[str, Any]:
-    """``enforced_by=module`` for an action of a generated per-type family, when this server
-    implements the token type (the action names the type only through ``f"...{type}..."``)."""
-    from tesserad.core.tokens.registry import load_all  # the token modules know no policies
-
-    return {"enforced_by": module} if token_type in load_all() else {}
 
 
 def _pin_rules(who: str) -> list[dict[str, Any]]:
@@ -324,8 +339,7 @@ def _admin() -> list[dict[str, Any]]:
         _bool("tokengroups", TOKENGROUP, "Set the token groups of tokens.", enforced_by="admin_web.token"),
         _bool("tokengroup_list", TOKENGROUP, "List token group definitions.", enforced_by="admin_web.tokengroup"),
         _bool("tokengroup_add", TOKENGROUP, "Define token groups.", enforced_by="admin_web.tokengroup"),
-        _bool("tokengroup_delete", TOKENGROUP, "Delete token group definitions.",
-              enforced_by="admin_web.tokengroup"),
+        _bool("tokengroup_delete", TOKENGROUP, "Delete token group definitions.", enforced_by="admin_web.tokengroup"),
         _bool("getserial", TOOLS, "Find the serial of a token from one of its OTP values.",
               enforced_by="admin_web.token"),
         _bool("getrandom", TOOLS, "Fetch random data from /system/random.", enforced_by="admin_web.system"),
@@ -364,8 +378,8 @@ def _admin() -> list[dict[str, Any]]:
         _bool("managesubscription", SYSTEM, "View and change subscriptions."),
         _bool("set_hsm_password", SYSTEM, "Set the password of the hardware security module."),
     ]
-    actions += [_bool(f"enroll{t.upper()}", ENROLLMENT, f"Enroll {t.upper()} tokens.",
-                **_read_for(t, ENROLLED_BY)) for t in TOKEN_TYPES]
+    actions += [_bool(f"enroll{t.upper()}", ENROLLMENT, f"Enroll {t.upper()} tokens.", family=ENROLL_FAMILY,
+                      enforced_by=_implemented(t, ENROLL_ENFORCER)) for t in TOKEN_TYPES]
     return actions
 
 
@@ -398,8 +412,8 @@ def _user() -> list[dict[str, Any]]:
         _bool("totp_force_server_generate", ENROLLMENT, "TOTP keys must be generated by the server.",
               enforced_by="core.enrollment"),
     ]
-    actions += [_bool(f"enroll{t.upper()}", ENROLLMENT, f"Enroll own {t.upper()} tokens.", **_read_for(t, ENROLLED_BY))
-                for t in USER_ENROLLABLE]
+    actions += [_bool(f"enroll{t.upper()}", ENROLLMENT, f"Enroll own {t.upper()} tokens.", family=ENROLL_FAMILY,
+                      enforced_by=_implemented(t, ENROLL_ENFORCER)) for t in USER_ENROLLABLE]
     return actions
 
 
@@ -410,7 +424,8 @@ def _authentication() -> list[dict[str, Any]]:
            "password, or nothing.", values=("tokenpin", "userstore", "none"), default="tokenpin",
            enforced_by="core.policy.auth"),
         _a("passthru", "str", GENERAL, "Users without tokens authenticate with their user-store "
-           "password ('userstore') or at the named RADIUS server.", bare=True, enforced_by="core.policy.auth"),
+           "password ('userstore') or at the named RADIUS server (not supported yet).", bare=True,
+           check=_passthru, enforced_by="core.policy.auth"),
         _a("passthru_assign", "str", GENERAL, "After a RADIUS passthru, find and assign an unowned token "
            "by the OTP: pin:6, 6:pin or pin:6:10000 (values checked).",
            check=_form(r"(pin:\d+|\d+:pin)(:\d+)?", "pin:6, 6:pin or pin:6:10000")),
@@ -533,9 +548,10 @@ def _enrollment() -> list[dict[str, Any]]:
     for t in TOKEN_TYPES:
         per_type += [
             _a(f"{t}_max_token_per_user", "int", TOKEN, f"Most {t.upper()} tokens a user may have.",
-               minimum=0, **_read_for(t, "core.enrollment")),
+               minimum=0, family="<type>_max_token_per_user", enforced_by=_implemented(t, LIMITS_ENFORCER)),
             _a(f"{t}_max_active_token_per_user", "int", TOKEN, f"Most active {t.upper()} tokens a user "
-               "may have.", minimum=0, **_read_for(t, "core.enrollment")),
+               "may have.", minimum=0, family="<type>_max_active_token_per_user",
+               enforced_by=_implemented(t, LIMITS_ENFORCER)),
         ]
     return [
         _a("max_token_per_realm", "int", TOKEN, "Most tokens in the realm; the highest matching value "
@@ -713,26 +729,58 @@ def _register() -> list[dict[str, Any]]:
     ]
 
 
+# ---- what enforces what ----------------------------------------------------------------------
+# Each declaration names the module (below ``tesserad.``) that reads it in ``enforced_by``; an
+# action without one is catalogued but not offered. The generated families name theirs here.
+ENROLL_FAMILY = "enroll<TYPE>"
+ENROLL_ENFORCER = "core.enrollment"
+LIMITS_ENFORCER = "core.enrollment"
+
+
+def _implemented(token_type: str, module: str) -> str | None:
+    return module if token_type in IMPLEMENTED_TYPES else None
+
+
 def _build() -> Mapping[str, Mapping[str, ActionDef]]:
     declared = {ADMIN: _admin(), USER: _user(), AUTH: _authentication(), AUTHZ: _authorization(),
                 ENROLL: _enrollment(), WEBUI: _webui(), REGISTER: _register(), AUDIT: []}
-    registry: dict[str, Mapping[str, ActionDef]] = {}
+    catalogue: dict[str, Mapping[str, ActionDef]] = {}
     for scope, specs in declared.items():
         actions: dict[str, ActionDef] = {}
         for spec in specs:
             if spec["name"] in actions:
                 raise RuntimeError(f"action {spec['name']!r} declared twice in scope {scope!r}")
             actions[spec["name"]] = ActionDef(scope=scope, **spec)
-        registry[scope] = MappingProxyType(actions)
-    return MappingProxyType(registry)
+        catalogue[scope] = MappingProxyType(actions)
+    return MappingProxyType(catalogue)
 
 
-REGISTRY: Mapping[str, Mapping[str, ActionDef]] = _build()
+# Every privacyIDEA action, enforced or not.
+CATALOGUE: Mapping[str, Mapping[str, ActionDef]] = _build()
+# The actions tesserad enforces: the only ones offered, saved and queried.
+REGISTRY: Mapping[str, Mapping[str, ActionDef]] = MappingProxyType({
+    scope: MappingProxyType({name: a for name, a in actions.items() if a.offered})
+    for scope, actions in CATALOGUE.items()})
 
 
 def action_def(scope: str, name: str) -> ActionDef | None:
-    """The declaration of ``name`` in ``scope``, or None when the scope has no such action."""
+    """The declaration of the offered action ``name`` in ``scope``, or None when tesserad
+    does not enforce it (or the scope has no such action)."""
     return REGISTRY.get(scope, {}).get(name)
+
+
+def catalogued(scope: str, name: str) -> ActionDef | None:
+    """The declaration of ``name`` in privacyIDEA's catalogue of ``scope``, offered or not."""
+    return CATALOGUE.get(scope, {}).get(name)
+
+
+def unsupported_message(scope: str, name: str) -> str:
+    """Why ``name`` cannot be set: not supported yet, or not an action at all."""
+    if catalogued(scope, name) is not None:
+        return f"{name!r} is a privacyIDEA action of scope {scope!r} that tesserad does not support yet"
+    close = difflib.get_close_matches(name, REGISTRY.get(scope, {}), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{name!r} is not an action of scope {scope!r}{hint}"
 
 
 def definitions(scope: str | None = None) -> dict[str, Any]:

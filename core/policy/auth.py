@@ -11,7 +11,6 @@ policy of those scopes has a time window, an extended condition or ``check_all_r
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,8 +26,6 @@ from tesserad.core.policy.store import PolicyStore
 from tesserad.core.rights import Rights
 from tesserad.core.users.base import User
 from tesserad.core.users.directory import Directory
-
-log = logging.getLogger(__name__)
 
 # AuthSettings field <- switch action.
 _SWITCHES = {"pass_on_no_token": "passOnNoToken", "pass_on_no_user": "passOnNoUser",
@@ -182,13 +179,8 @@ def _tokeninfo_rule(found: Any) -> tuple[str, str] | None:
 
 def _passthru(found: Any) -> bool:
     """``passthru=userstore`` (or the legacy bare ``passthru``) checks the user-store
-    password. A RADIUS server as passthru target is not supported by the engine yet, so
-    such a policy lets nobody pass instead of passing the wrong way."""
-    if found is True or found == "userstore":
-        return True
-    if found is not None:
-        log.warning("passthru to RADIUS server %r is not supported; the policy is not applied", found)
-    return False
+    password; a RADIUS server as passthru target is refused when saved (not supported yet)."""
+    return found is True or found == "userstore"
 
 
 def _mangle_rules(policies: PolicySet, query: PolicyQuery, decided: dict[str, None]) -> tuple[str, ...]:

@@ -10,8 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
+from tesserad.core.config import load as load_config
 from tesserad.core.policy.actions import ADMIN, REGISTRY
+from tesserad.core.store import Database
+from tesserad.core.store.models import Policy
 
 from tests.ui.browser import PASSWORDS, Ui, passwd, running_ui, totp_now
 
@@ -139,4 +143,37 @@ def test_a_helpdesk_admin_sees_only_its_realm(ui: Ui) -> None:
         ui.shot(page, f"20-helpdesk-{name}")
         if name == "tokens":
             assert page.locator("#tokens td a").all_inner_texts() == ["PW-sales"]
+    assert ui.problems == []
+
+
+def test_saving_a_policy_with_an_action_not_supported_shows_the_refusal(ui: Ui) -> None:
+    root = ui.rest.login("root", ROOT_PASSWORD)
+    root.call("POST", "/policy/legacy", {"scope": "authentication", "action": "otppin=userstore"})
+    database = Database(load_config(ui.files / "tesserad.toml").database.url)
+    try:  # as an earlier version stored it
+        with database.session() as session:
+            session.execute(update(Policy).where(Policy.name == "legacy").values(
+                action="otppin=userstore, mangle=user/(.*)@corp/\\1/"))
+            session.commit()
+    finally:
+        database.dispose()
+    page = ui.page()
+    ui.login(page, "root", ROOT_PASSWORD)
+    page.goto("/ui/policies")
+    page.get_by_role("button", name="legacy").click()
+    assert page.locator("#action-mangle").input_value() == "user/(.*)@corp/\\1/"
+    page.get_by_role("button", name="Save policy").click()
+    refusal = page.get_by_role("alert").filter(has_text="mangle")
+    refusal.wait_for()
+    assert "'mangle' is a privacyIDEA action of scope 'authentication' that tesserad does not support yet" in \
+        refusal.inner_text()
+    ui.shot(page, "30-policy-refused")
+    page.locator("#action-passthru").fill("radius1")
+    page.locator("#action-mangle").fill("")
+    page.get_by_role("button", name="Save policy").click()
+    page.get_by_role("alert").filter(has_text="passthru to the RADIUS server 'radius1' is not supported yet").wait_for()
+    page.locator("#action-passthru").fill("")
+    page.get_by_role("button", name="Save policy").click()
+    page.get_by_text("Policy legacy saved.").wait_for()
+    assert root.call("GET", "/policy/legacy")[0]["action"] == {"otppin": "userstore"}
     assert ui.problems == []
