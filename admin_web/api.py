@@ -22,6 +22,7 @@ from tesserad.admin_web.bodies import MAX_BODY, RequestTooLarge
 from tesserad.core.auth.request import NotAuthorized
 from tesserad.core.errors import DatabaseError, TesseraError, Unavailable
 from tesserad.core.policy.errors import PolicyError, PolicyNotFound
+from tesserad.core.radius_servers import RadiusServerNotFound
 from tesserad.core.security.signing import Signer
 from tesserad.core.sessions import AuthError
 from tesserad.core.sysconfig import SystemConfigError
@@ -43,6 +44,7 @@ ERRORS: list[tuple[type[Exception], int, int]] = [
     (Unavailable, 903, 503),
     (TokenNotFound, 601, 404),
     (TokenGroupNotFound, 601, 404),
+    (RadiusServerNotFound, 601, 404),
     (PolicyNotFound, 601, 404),
     (PolicyError, 303, 403),
     (NotAuthorized, 401, 400),

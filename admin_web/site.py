@@ -23,6 +23,7 @@ from tesserad.admin_web.failure_floor import FailureFloor
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.machine import ApplicationResource, MachineResolverResource, MachineResource
 from tesserad.admin_web.openapi import OpenApiResource
+from tesserad.admin_web.radiusserver import RadiusServerResource
 from tesserad.admin_web.rest import Resource, Rest, Runner
 from tesserad.admin_web.token import TokenResource
 from tesserad.admin_web.tokengroup import TokenGroupResource
@@ -36,7 +37,7 @@ from tesserad.core.tokens.base import ParameterError
 # The REST resources, mounted by ``Root.attach`` (one module each).
 RESOURCES: tuple[type[Resource], ...] = (AuthResource, TokenResource, TokenGroupResource, TriggerResource,
                                          OpenApiResource, *CONFIG_RESOURCES, MachineResource,
-                                         MachineResolverResource, ApplicationResource)
+                                         MachineResolverResource, ApplicationResource, RadiusServerResource)
 
 
 class Root:

@@ -302,11 +302,12 @@ def _admin() -> list[dict[str, Any]]:
         ("config", "the system configuration", SYSTEM, "admin_web.system"),
         ("caconnector", "CA connectors", SYSTEM, None),
     ]
+    # (prefix, what, the module that reads <prefix>_write/_read: None for no endpoint)
     servers = [
-        ("smtpserver", "SMTP server definitions"), ("smsgateway", "SMS gateway definitions"),
-        ("periodictask", "periodic tasks"), ("eventhandling", "event handler definitions"),
-        ("radiusserver", "RADIUS server definitions"),
-        ("privacyideaserver", "remote privacyIDEA server definitions"),
+        ("smtpserver", "SMTP server definitions", None), ("smsgateway", "SMS gateway definitions", None),
+        ("periodictask", "periodic tasks", None), ("eventhandling", "event handler definitions", None),
+        ("radiusserver", "RADIUS server definitions", "admin_web.radiusserver"),
+        ("privacyideaserver", "remote privacyIDEA server definitions", None),
     ]
     actions = [
         _bool("tokenlist", TOKEN, "List the tokens of the policy's user realms (no realm: all tokens).",
@@ -352,9 +353,9 @@ def _admin() -> list[dict[str, Any]]:
         _bool("copytokenpin", TOKEN, "Copy the OTP PIN of one token to another without knowing it.",
               enforced_by="admin_web.token"),
     ]
-    for prefix, what in servers:
-        actions += [_bool(f"{prefix}_write", SYSTEM, f"Write and delete {what}."),
-                    _bool(f"{prefix}_read", SYSTEM, f"Read {what}.")]
+    for prefix, what, module in servers:
+        actions += [_bool(f"{prefix}_write", SYSTEM, f"Write and delete {what}.", enforced_by=module),
+                    _bool(f"{prefix}_read", SYSTEM, f"Read {what}.", enforced_by=module)]
     for prefix, what, group, module in crud:
         actions += [_bool(f"{prefix}write", group, f"Write {what}.", enforced_by=module),
                     _bool(f"{prefix}read", group, f"Read {what}.", enforced_by=module),
