@@ -39,8 +39,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from tesserad.core import radius_client, radius_servers
 from tesserad.core.auth import cache, challenges, counters, enroll_at_login, pinchange, resync
-from tesserad.core.auth.autoassign import ASSIGNED_MESSAGE, autoassign
+from tesserad.core.auth.autoassign import ASSIGNED_MESSAGE, autoassign, passthru_assign
 from tesserad.core.auth.limits import RateLimit
 from tesserad.core.auth.mangle import mangled
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
@@ -443,11 +444,20 @@ class Engine:
         assert state.user is not None
         refused = AuthResult(Outcome.REJECT, "The user has no tokens assigned", user=state.user)
         if settings.passthru:
-            ok = self.directory.check_password(session, state.user, req.password)
+            if settings.passthru_server:
+                ok = radius_client.authenticate(
+                    radius_servers.upstream(session, self.security, settings.passthru_server),
+                    state.user.login, req.password)
+                against = f"RADIUS server {settings.passthru_server}"
+            else:
+                ok, against = self.directory.check_password(session, state.user, req.password), "userstore"
             outcome = Outcome.ACCEPT if ok else Outcome.REJECT
             denial = self._limit_denial(session, state, outcome)
-            refused = AuthResult(Outcome.REJECT if denial else outcome, denial or "against userstore due to 'passthru'",
+            refused = AuthResult(Outcome.REJECT if denial else outcome,
+                                 denial or f"against {against} due to 'passthru'",
                                  user=state.user, decided_by=list(settings.policy_names))
+            if refused.accepted and settings.passthru_server and settings.passthru_assign:
+                self._passthru_assign(session, req, state, refused)
             if refused.accepted:
                 return refused
         if settings.autoassignment:
@@ -462,6 +472,16 @@ class Engine:
         elif not settings.passthru:
             self._decoy(req.password)
         return refused
+
+    def _passthru_assign(self, session: Session, req: AuthRequest, state: RequestState, result: AuthResult) -> None:
+        """passthru_assign: the pool token whose OTP the accepted password holds becomes the user's."""
+        assert state.user is not None and state.settings.passthru_assign
+        token = passthru_assign(session, self.services.tokens, state.settings.passthru_assign, state.user,
+                                req.password, state.success)
+        if token is not None:
+            state.accepted.append(token)
+            result.serial, result.token_type, result.otplen = token.serial, token.type, token.row.otplen
+            result.message += f", token {token.serial} assigned due to 'passthru_assign'"
 
     @staticmethod
     def _decoy(password: str) -> None:

@@ -32,8 +32,13 @@ class AuthSettings:
     """Authentication-scope policy values for one request, with the spec's defaults."""
 
     otppin: str = "tokenpin"
-    # ``userstore``: users without tokens authenticate with their user-store password.
+    # Users without tokens authenticate with their user-store password, or (``passthru_server``:
+    # the identifier of a RADIUS server definition) at that RADIUS server.
     passthru: bool = False
+    passthru_server: str | None = None
+    # passthru_assign (pin:6, 6:pin, pin:6:10000): after a RADIUS passthru, the unowned token
+    # whose OTP is in the password becomes the user's.
+    passthru_assign: str | None = None
     pass_on_no_token: bool = False
     pass_on_no_user: bool = False
     # Token types for which a PIN alone triggers a challenge (e.g. {"hotp", "totp"}).

@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from tesserad.core.policy.errors import PolicyError
+from tesserad.core.store.models.base import NAME_LENGTH
 
 ActionType = Literal["bool", "int", "str", "text"]
 ActionValue = bool | int | str
@@ -198,9 +199,9 @@ def _mangle(value: str) -> None:
 
 
 def _passthru(value: str) -> None:
-    if value != "userstore":
-        raise NotSupportedYet(f"passthru to the RADIUS server {value!r} is not supported yet; "
-                              "use passthru=userstore")
+    """``userstore`` or the identifier of a RADIUS server definition (checked when used)."""
+    if not value.strip() or len(value) > NAME_LENGTH:
+        raise ValueError(f"expected userstore or a RADIUS server identifier, not {value[:40]!r}")
 
 
 def _slashed_regex(value: str) -> None:
@@ -425,11 +426,11 @@ def _authentication() -> list[dict[str, Any]]:
            "password, or nothing.", values=("tokenpin", "userstore", "none"), default="tokenpin",
            enforced_by="core.policy.auth"),
         _a("passthru", "str", GENERAL, "Users without tokens authenticate with their user-store "
-           "password ('userstore') or at the named RADIUS server (not supported yet).", bare=True,
+           "password ('userstore') or at the named RADIUS server definition.", bare=True,
            check=_passthru, enforced_by="core.policy.auth"),
         _a("passthru_assign", "str", GENERAL, "After a RADIUS passthru, find and assign an unowned token "
            "by the OTP: pin:6, 6:pin or pin:6:10000 (values checked).",
-           check=_form(r"(pin:\d+|\d+:pin)(:\d+)?", "pin:6, 6:pin or pin:6:10000")),
+           check=_form(r"(pin:\d+|\d+:pin)(:\d+)?", "pin:6, 6:pin or pin:6:10000"), enforced_by="core.policy.auth"),
         _bool("passOnNoToken", GENERAL, "Accept users who have no token. Use with care.",
               enforced_by="core.policy.auth"),
         _bool("passOnNoUser", GENERAL, "Accept users who do not exist. Use with care.", enforced_by="core.policy.auth"),

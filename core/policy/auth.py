@@ -115,7 +115,10 @@ class PolicyAuthPolicies:
 
         cache = value(auth, "auth_cache", None)
         modes = value(auth, "preferred_client_mode", None)
-        settings = {"otppin": value(auth, "otppin", "tokenpin"), "passthru": _passthru(value(auth, "passthru", None)),
+        passthru = value(auth, "passthru", None)
+        settings = {"otppin": value(auth, "otppin", "tokenpin"), "passthru": bool(passthru),
+                    "passthru_server": passthru if isinstance(passthru, str) and passthru != "userstore" else None,
+                    "passthru_assign": value(auth, "passthru_assign", None) or None,
                     "challenge_text": value(auth, "challenge_text", None),
                     "challenge_text_header": value(auth, "challenge_text_header", None) or None,
                     "challenge_text_footer": value(auth, "challenge_text_footer", None) or None,
@@ -175,12 +178,6 @@ def _tokeninfo_rule(found: Any) -> tuple[str, str] | None:
     if not slash or not rest.endswith("/") or not key:
         raise PolicyError(f"tokeninfo must look like key/regex/, not {found!r}")
     return key, rest[:-1]
-
-
-def _passthru(found: Any) -> bool:
-    """``passthru=userstore`` (or the legacy bare ``passthru``) checks the user-store
-    password; a RADIUS server as passthru target is refused when saved (not supported yet)."""
-    return found is True or found == "userstore"
 
 
 def _mangle_rules(policies: PolicySet, query: PolicyQuery, decided: dict[str, None]) -> tuple[str, ...]:

@@ -340,6 +340,11 @@ class TokenClass:
         """The counter that ``otp`` matches (>= 0), or -1. Changes nothing."""
         return -1
 
+    def check_otp_within(self, otp: str, count: int) -> int:
+        """``check_otp`` over the next ``count`` values where the type counts them (a token
+        found by its OTP alone, passthru_assign); other types keep their own window."""
+        return self.check_otp(otp)
+
     def previously_used(self, otp: str) -> bool:
         """True when ``otp`` was valid once but is consumed (message "previous otp used again")."""
         return False

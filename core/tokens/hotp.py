@@ -122,8 +122,10 @@ class HotpToken(TokenClass):
                            hashlib_name=self.hashlib_name, counter=self.row.count, extra=extra)
 
     def check_otp(self, otp: str) -> int:
-        return oath.find_counter(self.secret(), otp, self.row.count, self.row.count_window,
-                                 self.row.otplen, self.hashlib_name)
+        return self.check_otp_within(otp, self.row.count_window)
+
+    def check_otp_within(self, otp: str, count: int) -> int:
+        return oath.find_counter(self.secret(), otp, self.row.count, count, self.row.otplen, self.hashlib_name)
 
     def previously_used(self, otp: str) -> bool:
         start = max(self.row.count - self.row.count_window, 0)

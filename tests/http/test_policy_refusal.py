@@ -16,7 +16,7 @@ from tests.http.test_config_api import admin, error, ok  # noqa: F401  (admin: a
 
 
 @pytest.mark.parametrize("scope, action", [
-    ("authentication", "passthru_assign=pin:6"), ("enrollment", "push_ttl=10"),
+    ("authentication", "webauthn_timeout=30"), ("enrollment", "push_ttl=10"),
     ("authentication", "push_wait=20"), ("admin", "smtpserver_write"),
     ("admin", "enrollSMS"), ("enrollment", "email_max_token_per_user=2"),
 ])
@@ -29,10 +29,10 @@ def test_saving_an_action_not_enforced_is_refused_and_nothing_is_stored(api: Api
 
 
 def test_every_unsupported_action_of_a_policy_is_named(api: Api, admin: str) -> None:
-    fields = {"scope": "authentication", "action": "otppin=userstore, passthru_assign=pin:6, emailautosend"}
+    fields = {"scope": "authentication", "action": "otppin=userstore, push_wait=20, emailautosend"}
     status, body = api.call("POST", "/policy/p1", admin, fields)
     message = body["result"]["error"]["message"]
-    assert status == 400 and "'passthru_assign'" in message and "'emailautosend'" in message and "otppin" not in message
+    assert status == 400 and "'push_wait'" in message and "'emailautosend'" in message and "otppin" not in message
     assert body["result"]["error"]["code"] == 905
     assert ok(api.call("GET", "/policy/", admin)) == []
 
@@ -40,9 +40,10 @@ def test_every_unsupported_action_of_a_policy_is_named(api: Api, admin: str) -> 
 def test_unknown_and_unsupported_are_told_apart(api: Api, admin: str) -> None:
     error(api.call("POST", "/policy/p1", admin, {"scope": "admin", "action": "tokenlistt"}),
           400, 905, "'tokenlistt' is not an action of scope 'admin'; did you mean 'tokenlist'?")
-    error(api.call("POST", "/policy/p1", admin, {"scope": "authentication", "action": "passthru=radius1"}),
-          400, 905, "passthru to the RADIUS server 'radius1' is not supported yet")
+    error(api.call("POST", "/policy/p1", admin, {"scope": "authentication", "action": f"passthru={'r' * 300}"}),
+          400, 905, "expected userstore or a RADIUS server identifier")
     ok(api.call("POST", "/policy/p1", admin, {"scope": "authentication", "action": "passthru=userstore"}))
+    ok(api.call("POST", "/policy/p1", admin, {"scope": "authentication", "action": "passthru=radius1"}))
 
 
 def test_changing_a_policy_to_an_unsupported_action_keeps_it_as_it_was(api: Api, admin: str) -> None:
@@ -69,7 +70,7 @@ def test_defs_offer_only_enforced_actions(api: Api, admin: str) -> None:
     defs: dict[str, Any] = ok(api.call("GET", "/policy/defs", admin))
     for scope, actions in CATALOGUE.items():
         assert set(defs[scope]) == set(REGISTRY[scope]) == {n for n, a in actions.items() if a.enforced_by}
-    assert "passthru_assign" not in defs["authentication"] and "otppin" in defs["authentication"]
+    assert "push_wait" not in defs["authentication"] and "otppin" in defs["authentication"]
     assert "enrollHOTP" in defs["admin"] and "enrollSMS" not in defs["admin"]
     assert "hotp_max_token_per_user" in defs["enrollment"] and "sms_max_token_per_user" not in defs["enrollment"]
-    assert "passthru_assign" not in ok(api.call("GET", "/policy/defs/authentication", admin))
+    assert "push_wait" not in ok(api.call("GET", "/policy/defs/authentication", admin))

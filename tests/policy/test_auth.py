@@ -7,15 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
 from tesserad.core.clock import FixedClock
-from tesserad.core.policy import PolicyError, PolicyStore, UnsupportedActions
+from tesserad.core.policy import PolicyError, PolicyStore
 from tesserad.core.policy.auth import PolicyAuthPolicies
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
 from tesserad.core.store import Database
-from tesserad.core.store.models import Policy
 from tesserad.core.sysconfig import SystemConfig
 from tesserad.core.users.base import User
 from tesserad.core.users.directory import Directory
@@ -77,14 +75,12 @@ def test_legacy_and_radius_passthru(sqlite_db: Database, clock: FixedClock) -> N
     store = PolicyStore(clock)
     add(sqlite_db, store, legacy={"scope": "authentication", "action": "passthru"})
     policies = PolicyAuthPolicies(store, "node1")
-    assert settings(sqlite_db, policies).passthru is True
-    with pytest.raises(UnsupportedActions, match="passthru to the RADIUS server 'radius1' is not supported yet"):
-        add(sqlite_db, store, legacy={"scope": "authentication", "action": "passthru=radius1"})
-    # Stored by an earlier version: not applied, so nobody passes.
-    with sqlite_db.session() as session:
-        session.execute(update(Policy).where(Policy.name == "legacy").values(action="passthru=radius1"))
-        session.commit()
-    assert settings(sqlite_db, PolicyAuthPolicies(PolicyStore(clock), "node1")).passthru is False
+    assert (settings(sqlite_db, policies).passthru, settings(sqlite_db, policies).passthru_server) == (True, None)
+    add(sqlite_db, store, legacy={"scope": "authentication", "action": "passthru=radius1, passthru_assign=8:pin"})
+    found = settings(sqlite_db, PolicyAuthPolicies(PolicyStore(clock), "node1"))
+    assert (found.passthru, found.passthru_server, found.passthru_assign) == (True, "radius1", "8:pin")
+    with pytest.raises(PolicyError, match="expected userstore or a RADIUS server identifier"):
+        add(sqlite_db, store, legacy={"scope": "authentication", "action": "passthru=" + "r" * 300})
 
 
 def test_conflicts_stop_the_request(sqlite_db: Database, clock: FixedClock) -> None:

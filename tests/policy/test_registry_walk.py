@@ -50,8 +50,8 @@ def test_every_action_the_code_reads_is_offered() -> None:
 
 
 def test_catalogue_tells_not_supported_from_unknown() -> None:
-    assert catalogued("authentication", "passthru_assign") is not None
-    assert "passthru_assign" not in REGISTRY["authentication"]
+    assert catalogued("authentication", "push_wait") is not None
+    assert "push_wait" not in REGISTRY["authentication"]
     assert catalogued("authentication", "nosuchaction") is None
     limits = {n for n, a in CATALOGUE["enrollment"].items() if a.family and a.offered}
     assert limits == {f"{t}_max{kind}_token_per_user" for t in IMPLEMENTED_TYPES for kind in ("", "_active")}
@@ -61,7 +61,7 @@ def test_catalogue_tells_not_supported_from_unknown() -> None:
 
 def test_the_walk_tells_a_module_that_does_not_hold_an_action() -> None:
     assert holds(module_path("core.policy.auth"), "otppin")
-    assert not holds(module_path("core.policy.auth"), "passthru_assign")
+    assert not holds(module_path("core.policy.auth"), "push_wait")
     assert holds(module_path("core.enrollment"), "enrollHOTP")  # f"enroll{...}"
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,8 +28,10 @@ POLICIES = {"passthru": {"scope": "authentication", "action": "passthru=userstor
             "validate": {"scope": "authentication", "action": "change_pin_via_validate"}}
 
 
-@pytest.fixture
-def server(tmp_path: Path, db_url: str) -> Iterator[RadiusServer]:
+def dave_server(tmp_path: Path, db_url: str, tokens: list[dict[str, Any]], policies: dict[str, dict[str, Any]],
+                prepare: Callable[[Path], None] = lambda config: None) -> Iterator[RadiusServer]:
+    """A running daemon over tests.wired's people and dave (a user-store password, no token),
+    with ``tokens`` and ``policies`` provisioned and ``prepare(config)`` done before it starts."""
     needs_radclient()
     auth, acct = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
     data = daemon_config(tmp_path, database={"url": db_url}, radius={
@@ -37,7 +40,8 @@ def server(tmp_path: Path, db_url: str) -> Iterator[RadiusServer]:
     passwd = tmp_path / "passwd"
     passwd.write_text(PASSWD)
     add_dave(passwd)
-    provision(config, passwd, HOTP_PEOPLE, policies=POLICIES)
+    provision(config, passwd, tokens, policies=policies)
+    prepare(config)
     running = RadiusServer(config, data, DaemonProcess(tmp_path / "run", config).start(), ("127.0.0.1", auth),
                            ("127.0.0.1", auth), ("127.0.0.1", acct))
     try:
@@ -45,6 +49,11 @@ def server(tmp_path: Path, db_url: str) -> Iterator[RadiusServer]:
     finally:
         running.daemon.stop()
         running.daemon.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path, db_url: str) -> Iterator[RadiusServer]:
+    yield from dave_server(tmp_path, db_url, HOTP_PEOPLE, POLICIES)
 
 
 def request(user: str, password: str, state: str | None = None) -> str:

@@ -153,7 +153,7 @@ def test_saving_a_policy_with_an_action_not_supported_shows_the_refusal(ui: Ui) 
     try:  # as an earlier version stored it
         with database.session() as session:
             session.execute(update(Policy).where(Policy.name == "legacy").values(
-                action="otppin=userstore, passthru_assign=pin:6"))
+                action="otppin=userstore, push_wait=20"))
             session.commit()
     finally:
         database.dispose()
@@ -161,18 +161,18 @@ def test_saving_a_policy_with_an_action_not_supported_shows_the_refusal(ui: Ui) 
     ui.login(page, "root", ROOT_PASSWORD)
     page.goto("/ui/policies")
     page.get_by_role("button", name="legacy").click()
-    assert page.locator("#action-passthru_assign").input_value() == "pin:6"
+    assert page.locator("#action-push_wait").input_value() == "20"
     page.get_by_role("button", name="Save policy").click()
-    refusal = page.get_by_role("alert").filter(has_text="passthru_assign")
+    refusal = page.get_by_role("alert").filter(has_text="push_wait")
     refusal.wait_for()
-    assert "'passthru_assign' is a privacyIDEA action of scope 'authentication' that tesserad does not support yet" in \
+    assert "'push_wait' is a privacyIDEA action of scope 'authentication' that tesserad does not support yet" in \
         refusal.inner_text()
     ui.shot(page, "30-policy-refused")
-    page.locator("#action-passthru").fill("radius1")
-    page.locator("#action-passthru_assign").fill("")
+    page.locator("#action-push_wait").fill("")
+    page.locator("#action-passthru_assign").fill("pin-6")
     page.get_by_role("button", name="Save policy").click()
-    page.get_by_role("alert").filter(has_text="passthru to the RADIUS server 'radius1' is not supported yet").wait_for()
-    page.locator("#action-passthru").fill("")
+    page.get_by_role("alert").filter(has_text="expected the form pin:6, 6:pin or pin:6:10000").wait_for()
+    page.locator("#action-passthru_assign").fill("")
     page.get_by_role("button", name="Save policy").click()
     page.get_by_text("Policy legacy saved.").wait_for()
     assert root.call("GET", "/policy/legacy")[0]["action"] == {"otppin": "userstore"}
