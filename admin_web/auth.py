@@ -20,7 +20,7 @@ class AuthResource(Resource):
         username = params.text("username", "", max_length=320) or ""
         realm = params.text("realm", max_length=255)
         call.audit.update(user=username, realm=realm or "", info="login")
-        service = LoginService(call.ctx, call.rest.node)
+        service = LoginService(call.ctx, call.rest.node, call.rest.config.web)
         try:
             identity = service.login(call.session, username, params.text("password", "") or "", realm,
                                      client=call.client, user_agent=call.facts.user_agent,

@@ -10,6 +10,9 @@ and client address (``LoginThrottle``); the password never reaches an error or t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from sqlalchemy.orm import Session
 
 from tesserad.core import admins
@@ -34,10 +37,24 @@ class LoginChallenge(AuthError):
         self.result = result
 
 
+class LoginSettings(Protocol):
+    """The ``[web]`` settings of the login; the HTTP edge's section provides them."""
+
+    @property
+    def superuser_realms(self) -> Sequence[str]: ...
+    @property
+    def login_failures_per_user(self) -> int: ...
+    @property
+    def login_failures_per_client(self) -> int: ...
+    @property
+    def login_failure_window(self) -> int: ...
+
+
 class LoginService:
-    def __init__(self, ctx: Context, node: str):
+    def __init__(self, ctx: Context, node: str, settings: LoginSettings):
         self._ctx = ctx
         self._node = node
+        self._settings = settings
         self._throttle = LoginThrottle(ctx.database, ctx.clock)
 
     def login(self, session: Session, username: str, password: str, realm: str | None, *, client: str,
@@ -48,7 +65,7 @@ class LoginService:
         if not username:
             raise AuthError("Authentication failure. Missing username", code=MISSING_USERNAME)
         login, user_realm = self._ctx.directory.split_user(session, username, realm or None)
-        web = self._ctx.config.web
+        web = self._settings
         budgets = [Budget(USER, user_key(login, user_realm), web.login_failures_per_user),
                    Budget(CLIENT, client or "unknown", web.login_failures_per_client)]
         if not self._throttle.take(budgets, web.login_failure_window):
@@ -77,7 +94,7 @@ class LoginService:
             self._token_login(user, password, client, user_agent, transaction_id)
         elif not self._ctx.directory.check_password(session, user, password):
             raise AuthError(WRONG)
-        superuser = user.realm in {name.lower() for name in self._ctx.config.web.superuser_realms}
+        superuser = user.realm in {name.lower() for name in self._settings.superuser_realms}
         return Identity(ADMIN if superuser else USER_ROLE, user.login, user.realm, user.resolver, user.uid,
                         authtype="pi" if mode == "privacyIDEA" else "password")
 

@@ -32,7 +32,7 @@ from twisted.logger import Logger
 from twisted.web.client import Agent, BrowserLikePolicyForHTTPS, HTTPConnectionPool
 
 from tesserad import __version__
-from tesserad.core.config import PamSection
+from tesserad.pam_module.config import PamSection
 from tesserad.pam_module.offline_cache import Match, OfflineCache
 from tesserad.pam_module.request import PamOutcome, PamReply, PamRequest
 

@@ -32,8 +32,8 @@ from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from tesserad.core.config import PamSection
 from tesserad.pam_module import wire
+from tesserad.pam_module.config import PamSection
 from tesserad.pam_module.request import Authenticator, PamOutcome, PamReply
 
 _UCRED = struct.Struct("3i")

@@ -21,12 +21,12 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
-from tesserad.core.config import Config, parse_host_port
 from tesserad.core.context import Context
 from tesserad.core.errors import ConfigError, StartupError
 from tesserad.radius.accounting import AccountingProtocol
 from tesserad.radius.audit import RadiusAudit
 from tesserad.radius.clients import ClientTable, load_clients
+from tesserad.radius.config import RadiusConfig, parse_host_port
 from tesserad.radius.protocol import Runner
 from tesserad.radius.server import AuthProtocol
 from tesserad.radius.state import StateCodec
@@ -53,7 +53,7 @@ def bind_udp(key: str, address: str, *, reuse_port: bool) -> socket.socket:
     return sock
 
 
-def _listen_keys(config: Config) -> list[tuple[str, str]]:
+def _listen_keys(config: RadiusConfig) -> list[tuple[str, str]]:
     """(indexed config key, address) of every configured RADIUS address."""
     radius = config.radius
     return [(f"{key}[{index}]", address)
@@ -61,7 +61,7 @@ def _listen_keys(config: Config) -> list[tuple[str, str]]:
             for index, address in enumerate(addresses)]
 
 
-def check_bindable(config: Config) -> None:
+def check_bindable(config: RadiusConfig) -> None:
     """The supervisor's check before it starts workers: the client table loads and every
     address can be bound exclusively; the test sockets are closed again at once."""
     load_clients(config.radius, config.source)
@@ -72,7 +72,7 @@ def check_bindable(config: Config) -> None:
 class RadiusService(Service):
     log = Logger()
 
-    def __init__(self, reactor: Any, config: Config, *, reuse_port: bool):
+    def __init__(self, reactor: Any, config: RadiusConfig, *, reuse_port: bool):
         self._reactor = reactor
         self._config = config
         self._reuse_port = reuse_port
@@ -128,7 +128,7 @@ class RadiusService(Service):
         ports, self.ports = self.ports, []
         return DeferredList([maybeDeferred(port.stopListening) for port in ports])
 
-    def reload(self, old: Config, new: Config) -> list[str]:
+    def reload(self, old: RadiusConfig, new: RadiusConfig) -> list[str]:
         """SIGHUP: a new client table (secret files, dictionaries and reply rules are read
         again); listen addresses change only with a restart."""
         if (old.radius.auth_listen, old.radius.acct_listen) != (new.radius.auth_listen, new.radius.acct_listen):

@@ -214,7 +214,7 @@ class WebUi:
     def _page_data(self, page: Page) -> dict[str, Any]:
         """What a page shows from the configuration file (there is no API for it)."""
         if page.name == "radius":
-            return {"radius": self.rest.ctx.config.radius}
+            return {"radius": self.rest.config.radius}
         return {}
 
     def _settings(self, identity: Identity, facts: RequestFacts) -> dict[str, Any]:
