@@ -16,6 +16,7 @@ import socket
 from typing import Any
 
 from twisted.application.service import Service
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.protocol import DatagramProtocol
@@ -69,6 +70,12 @@ def check_bindable(config: RadiusConfig) -> None:
         bind_udp(key, address, reuse_port=False).close()
 
 
+def _host_port(port: IListeningPort) -> str:
+    address = port.getHost()
+    assert isinstance(address, IPv4Address | IPv6Address)  # a UDP port's address
+    return f"{address.host}:{address.port}"
+
+
 class RadiusService(Service):
     log = Logger()
 
@@ -110,21 +117,21 @@ class RadiusService(Service):
             for key, _ in self._bound]
 
     def startService(self) -> None:
-        super().startService()
+        Service.startService(self)  # not super(): see untyped_calls_exclude in pyproject.toml
         for (_, sock), protocol in zip(self._bound, self._protocols, strict=True):
             self.ports.append(self._reactor.adoptDatagramPort(sock.fileno(), sock.family, protocol))
         self.release()  # each port listens on its own duplicate of the socket
         if not self.ports:
             return
         self.log.info("RADIUS on {addresses} for {count} clients",
-            addresses=", ".join(f"{p.getHost().host}:{p.getHost().port}" for p in self.ports),
+            addresses=", ".join(_host_port(port) for port in self.ports),
             count=len(self.clients))
         if not len(self.clients):
             self.log.warn("no [[radius.clients]] configured: every RADIUS request is dropped until "
                           "clients are added (SIGHUP reloads them)")
 
     def stopService(self) -> Deferred[Any]:
-        super().stopService()
+        Service.stopService(self)
         ports, self.ports = self.ports, []
         return DeferredList([maybeDeferred(port.stopListening) for port in ports])
 
