@@ -134,6 +134,7 @@ class CoreConfig(Protocol):
     came from, and the resolved directories. The composition root's dataclass of all
     sections provides it."""
 
+    # A dataclass: ``resolve`` replaces sections in it.
     __dataclass_fields__: typing.ClassVar[dict[str, dataclasses.Field[Any]]]
 
     @property
