@@ -16,7 +16,7 @@ from tests.helpers import BIN, require
 
 ROOT = Path(__file__).resolve().parent.parent
 # The packages mypy checks strictly: the core, and the edges brought to zero errors so far.
-TYPED = ["core", "radius"]
+TYPED = ["core", "radius", "pam_module"]
 # The top-level folders that setup.py maps into the ``tesserad`` namespace.
 SHIPPED = ["_tesserad", "core", "radius", "pam_module", "admin_web", "daemon"]
 
