@@ -43,7 +43,10 @@ class WebSection:
 
 
 class SiteConfig(Protocol):
+    """What the site reads of the composition root's configuration."""
+
     @property
     def web(self) -> WebSection: ...
+    # Shown on the RADIUS page; its type belongs to the RADIUS edge, which the site does not import.
     @property
     def radius(self) -> Any: ...
