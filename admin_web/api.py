@@ -26,6 +26,7 @@ from tesserad.core.security.signing import Signer
 from tesserad.core.sessions import AuthError
 from tesserad.core.sysconfig import SystemConfigError
 from tesserad.core.tokens.base import ParameterError, TokenError, TokenNotFound
+from tesserad.core.tokens.groups import TokenGroupNotFound
 from tesserad.core.users.base import ResolverError, UserError
 
 # The API level tesserad implements; clients that check it see the privacyIDEA release
@@ -41,6 +42,7 @@ _log = Logger()
 ERRORS: list[tuple[type[Exception], int, int]] = [
     (Unavailable, 903, 503),
     (TokenNotFound, 601, 404),
+    (TokenGroupNotFound, 601, 404),
     (PolicyNotFound, 601, 404),
     (PolicyError, 303, 403),
     (NotAuthorized, 401, 400),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tesserad.admin_web.authorization import ANY_ADMIN, Access
+from tesserad.admin_web.remote_user import trusted_remote_user
 from tesserad.admin_web.rest import ADMIN_OR_USER, PUBLIC, Call, Resource, endpoint
 from tesserad.admin_web.validate import result_detail
 from tesserad.core.login import LoginChallenge, LoginService
@@ -15,19 +16,26 @@ class AuthResource(Resource):
     @endpoint("POST", "/auth", roles=PUBLIC)
     def login(self, call: Call) -> Any:
         """Check ``username``/``password`` (``realm``, ``transaction_id``) and issue a JWT
-        with the role, rights, menus and web UI settings."""
+        with the role, rights, menus and web UI settings. Without a password, the user a
+        trusted proxy names (``remote_user``) is logged in if the webui policy allows it."""
         params = call.params
         username = params.text("username", "", max_length=320) or ""
         realm = params.text("realm", max_length=255)
         call.audit.update(user=username, realm=realm or "", info="login")
         service = LoginService(call.ctx, call.rest.node, call.rest.config.web)
-        try:
-            identity = service.login(call.session, username, params.text("password", "") or "", realm,
-                                     client=call.client, user_agent=call.facts.user_agent,
-                                     transaction_id=params.text("transaction_id", max_length=64) or None)
-        except LoginChallenge as exc:
-            exc.detail = result_detail(exc.result)
-            raise
+        password = params.text("password", "") or ""
+        remote = trusted_remote_user(call.facts.client, call.facts.headers, call.rest.config.web)
+        if remote and not password and username in ("", remote):
+            call.audit.update(user=remote, info="login as the remote user")
+            identity = service.remote_login(call.session, remote, client=call.client)
+        else:
+            try:
+                identity = service.login(call.session, username, password, realm,
+                                         client=call.client, user_agent=call.facts.user_agent,
+                                         transaction_id=params.text("transaction_id", max_length=64) or None)
+            except LoginChallenge as exc:
+                exc.detail = result_detail(exc.result)
+                raise
         call.identity = identity
         call.audit.update(user=identity.username, realm=identity.realm, info=f"login as {identity.role}")
         sessions = call.rest.sessions

@@ -1,5 +1,5 @@
 """The ``[web]`` section: the HTTP listeners, API sessions, login throttling, the failure
-floor and response signing.
+floor, response signing, the trusted remote-user proxies and the UI customization directory.
 
 ``SiteConfig`` is what the site reads of the composition root's configuration: its own
 section, and the ``[radius]`` section that the RADIUS page of the web UI shows.
@@ -7,10 +7,15 @@ section, and the ``[radius]`` section that the RADIUS page of the web UI shows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tesserad.core.config import non_empty_strings, not_negative, positive, setting
+from tesserad.core.config import ip_networks, non_empty_strings, not_negative, positive, setting
+
+
+def _header_name(value: str) -> str | None:
+    return None if re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", value) else "must be an HTTP header name"
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,17 @@ class WebSection:
     sign_responses: bool = setting(
         True, "Add a signature (Ed25519, key response-signing.pem) to every JSON answer of the API "
               "(privacyIDEA's response signing; PI_NO_RESPONSE_SIGN turns it off there).")
+    remote_user_proxies: list[str] = setting(
+        [], "IP addresses or CIDR networks of the reverse proxies whose remote_user_header names "
+            "an already authenticated user (webui policy remote_user); the header from any other "
+            "peer is ignored. Empty: no remote user is ever believed.", check=ip_networks)
+    remote_user_header: str = setting(
+        "X-Remote-User", "The HTTP header in which the trusted proxies pass the user they "
+                         "authenticated (privacyIDEA's REMOTE_USER).", check=_header_name)
+    customization_dir: str = setting(
+        "", "Directory of the HTML templates that the webui policies custom_baseline and "
+            "custom_menu name (privacyIDEA's PI_CUSTOMIZATION). Empty: those policies show the "
+            "built-in baseline and menu.")
 
 
 class SiteConfig(Protocol):

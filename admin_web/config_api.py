@@ -12,8 +12,9 @@ from tesserad.admin_web.rest import Resource
 from tesserad.admin_web.system import SystemResource
 from tesserad.admin_web.ttype import TokenTypeResource
 from tesserad.admin_web.user import UserResource
+from tesserad.admin_web.user_attribute import UserAttributeResource
 
 CONFIG_RESOURCES: tuple[type[Resource], ...] = (
-    RealmResource, DefaultRealmResource, ResolverResource, UserResource, SystemResource, PolicyResource,
-    AuditResource, InfoResource, TokenTypeResource,
+    RealmResource, DefaultRealmResource, ResolverResource, UserResource, UserAttributeResource, SystemResource,
+    PolicyResource, AuditResource, InfoResource, TokenTypeResource,
 )

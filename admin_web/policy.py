@@ -131,7 +131,9 @@ class PolicyResource(Resource):
     @endpoint("POST", "/policy/import/<name>", access=Access("policywrite", NO_REALM))
     def load(self, call: Call, name: str) -> Any:
         """Import the uploaded ``file`` (tesserad's JSON or privacyIDEA's export); every
-        policy is checked before any is written. Answers the number imported."""
+        policy is checked before any is written, and an action tesserad does not enforce
+        refuses the whole import (every one is named). Answers the number imported."""
         call.require("policywrite")
         call.audit["info"] = f"import {filename(name)}"
-        return call.ctx.policies.import_policies(call.session, call.params.required("file", max_length=1024 * 1024))
+        text = call.params.required("file", max_length=1024 * 1024)
+        return call.ctx.policies.import_policies(call.session, text).written

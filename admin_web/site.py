@@ -26,6 +26,7 @@ from tesserad.admin_web.machine import ApplicationResource, MachineResolverResou
 from tesserad.admin_web.openapi import OpenApiResource
 from tesserad.admin_web.rest import Resource, Rest, Runner
 from tesserad.admin_web.token import TokenResource
+from tesserad.admin_web.tokengroup import TokenGroupResource
 from tesserad.admin_web.trigger import TriggerResource
 from tesserad.admin_web.ui.app import WebUi
 from tesserad.admin_web.validate import Validate
@@ -34,9 +35,9 @@ from tesserad.core.policy.apikey import ApiKeyGate
 from tesserad.core.tokens.base import ParameterError
 
 # The REST resources, mounted by ``Root.attach`` (one module each).
-RESOURCES: tuple[type[Resource], ...] = (AuthResource, TokenResource, TriggerResource, OpenApiResource,
-                                         *CONFIG_RESOURCES, MachineResource, MachineResolverResource,
-                                         ApplicationResource)
+RESOURCES: tuple[type[Resource], ...] = (AuthResource, TokenResource, TokenGroupResource, TriggerResource,
+                                         OpenApiResource, *CONFIG_RESOURCES, MachineResource,
+                                         MachineResolverResource, ApplicationResource)
 
 
 class Root:

@@ -25,7 +25,6 @@ from tesserad.core.tokens.base import ParameterError, TokenClass, TokenNotFound
 from tesserad.core.tokens.importers import parse
 from tesserad.core.tokens.importers.base import options_of
 from tesserad.core.tokens.importers.loader import TokenLoader
-from tesserad.core.tokens.registry import token_class
 from tesserad.core.tokens.search import token_of_otp
 from tesserad.core.tokens.service import MAX_PAGE_SIZE, SORT_COLUMNS, TokenFilter, realm_names
 from tesserad.core.users.base import User
@@ -153,39 +152,11 @@ class TokenResource(Resource):
                   "enroll<TYPE> (own tokens only)"))
     def init(self, call: Call) -> Any:
         """Enroll a token (type-specific parameters), or confirm one with ``verify``."""
-        params = call.params.texts()
-        cls = token_class(params.get("type") or "hotp")
-        user = call.user_param()
-        access = _access(call)
-        enrollment = Enrollment(call.session, call.ctx, call.rights)
-        action = f"enroll{cls.type.upper()}"
-        existing = call.ctx.tokens.find(call.session, params["serial"]) if params.get("serial") else None
-        if existing is not None:
-            access.check(existing, action)
-            if existing.row.rollout_state == "verify" and params.get("verify"):
-                _audit(call, [existing], access)
-                call.detail.update(enrollment.verify(existing, params["verify"]))
-                return True
         realms = [name.lower() for name in call.params.names("tokenrealm") or []]
-        if call.is_admin:
-            targets = ([Target.of_user(user)] if user else []) + [Target(realm=r) for r in realms] or [Target()]
-            call.require(action, targets)
-            if user is not None:
-                call.require("assign", targets)
-        else:
-            if not cls.user_enrollable:
-                raise PolicyDenied(f"Users cannot enroll {cls.type} tokens")
-            call.require(action)
-            targets, realms = [], []
-        if not params.get("serial"):
-            params["serial"] = call.ctx.tokens.new_serial(call.session, cls.prefix)
-        prepared = enrollment.prepare(params, cls.type, user, targets)
-        token, detail = call.ctx.tokens.init(call.session, prepared, user)
-        if realms:
-            call.ctx.tokens.set_realms(call.session, token.serial, realms)
-        enrollment.require_verification(token, user, detail)
-        _audit(call, [token], access, user)
-        call.detail.update(detail)
+        enrolled = Enrollment(call.session, call.ctx, call.rights).enroll(call.params.texts(), call.user_param(),
+                                                                          realms)
+        _audit(call, [enrolled.token], _access(call), enrolled.user)
+        call.detail.update(enrolled.detail)
         return True
 
     @endpoint("POST", "/token/load/<filename>",
@@ -334,9 +305,10 @@ class TokenResource(Resource):
         pin = call.params.text("otppin")
         if pin is not None:
             owner = access.owner(token)
-            Enrollment(call.session, call.ctx, call.rights).check_pin(
-                pin, token.type, Target.of_user(owner) if owner else None)
+            enrollment = Enrollment(call.session, call.ctx, call.rights)
+            enrollment.check_pin(pin, token.type, Target.of_user(owner) if owner else None)
             tokens.set_pin(call.session, token.serial, pin)
+            enrollment.pin_set(token, owner)
             done += 1
         for name, change in (("userpin", tokens.set_user_pin), ("sopin", tokens.set_so_pin)):
             value = call.params.text(name)
@@ -360,6 +332,7 @@ class TokenResource(Resource):
             raise PolicyDenied("The policy action otp_pin_set_random is needed to set a random PIN")
         pin = random_pin(length)
         call.ctx.tokens.set_pin(call.session, token.serial, pin)
+        Enrollment(call.session, call.ctx, call.rights).pin_set(token, owner)
         call.detail["pin"] = pin
         _audit(call, [token], access)
         return 1

@@ -16,6 +16,7 @@ from tesserad.admin_web.rest import ADMIN_ONLY, ADMIN_OR_USER, Call, Resource, e
 from tesserad.admin_web.visibility import realm_filter, resolver_targets, visible_realms
 from tesserad.core.rights import Target
 from tesserad.core.tokens.base import ParameterError
+from tesserad.core.users import custom_attributes
 
 # Parameters that say who, not what.
 WHO = ("user", "resolver", "realm")
@@ -52,7 +53,10 @@ class UserResource(Resource):
             realms = [realm]
         else:
             realms = realm_filter(visible_realms(call, "userlist"), call.realm_names())
-        return directory.users_of_realms(call.session, realms, filters)
+        realm_ids = [realm_id for realm_id in (directory.realm_id(call.session, name) for name in realms)
+                     if realm_id is not None]
+        return custom_attributes.merged(call.session, realm_ids,
+                                        directory.users_of_realms(call.session, realms, filters))
 
     @endpoint("POST", "/user/", "/user", roles=ADMIN_ONLY, access=Access("adduser", RESOLVER))
     def create(self, call: Call) -> Any:

@@ -67,6 +67,8 @@ def result_detail(result: AuthResult) -> dict[str, Any]:
         detail["type"] = result.token_type
     if result.otplen is not None:
         detail["otplen"] = result.otplen
+    if result.next_pin_change is not None:
+        detail["next_pin_change"], detail["pin_change"] = result.next_pin_change, result.pin_change
     if result.challenges:
         multi = [c.as_dict() for c in result.challenges]
         detail.update(multi[-1])  # privacyIDEA copies the last challenge to the top level
@@ -74,6 +76,7 @@ def result_detail(result: AuthResult) -> dict[str, Any]:
         detail["messages"] = [c.message for c in result.challenges]
         detail["transaction_ids"] = [c.transaction_id for c in result.challenges]
         detail["multi_challenge"] = multi
+        detail["preferred_client_mode"] = result.preferred_client_mode or "interactive"
     if result.user_attributes is not None:
         detail["user"] = result.user_attributes
     if result.release_resolver and result.user is not None:

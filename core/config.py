@@ -19,6 +19,7 @@ defaults of the database URL, the PAM socket and the key directory use it.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import tomllib
 import types
 import typing
@@ -61,6 +62,18 @@ def positive(value: int) -> str | None:
 
 def non_empty_strings(values: list[str]) -> str | None:
     return "must not contain empty strings" if any(not v.strip() for v in values) else None
+
+
+def ip_network(value: str) -> str | None:
+    try:
+        ipaddress.ip_network(value)
+    except ValueError as exc:
+        return f"must be an IP address or a CIDR network: {exc}"
+    return None
+
+
+def ip_networks(values: list[str]) -> str | None:
+    return next((f"{value!r} {problem}" for value in values if (problem := ip_network(value))), None)
 
 
 def mask_url_password(url: str) -> str:

@@ -55,12 +55,12 @@ class Context:
         directory = Directory(keys.security, clock, sysconfig)
         node = socket.gethostname()
         store = PolicyStore(clock)
+        tokens = TokenService(keys.security, hasher, clock, sysconfig)
         engine = Engine(security=keys.security, hasher=hasher, clock=clock, directory=directory,
                         sysconfig=sysconfig,
-                        policies=policies or PolicyAuthPolicies(store, node, directory=directory))
+                        policies=policies or PolicyAuthPolicies(store, node, directory=directory), tokens=tokens)
         auditor = Auditor(keys.audit_signer, clock, node)
-        return cls(config, database, keys, hasher, clock, sysconfig, directory,
-                   TokenService(keys.security, hasher, clock, sysconfig), store, auditor, engine,
+        return cls(config, database, keys, hasher, clock, sysconfig, directory, tokens, store, auditor, engine,
                    AuthService(database, engine, auditor))
 
     def close(self) -> None:

@@ -1,8 +1,11 @@
-"""The policies that shape ``/token/init`` and the other calls that set PINs or owners.
+"""Enrolling a token (``/token/init``) and the policies of the other calls that set PINs or owners.
 
-The caller's scope (admin or user) gives the PIN rules, the ``enrollpin`` right and the
-forced HOTP/TOTP parameters; the enrollment scope, matched for the token's user, gives the
-token limits, labels, random and encrypted PINs and enrollment verification.
+``Enrollment.enroll`` is the one entry point of an enrolment: the HTTP edge parses the request
+into its parameters and renders what it returns; enrolment at login calls it the same way.
+The caller's scope (admin or user) gives the ``enroll<TYPE>``/``assign`` rights, the PIN rules,
+the ``enrollpin`` right and the forced HOTP/TOTP parameters; the enrollment scope, matched for
+the token's user, gives the token limits, labels, random and encrypted PINs and enrollment
+verification.
 """
 
 from __future__ import annotations
@@ -10,15 +13,18 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tesserad.core.context import Context
+from tesserad.core.clock import utc_datetime
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.rights import PolicyDenied, Rights, Target
-from tesserad.core.tokens.base import ParameterError, TokenClass
+from tesserad.core.token_access import Services, TokenAccess
+from tesserad.core.tokens.base import ParameterError, TokenClass, param_bool
+from tesserad.core.tokens.registry import token_class
 from tesserad.core.users.base import User
 
 PIN_GROUPS = {"c": string.ascii_letters, "n": string.digits, "s": string.punctuation}
@@ -26,6 +32,24 @@ RANDOM_PIN_ALPHABET = string.ascii_letters + string.digits
 # The types with the enrollment policies {type}_hashlib and {type}_otplen (and totp_timestep).
 FORCED_PARAMETER_TYPES = frozenset({"hotp", "totp"})
 VERIFY_MESSAGE = "Please provide a valid OTP value."
+CLIENTWAIT = "clientwait"
+# Enrollment actions that become the /token/init parameter of the same name, per token type
+# (the policy wins over the request, as in privacyIDEA).
+TYPE_PARAMETERS = {
+    "paper": ("papertoken_count",),
+    "tan": ("tantoken_count",),
+    "pw": ("pw.length", "pw.contents"),
+    "registration": ("registration.length", "registration.contents"),
+}
+# Per type: the admin/user action that allows or forces two-step enrolment, and the
+# enrollment actions that set its parameters.
+TWO_STEP = {
+    "hotp": ("hotp_2step", {"2step_clientsize": "hotp_2step_clientsize", "2step_serversize": "hotp_2step_serversize",
+                            "2step_difficulty": "hotp_2step_difficulty"}),
+    "totp": ("totp_2step", {"2step_clientsize": "totp_2step_clientsize", "2step_serversize": "totp_2step_serversize",
+                            "2step_difficulty": "totp_2step_difficulty"}),
+}
+FORCE_APP_PIN = {"hotp": "hotp_force_app_pin", "totp": "totp_force_app_pin"}
 _LEGACY_TAGS = {"<u>": "{user}", "<r>": "{realm}", "<s>": "{serial}"}
 
 
@@ -52,13 +76,66 @@ def pin_contents_problem(pin: str, rule: str) -> str | None:
     return f"Missing character in PIN: {missing[0]}" if missing else None
 
 
+@dataclass
+class Enrolled:
+    """What an enrolment did: the token, the user it was enrolled for (None: no user given,
+    or a confirmation step of an existing token) and the ``detail`` of the answer."""
+
+    token: TokenClass
+    user: User | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
 class Enrollment:
     """The policies of one API call that enrolls, assigns or sets a PIN."""
 
-    def __init__(self, session: Session, ctx: Context, rights: Rights):
+    def __init__(self, session: Session, ctx: Services, rights: Rights):
         self.session = session
         self.ctx = ctx
         self.rights = rights
+
+    def enroll(self, params: Mapping[str, str], user: User | None, realms: Sequence[str] = ()) -> Enrolled:
+        """Enroll a token of ``params["type"]`` (default hotp) for ``user`` into the token realms
+        ``realms``, as the caller's rights and the policies allow, or confirm the token ``serial``
+        (``verify``). ``params`` are /token/init's. Raises PolicyDenied, ParameterError or
+        TokenError; the caller commits."""
+        wanted = dict(params)
+        cls = token_class(wanted.get("type") or "hotp")
+        action = f"enroll{cls.type.upper()}"
+        existing = self.ctx.tokens.find(self.session, wanted["serial"]) if wanted.get("serial") else None
+        if existing is not None:
+            TokenAccess(self.session, self.ctx, self.rights).check(existing, action)
+            if existing.row.rollout_state == "verify" and wanted.get("verify"):
+                return Enrolled(existing, None, self.verify(existing, wanted["verify"]))
+            if existing.row.rollout_state == CLIENTWAIT and wanted.get("otpkey"):
+                return Enrolled(existing, None, existing.complete_two_step(wanted))
+        targets = self._require_rights(cls, action, user, realms)
+        if not self.rights.identity.is_admin:
+            realms = ()
+        if not wanted.get("serial"):
+            wanted["serial"] = self.ctx.tokens.new_serial(self.session, cls.prefix)
+        prepared = self.prepare(wanted, cls.type, user, targets, new=existing is None)
+        token, detail = self.ctx.tokens.init(self.session, prepared, user)
+        if "pin" in prepared:
+            self.pin_set(token, user)
+        if realms:
+            self.ctx.tokens.set_realms(self.session, token.serial, list(realms))
+        self.require_verification(token, user, detail)
+        return Enrolled(token, user, detail)
+
+    def _require_rights(self, cls: type[TokenClass], action: str, user: User | None,
+                        realms: Sequence[str]) -> list[Target]:
+        """``enroll<TYPE>`` (and ``assign`` with a user) in every realm touched; the targets."""
+        if not self.rights.identity.is_admin:
+            if not cls.user_enrollable:
+                raise PolicyDenied(f"Users cannot enroll {cls.type} tokens")
+            self.rights.require(action)
+            return []
+        targets = ([Target.of_user(user)] if user else []) + [Target(realm=r) for r in realms] or [Target()]
+        self.rights.require(action, targets)
+        if user is not None:
+            self.rights.require("assign", targets)
+        return targets
 
     def check_pin(self, pin: str, token_type: str, target: Target | None) -> None:
         """The caller's PIN rules (``spass_`` rules override them for Simple Pass tokens)."""
@@ -74,6 +151,19 @@ class Enrollment:
         problem = pin_contents_problem(pin, contents) if contents else None
         if problem:
             raise PolicyDenied(problem)
+
+    def pin_set(self, token: TokenClass, owner: User | None) -> None:
+        """A PIN was set through the API: with ``change_pin_on_first_use`` one an admin
+        set must be changed at the next login; with ``change_pin_every`` (like 180d) it is
+        due that long from now. A user who sets the PIN has made a due change."""
+        target = Target.of_user(owner) if owner is not None else None
+        now = utc_datetime(token.env.clock)
+        if self.rights.identity.is_admin and self.rights.switch("change_pin_on_first_use", target, scope=ENROLL):
+            token.set_next_pin_change(now)
+            return
+        every = self.rights.value("change_pin_every", None, target, scope=ENROLL)
+        if every or not self.rights.identity.is_admin:
+            token.set_pin_change_every(every, now)
 
     def check_limits(self, user: User, token_type: str, serial: str | None) -> None:
         """``max_token_per_user`` (all, and per type), the same for active tokens, and
@@ -92,13 +182,21 @@ class Enrollment:
             raise PolicyDenied("The number of tokens in this realm is limited!")
 
     def prepare(self, params: Mapping[str, str], token_type: str, user: User | None,
-                targets: list[Target]) -> dict[str, str]:
+                targets: list[Target], *, new: bool = True) -> dict[str, str]:
         """The /token/init parameters as the policies make them; ``params`` name the serial
-        (labels may contain it)."""
+        (labels may contain it); ``new``: no token of that serial exists yet."""
         wanted = dict(params)
         target = targets[0] if targets else None
-        self._force_parameters(wanted, token_type, target)
         owner = Target.of_user(user) if user is not None else None
+        self._force_parameters(wanted, token_type, target)
+        if token_type == "indexedsecret" and user is not None:
+            self._force_secret(wanted, user, target)
+        self._two_step(wanted, token_type, target, owner, new)
+        for action in TYPE_PARAMETERS.get(token_type, ()):
+            value = self.rights.value(action, None, owner, scope=ENROLL)
+            if value is not None:
+                wanted[action] = str(value)
+        self._app_parameters(wanted, token_type, owner)
         if "pin" in wanted and not self.rights.allowed("enrollpin", targets):
             del wanted["pin"]
         random_length = self.rights.value("otp_pin_random", None, owner, scope=ENROLL)
@@ -128,6 +226,42 @@ class Enrollment:
             wanted["genkey"] = "1"
             wanted.pop("otpkey", None)
 
+    def _force_secret(self, wanted: dict[str, str], user: User, target: Target | None) -> None:
+        """``indexedsecret_force_attribute``: the user attribute is the secret, whatever was given."""
+        attribute = self.rights.value("indexedsecret_force_attribute", None, target)
+        if not attribute:
+            return
+        secret = self.ctx.directory.user_info(self.session, user).get(str(attribute))
+        if not secret:
+            raise ParameterError(f"the user has no attribute {attribute!r} to take the secret from")
+        wanted["otpkey"] = str(secret)
+        wanted.pop("genkey", None)
+
+    def _two_step(self, wanted: dict[str, str], token_type: str, target: Target | None, owner: Target | None,
+                  new: bool) -> None:
+        """``2stepinit`` as the caller's ``<type>_2step`` says: dropped without it, kept with
+        ``allow``, set for a new token with ``force``; then the enrollment policies' sizes."""
+        activation, sizes = TWO_STEP.get(token_type, ("", {}))
+        mode = self.rights.value(activation, None, target) if activation else None
+        if mode is None:
+            wanted.pop("2stepinit", None)
+        elif mode == "force" and new:
+            wanted["2stepinit"] = "1"
+        if not param_bool(wanted, "2stepinit"):
+            return
+        for param, action in sizes.items():
+            value = self.rights.value(action, None, owner, scope=ENROLL)
+            if value is not None:
+                wanted[param] = str(value)
+
+    def _app_parameters(self, wanted: dict[str, str], token_type: str, owner: Target | None) -> None:
+        """What the enrollment policies put into the otpauth URL for the authenticator app."""
+        image = self.rights.value("appimageurl", None, owner, scope=ENROLL)
+        if image:
+            wanted["appimageurl"] = str(image)
+        if token_type in FORCE_APP_PIN and self.rights.switch(FORCE_APP_PIN[token_type], owner, scope=ENROLL):
+            wanted["force_app_pin"] = "1"
+
     def _fill(self, template: str, user: User | None, serial: str) -> str:
         for legacy, tag in _LEGACY_TAGS.items():
             template = template.replace(legacy, tag)
@@ -140,6 +274,8 @@ class Enrollment:
     def require_verification(self, token: TokenClass, user: User | None, detail: dict[str, Any]) -> None:
         """Hold the new token in rollout state ``verify`` when a policy wants an OTP first."""
         owner = Target.of_user(user) if user is not None else None
+        if token.row.rollout_state == CLIENTWAIT:
+            return  # two-step enrolment: the key is not complete yet (the spec excludes the combination)
         if token.verifiable_at_enrollment and token.type in self.rights.words("verify_enrollment", owner, scope=ENROLL):
             token.row.rollout_state = "verify"
             detail.update(rollout_state="verify", verify={"message": VERIFY_MESSAGE})

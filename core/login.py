@@ -6,6 +6,11 @@ realm user gets role ``user``. Realm users are checked per the webui policy ``lo
 the user-store password (default), their tokens (``privacyIDEA``, possibly in two steps
 with a challenge), or not at all (``disable``). Failures are rate-limited per user name
 and client address (``LoginThrottle``); the password never reaches an error or the audit.
+
+A reverse proxy that authenticated the user itself (Kerberos, client certificates, SSO) may
+name the user (privacyIDEA's REMOTE_USER; the HTTP edge decides whom to believe,
+admin_web/remote_user.py); the name is used only while the webui policy ``remote_user``
+(matched with that user, client and node) is ``allowed`` or ``force``.
 """
 
 from __future__ import annotations
@@ -20,13 +25,22 @@ from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.context import Context
 from tesserad.core.login_throttle import CLIENT, USER, Budget, LoginThrottle, user_key
 from tesserad.core.policy.actions import WEBUI
-from tesserad.core.policy.matching import PolicyQuery
+from tesserad.core.policy.matching import PolicyQuery, PolicySet
 from tesserad.core.sessions import ADMIN, AuthError, Identity
 from tesserad.core.sessions import USER as USER_ROLE
 from tesserad.core.users.base import User
 
 MISSING_USERNAME = 4032
 WRONG = "Authentication failure. Wrong credentials"
+REMOTE_USER = "remote_user"  # the authtype of a login by the proxy's word
+
+
+def remote_user_mode(policies: PolicySet, client: str, node: str, user: User | None) -> str:
+    """The webui policy ``remote_user`` for the proxy's ``user`` (None: a local admin) from
+    ``client``: disable, allowed or force."""
+    mode, _ = policies.get_value(PolicyQuery(scope=WEBUI, action="remote_user", client=client, node=node,
+                                             user_object=user), "disable")
+    return str(mode)
 
 
 class LoginChallenge(AuthError):
@@ -94,9 +108,32 @@ class LoginService:
             self._token_login(user, password, client, user_agent, transaction_id)
         elif not self._ctx.directory.check_password(session, user, password):
             raise AuthError(WRONG)
+        return self._identity(user, "pi" if mode == "privacyIDEA" else "password")
+
+    def _identity(self, user: User, authtype: str) -> Identity:
         superuser = user.realm in {name.lower() for name in self._settings.superuser_realms}
         return Identity(ADMIN if superuser else USER_ROLE, user.login, user.realm, user.resolver, user.uid,
-                        authtype="pi" if mode == "privacyIDEA" else "password")
+                        authtype=authtype)
+
+    def remote_login(self, session: Session, remote_user: str, *, client: str) -> Identity:
+        """The identity of the user a trusted proxy authenticated (admin_web/remote_user.py),
+        if the webui policy ``remote_user`` allows it: a local admin by its name alone, else
+        ``login@realm`` or a user of the default realm, who must exist."""
+        user = self.remote_user(session, remote_user)
+        if remote_user_mode(self._ctx.policies.snapshot(session), client, self._node, user) == "disable":
+            raise AuthError("Authentication failure. The login as the remote user is not allowed")
+        return Identity(ADMIN, remote_user, authtype=REMOTE_USER) if user is None else \
+            self._identity(user, REMOTE_USER)
+
+    def remote_user(self, session: Session, remote_user: str) -> User | None:
+        """The user behind the proxy's name: None for a local admin; AuthError when unknown."""
+        login, realm = self._ctx.directory.split_user(session, remote_user, None)
+        if login == remote_user and admins.exists(session, login):
+            return None
+        user = self._ctx.directory.find_user(session, login, realm)
+        if not user.exists:
+            raise AuthError(WRONG)
+        return user
 
     def _token_login(self, user: User, password: str, client: str, user_agent: str,
                      transaction_id: str | None) -> None:

@@ -151,12 +151,15 @@ class Rights:
         scope = scope or self.scope
         return action in REGISTRY[scope] and self.policies.get_bool(self.query(scope, action, target))[0]
 
-    def words(self, action: str, target: Target | None = None, *, scope: str | None = None) -> Collection[str]:
-        """All values of a list action (e.g. ``verify_enrollment``) across matching policies."""
+    def words(self, action: str, target: Target | None = None, *, scope: str | None = None,
+              whole: bool = False) -> Collection[str]:
+        """All values of a list action (e.g. ``verify_enrollment``) across matching policies;
+        ``whole``: each policy's value as one text, blanks included (a ``text`` action)."""
         scope = scope or self.scope
         if action not in REGISTRY[scope]:
             return set()
-        return set(self.policies.action_values(self.query(scope, action, target), unique=False))
+        return set(self.policies.action_values(self.query(scope, action, target), unique=False,
+                                               allow_white_space_in_action=whole))
 
     def max_int(self, action: str, default: int, target: Target | None = None, *, scope: str) -> int:
         if action not in REGISTRY[scope]:

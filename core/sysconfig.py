@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from tesserad.core import proxies
 from tesserad.core.clock import Clock
 from tesserad.core.errors import DecryptionError, TesseraError
+from tesserad.core.policy.actions import TOKEN_TYPES
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.stamps import StampedCache, bump
 from tesserad.core.store.models import Config as ConfigRow
@@ -75,6 +76,19 @@ FIELDS = {f.name: f for f in dataclasses.fields(SystemSettings)}
 EXTRA_PREFIXES = ("hotp.", "totp.", "pw.", "registration.", "paper", "tan", "motp.", "yubikey.",
                   "daypassword.", "indexedsecret.", "question.", "email.", "sms.", "push.", "webauthn.",
                   "u2f.", "tiqr.", "remote.", "radius.", "yubico.", "certificate.", "sshkey.", "4eyes.")
+
+
+# ``<Type>ChallengeValidityTime`` (e.g. ``HotpChallengeValidityTime``): seconds a challenge of
+# that token type stays answerable, instead of DefaultChallengeValidityTime.
+VALIDITY_SUFFIX = "ChallengeValidityTime"
+VALIDITY_KEYS = frozenset(t.capitalize() + VALIDITY_SUFFIX for t in TOKEN_TYPES)
+
+
+def challenge_validity(settings: SystemSettings, extra: Mapping[str, str], token_type: str) -> int:
+    """Seconds a challenge of ``token_type`` stays answerable (a stored value that is not a
+    positive number falls back to the default, as a broken setting must not stop logins)."""
+    raw = extra.get(token_type.capitalize() + VALIDITY_SUFFIX, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else settings.DefaultChallengeValidityTime
 
 
 def _parse(key: str, raw: str) -> Any:
@@ -156,6 +170,9 @@ class SystemConfig:
             if type == "password":
                 raise SystemConfigError(f"{key} is a {FIELDS[key].type} setting and cannot be a password")
             _parse(key, raw)
+        elif key in VALIDITY_KEYS:
+            if not raw.strip().isdigit() or int(raw) <= 0:
+                raise SystemConfigError(f"{key}: expected a positive number of seconds, got {raw!r}")
         elif not key.startswith(EXTRA_PREFIXES):
             raise SystemConfigError(f"unknown system setting {key!r}")
         elif type in ("int", "bool"):

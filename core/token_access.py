@@ -11,25 +11,34 @@ token is reported as not existing, so serials of others cannot be probed.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from tesserad.core.context import Context
 from tesserad.core.rights import Rights, Target
 from tesserad.core.tokens.base import ParameterError, TokenClass, TokenNotFound
 from tesserad.core.tokens.ownership import owns
-from tesserad.core.tokens.service import describe
+from tesserad.core.tokens.service import TokenService, describe
 from tesserad.core.users.base import ResolverError, User
+from tesserad.core.users.directory import Directory
 
 TOKEN_COLUMNS = ("serial", "tokentype", "description", "otplen", "count", "count_window", "sync_window",
                  "maxfail", "failcount", "active", "revoked", "locked", "rollout_state")
 
 
+class Services(Protocol):
+    """What token access and enrollment read besides the policies: the tokens and the user
+    store. The core Context has them; the authentication engine, which has no Context,
+    hands its own to the steps of a login that enroll or set PINs."""
+
+    tokens: TokenService
+    directory: Directory
+
+
 class TokenAccess:
     """The tokens of one API call, seen through the caller's rights."""
 
-    def __init__(self, session: Session, ctx: Context, rights: Rights):
+    def __init__(self, session: Session, ctx: Services, rights: Rights):
         self.session = session
         self.ctx = ctx
         self.rights = rights

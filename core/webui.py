@@ -10,7 +10,7 @@ import segno
 from sqlalchemy.orm import Session
 
 from tesserad.core.policy.actions import REGISTRY, WEBUI
-from tesserad.core.policy.matching import PolicyQuery
+from tesserad.core.policy.matching import PolicyQuery, PolicySet
 from tesserad.core.policy.store import PolicyStore
 from tesserad.core.rights import Rights, Target
 from tesserad.core.sessions import Identity
@@ -28,11 +28,12 @@ SWITCHES = {"user_details": "user_details", "token_wizard": "tokenwizard",
             "hide_welcome": "hide_welcome_info", "hide_buttons": "hide_buttons", "show_seed": "show_seed",
             "deletion_confirmation": "deletion_confirmation"}
 # A menu is shown when the caller has one of its rights (token menus: any enroll right too).
+# privacyIDEA's other config rights and its components menu belong to features tesserad
+# does not have.
 MENUS = {"tokens": ("tokenlist",), "users": ("userlist",), "machines": ("machinelist", "manage_machine_tokens"),
          "config": ("policyread", "policywrite", "resolverread", "resolverwrite", "configread", "configwrite",
-                    "mresolverread", "eventhandling_read", "smtpserver_read", "smsgateway_read",
-                    "radiusserver_read", "privacyideaserver_read", "periodictask_read", "caconnectorread"),
-         "audit": ("auditlog",), "components": ("clienttype", "managesubscription")}
+                    "mresolverread"),
+         "audit": ("auditlog",)}
 APP_LINKS = {"qr_image_android": ("show_android_privacyidea_authenticator",
                                   "https://play.google.com/store/apps/details?id=it.netknights.piauthenticator"),
              "qr_image_ios": ("show_ios_privacyidea_authenticator",
@@ -83,17 +84,28 @@ def login_value(rights: Rights, token: str, node: str, log_level: str) -> dict[s
         value[key] = segno.make(url).png_data_uri(scale=3) if rights.switch(action, target, scope=WEBUI) else None
     custom = rights.value("show_custom_authenticator", None, target, scope=WEBUI)
     value["qr_image_custom"] = segno.make(custom).png_data_uri(scale=3) if custom else None
-    value["indexedsecret_force_attribute"] = rights.value("indexedsecret_force_attribute", "")
+    value["indexedsecret_force_attribute"] = ""  # the admin/user action is not supported yet
     value["subscription_status"] = value["subscription_status_push"] = 0
     return value
+
+
+def _before_login(policies: PolicySet, action: str, client: str, node: str, default: str) -> str:
+    """A webui value read before anyone is logged in: matched by client and node only."""
+    found, _ = policies.get_value(PolicyQuery(scope=WEBUI, action=action, client=client, node=node), default)
+    return str(found or default)
 
 
 def login_offer(session: Session, store: PolicyStore, client: str, node: str) -> tuple[list[str], str]:
     """The realms the login page offers (``realm_dropdown``) and its ``login_text``, for an
     anonymous caller from ``client``."""
     policies = store.snapshot(session)
+    return (_before_login(policies, "realm_dropdown", client, node, "").split(),
+            _before_login(policies, "login_text", client, node, "Please sign in"))
 
-    def value(action: str, default: str) -> str:
-        found, _ = policies.get_value(PolicyQuery(scope=WEBUI, action=action, client=client, node=node), default)
-        return str(found or default)
-    return value("realm_dropdown", "").split(), value("login_text", "Please sign in")
+
+def page_frame(policies: PolicySet, client: str, node: str) -> dict[str, str]:
+    """What frames every page, the login page too: the templates that replace the baseline
+    (``custom_baseline``) and the menu (``custom_menu``), and the ``privacy_statement_link``
+    in the baseline. As in privacyIDEA they are read before login: by client and node only."""
+    return {action: _before_login(policies, action, client, node, "")
+            for action in ("custom_baseline", "custom_menu", "privacy_statement_link")}

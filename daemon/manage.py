@@ -25,6 +25,7 @@ from tesserad.core.security.keystore import KeyStore
 from tesserad.core.sessions import Sessions
 from tesserad.core.store import Database
 from tesserad.daemon import config as configuration
+from tesserad.daemon import manage_policy
 from tesserad.daemon.config import Config
 from tesserad.radius.clients import load_clients
 
@@ -146,13 +147,28 @@ def cmd_api_createtoken(config: Config, args: argparse.Namespace) -> str:
 def cmd_config_check(config: Config, args: argparse.Namespace) -> str:
     load_clients(config.radius, config.source)  # secret files, dictionaries, reply rules
     header = f"# configuration is valid: {config.source}\n# effective values, secrets masked\n"
-    return header + tomli_w.dumps(effective(config)).rstrip("\n")
+    return header + tomli_w.dumps(effective(config)).rstrip("\n") + policy_report(config)
+
+
+def policy_report(config: Config) -> str:
+    """Stored policies with actions tesserad does not enforce (from an earlier version), as
+    comment lines; a note when the store cannot be read (not created yet: nothing to check)."""
+    try:
+        ctx = open_current(config)
+    except TesseraError as exc:
+        return f"\n# stored policies not checked: {exc}"
+    try:
+        with ctx.database.session() as session:
+            lines = ctx.policies.unsupported_report(session)
+    finally:
+        ctx.close()
+    return "".join(f"\n# warning: {line}" for line in lines)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tesserad-manage",
-        description="Administer a tesserad installation: database schema, keys, admins, config.",
+        description="Administer a tesserad installation: database schema, keys, admins, config, policies.",
         epilog="Exit status: 0 success, 1 refused or failed, 2 usage or configuration error. "
                "Passwords are prompted for on a terminal, or read as one line from standard input.")
     p.add_argument("-c", "--config", metavar="FILE",
@@ -198,8 +214,9 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(run=cmd_api_createtoken)
 
     cfg = groups.add_parser("config", help="configuration").add_subparsers(dest="action", required=True)
-    cfg.add_parser("check", help="validate and print the effective configuration").set_defaults(
-        run=cmd_config_check)
+    cfg.add_parser("check", help="validate and print the effective configuration, and name stored "
+                                 "policies with actions tesserad does not enforce").set_defaults(run=cmd_config_check)
+    manage_policy.add_parser(groups, with_admins)
     return p
 
 

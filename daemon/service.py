@@ -55,6 +55,9 @@ def prepare_store(config: Config, log: Logger) -> tuple[Context, str | None]:
         done = bootstrap.prepare_schema(context.database, auto_upgrade=config.database.auto_upgrade)
         if done != "current":
             log.info("database schema {done} ({url})", done=done, url=context.database.url)
+        with context.database.session() as session:
+            for line in context.policies.unsupported_report(session):
+                log.warn("{line}", line=line)
         return context, bootstrap.ensure_initial_admin(context)
     except Exception:
         context.close()

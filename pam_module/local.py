@@ -64,7 +64,7 @@ class LocalAuthenticator:
                           service=request.service, reason=str(exc))
             return PamReply(PamOutcome.REJECT)
         if result.outcome is Outcome.CHALLENGE:
-            return PamReply(PamOutcome.CHALLENGE, result.message, result.transaction_id)
+            return PamReply(PamOutcome.CHALLENGE, result.prompt, result.transaction_id)
         return PamReply(OUTCOMES[result.outcome])
 
     def _unavailable(self, failure: Failure, request: PamRequest) -> PamReply:

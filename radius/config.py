@@ -7,7 +7,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tesserad.core.config import SECRET_MASK, non_empty_strings, setting
+from tesserad.core.config import SECRET_MASK, ip_network, non_empty_strings, setting
 
 
 def _udp_addresses(values: list[str]) -> str | None:
@@ -39,14 +39,6 @@ def _mask_secret(value: str) -> str:
     return SECRET_MASK if value else ""
 
 
-def _ip_network(value: str) -> str | None:
-    try:
-        ipaddress.ip_network(value)
-    except ValueError as exc:
-        return f"must be an IP address or a CIDR network: {exc}"
-    return None
-
-
 @dataclass(frozen=True)
 class RadiusReplyConfig:
     """One reply attribute rule (``[[radius.reply]]`` or ``[[radius.clients.reply]]``);
@@ -72,7 +64,7 @@ class RadiusClientConfig:
                             "the State of its challenges to it.")
     address: str = setting("", "Required: source address of its requests, an IP address or a CIDR "
                                "network (IPv4 or IPv6); the longest matching prefix wins.",
-                           check=_ip_network)
+                           check=ip_network)
     secret: str = setting("", "The shared secret (or use secret_file).", mask=_mask_secret, literal=True)
     secret_file: str = setting("", "A file whose first line is the shared secret, read at start and on "
                                    "SIGHUP; it must not be readable by others.")

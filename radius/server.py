@@ -111,7 +111,7 @@ class AuthProtocol(RadiusProtocol):
             return self._with_attributes(access.reply(pkt, wire.ACCESS_ACCEPT), verdict, client)
         assert result.transaction_id is not None
         state = self._states.issue(result.transaction_id, client.name, user)
-        answer = access.challenge(pkt, state, result.message, verdict.challenge_lifetime)
+        answer = access.challenge(pkt, state, result.prompt, verdict.challenge_lifetime)
         return self._with_attributes(answer, verdict, client)
 
     def _with_attributes(self, answer: rp.AuthPacket, verdict: Verdict, client: NasClient) -> bytes:

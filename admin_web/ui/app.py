@@ -14,8 +14,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, TemplateError, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
 from klein import Klein
+from markupsafe import Markup
+from twisted.logger import Logger
 from twisted.web.iweb import IRequest
 from twisted.web.pages import notFound
 from twisted.web.resource import IResource
@@ -25,11 +28,13 @@ from tesserad.admin_web import api
 from tesserad.admin_web.auth import AuthResource
 from tesserad.admin_web.browser_session import CSRF_HEADER, session_cookie
 from tesserad.admin_web.params import Params
+from tesserad.admin_web.remote_user import trusted_remote_user
 from tesserad.admin_web.rest import PUBLIC, Call, Endpoint, RequestFacts, Rest
 from tesserad.admin_web.ui.pages import NAVIGATION, PAGES, Page, home
+from tesserad.core.login import LoginService, remote_user_mode
 from tesserad.core.sessions import DECODING_ERROR, TOKEN_EXPIRED, AuthError, Identity
 from tesserad.core.tokens.base import ParameterError
-from tesserad.core.webui import login_offer, login_value
+from tesserad.core.webui import login_offer, login_value, page_frame
 
 HERE = Path(__file__).parent
 STATIC = (HERE / "static").resolve()
@@ -76,11 +81,14 @@ def static_file(segments: list[bytes]) -> Path | None:
 class WebUi:
     """Mounts the UI on ``app`` next to the REST resources of ``rest``."""
 
+    log = Logger()
+
     def __init__(self, rest: Rest):
         self.rest = rest
         self.templates = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                                      autoescape=select_autoescape(default=True), trim_blocks=True,
                                      lstrip_blocks=True)
+        self._custom_templates: dict[str, SandboxedEnvironment] = {}
 
     def mount(self, app: Klein) -> None:
         app.route("/", methods=["GET", "HEAD"])(self.root)
@@ -131,13 +139,54 @@ class WebUi:
 
     async def login_page(self, request: IRequest) -> bytes:
         facts = RequestFacts.of(request)
-        realms, text = await self.rest.run(self._login_settings, facts.client)
+        offer = await self.rest.run(self._login_settings, facts)
         expired = request.args.get(b"expired") == [b"1"]
-        return self._html(request, "login.html", title="Sign in", realms=realms, login_text=text, expired=expired)
+        return self._html(request, "login.html", title="Sign in", expired=expired, **offer,
+                          **self._frame(offer["frame"]))
 
-    def _login_settings(self, client: str) -> tuple[list[str], str]:
-        with self.rest.ctx.database.session() as session:
-            return login_offer(session, self.rest.ctx.policies, client, self.rest.node)
+    def _login_settings(self, facts: RequestFacts) -> dict[str, Any]:
+        """The login page's realms and text, its frame, and the user a trusted proxy names
+        with the webui policy ``remote_user`` for them (disable for an unknown user)."""
+        ctx, node = self.rest.ctx, self.rest.node
+        with ctx.database.session() as session:
+            realms, text = login_offer(session, ctx.policies, facts.client, node)
+            policies = ctx.policies.snapshot(session)
+            remote = trusted_remote_user(facts.client, facts.headers, self.rest.config.web)
+            mode = "disable"
+            if remote:
+                try:
+                    mode = remote_user_mode(policies, facts.client, node,
+                                            LoginService(ctx, node, self.rest.config.web).remote_user(session, remote))
+                except AuthError:
+                    pass  # the proxy names nobody known here: the login form as usual
+            return {"realms": realms, "login_text": text, "frame": page_frame(policies, facts.client, node),
+                    "remote_user": remote if mode != "disable" else None, "remote_mode": mode}
+
+    def _frame(self, frame: dict[str, str], **context: Any) -> dict[str, Any]:
+        """The baseline and menu of a page: the templates ``custom_baseline`` and ``custom_menu``
+        name (from ``web.customization_dir``, rendered sandboxed with ``context``), else None
+        for the built-in ones; and the ``privacy_statement_link`` of the baseline."""
+        link = frame.get("privacy_statement_link", "")
+        return {"privacy_statement_link": link,
+                "custom_baseline": self._custom(frame.get("custom_baseline", ""),
+                                                privacy_statement_link=link, **context),
+                "custom_menu": self._custom(frame.get("custom_menu", ""), **context)}
+
+    def _custom(self, name: str, **context: Any) -> Markup | None:
+        directory = self.rest.config.web.customization_dir
+        if not name or not directory:
+            return None
+        if directory not in self._custom_templates:
+            self._custom_templates[directory] = SandboxedEnvironment(
+                loader=FileSystemLoader(directory), autoescape=True)
+        try:
+            # The operator's own template, rendered sandboxed and autoescaped: its output is HTML.
+            html = self._custom_templates[directory].get_template(name).render(**context)
+            return Markup(html)  # noqa: S704  # nosec B704
+        except (TemplateError, OSError) as exc:
+            self.log.warn("custom template {name!r} of {directory} not shown: {reason}", name=name,
+                          directory=directory, reason=f"{type(exc).__name__}: {exc}")
+            return None
 
     async def login(self, request: IRequest) -> bytes:
         """``POST /ui/login`` with JSON ``username``, ``password``, ``realm`` (and
@@ -198,13 +247,14 @@ class WebUi:
                 return self._redirect(request, "/ui/login?expired=1")
             return self._redirect(request, "/ui/login")
         shown = [PAGES[name] for name in NAVIGATION if self._opens(PAGES[name], identity, settings)]
+        frame = self._frame(settings["frame"], nav=shown, page=page.name, me=identity)
         if not self._opens(page, identity, settings):
             return self._html(request, "message.html", 403, title="Not permitted", nav=shown, me=identity,
-                              csrf=csrf, settings=settings,
+                              csrf=csrf, settings=settings, **frame,
                               message="Your policies do not allow you to use this page.")
         return self._html(request, f"{page.name}.html", title=page.title, page=page.name, nav=shown, me=identity,
                           csrf=csrf, settings=settings, rights=settings["rights"],
-                          script=(STATIC / "js" / f"{page.name}.js").exists(), **values,
+                          script=(STATIC / "js" / f"{page.name}.js").exists(), **values, **frame,
                           **self._page_data(page))
 
     @staticmethod
@@ -224,5 +274,6 @@ class WebUi:
             self.rest.sessions.check_current(session, self.rest.ctx.directory, identity)
             call = Call(self.rest, session, identity, Params({}), facts)
             value = login_value(call.rights, "", self.rest.node, self.rest.ctx.config.log.level)
+            value["frame"] = page_frame(call.rights.policies, facts.client, self.rest.node)
         del value["token"]
         return value

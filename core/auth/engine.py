@@ -13,10 +13,23 @@ of guesses cannot buy hash computations (nor directory binds). Such a refusal ca
 whether the PIN was right: its message is "wrong otp pin or otp value" and it counts as a
 failure of every token tried. A cheap PIN (stored encrypted, or ``otppin=none``) is
 checked as the spec says, with its two messages.
+
+A granted login may have a step to go (``_next_step``): a due PIN change
+(core.auth.pinchange) or the enrollment of a first token (core.auth.enroll_at_login), each
+a challenge of its own that the same walk answers.
+Around the walk, in privacyIDEA's order: ``mangle`` rewrites the request before the user
+is looked up for good (core/auth/mangle.py); ``auth_cache`` may accept a user's repeated
+credentials without the walk and remembers a successful login (core/auth/cache.py); after
+an acceptance the authorization policies may refuse, then the offline bag is issued. A
+challenge lives as long as its token type's validity setting says, and its message and
+preferred client mode follow ``challenge_text_header``/``_footer`` and
+``preferred_client_mode`` (core/auth/presentation.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,9 +39,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from tesserad.core.auth import challenges, counters, resync
+from tesserad.core.auth import cache, challenges, counters, enroll_at_login, pinchange, resync
+from tesserad.core.auth.autoassign import ASSIGNED_MESSAGE, autoassign
 from tesserad.core.auth.limits import RateLimit
+from tesserad.core.auth.mangle import mangled
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
+from tesserad.core.auth.presentation import challenge_message, preferred_client_mode
 from tesserad.core.auth.request import (
     MAX_NAME_LENGTH,
     MAX_PASSWORD_LENGTH,
@@ -39,16 +55,20 @@ from tesserad.core.auth.request import (
     Outcome,
 )
 from tesserad.core.clock import Clock, utc_datetime
+from tesserad.core.enrollment import Enrollment
 from tesserad.core.errors import TesseraError
 from tesserad.core.machines import offline
+from tesserad.core.policy.actions import ENROLL
 from tesserad.core.policy.errors import PolicyError
+from tesserad.core.rights import PolicyDenied, Target
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.store.models import Challenge, Token, TokenInfo, TokenOwner
 from tesserad.core.store.prepared import Prepared
-from tesserad.core.sysconfig import SystemConfig, SystemSettings
+from tesserad.core.sysconfig import SystemConfig, SystemSettings, challenge_validity
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import (
+    NEXT_PIN_CHANGE,
     ChallengeSpec,
     ParameterError,
     Success,
@@ -60,8 +80,11 @@ from tesserad.core.tokens.base import (
 from tesserad.core.tokens.ownership import OWNER_BY_PARAMS, owner_params, owns
 from tesserad.core.tokens.record import TokenRecord
 from tesserad.core.tokens.registry import token_class
+from tesserad.core.tokens.service import TokenService
 from tesserad.core.users.base import User, UserError
 from tesserad.core.users.directory import Directory
+
+log = logging.getLogger(__name__)
 
 # The hot path's one query, built once: a user's tokens, each with its info, as plain rows
 # (ORM objects cost more to build than the rest of the check; see TokenRecord).
@@ -131,6 +154,14 @@ class RequestState:
         return Success(self.now, count_auth=self.count_auth)
 
 
+@dataclass
+class Services:
+    """The engine's core.token_access.Services, for the login steps that enroll or set PINs."""
+
+    tokens: TokenService
+    directory: Directory
+
+
 def validate_request(req: AuthRequest) -> None:
     """Refuse malformed input before any lookup (nothing is read or written)."""
     if len(req.password) > MAX_PASSWORD_LENGTH:
@@ -147,28 +178,74 @@ def validate_request(req: AuthRequest) -> None:
 
 class Engine:
     def __init__(self, *, security: SecurityModule, hasher: SecretHasher, clock: Clock,
-                 directory: Directory, sysconfig: SystemConfig, policies: AuthPolicies):
+                 directory: Directory, sysconfig: SystemConfig, policies: AuthPolicies,
+                 tokens: TokenService | None = None):
         self.security = security
         self.hasher = hasher
         self.clock = clock
         self.directory = directory
         self.sysconfig = sysconfig
         self.policies = policies
+        self.services = Services(tokens or TokenService(security, hasher, clock, sysconfig), directory)
 
     # ---- entry point ---------------------------------------------------------------------
 
     def check(self, session: Session, req: AuthRequest) -> AuthResult:
         """Decide one request inside the caller's transaction (the caller commits, and
-        raises ``result.refusal`` if an authorization policy refused)."""
+        raises ``result.refusal`` if an authorization policy refused): mangle, the auth
+        cache or the walk, then authorization, the offline bag and the cache entry."""
         validate_request(req)
-        state = self._state(session, req)
-        result = self._decide(session, req, state)
+        try:
+            state = self._state(session, req)
+        except UserError:
+            # privacyIDEA rewrites before it needs the user: a realm or name only the rewrite makes valid.
+            changed, state = self._mangled(session, req, self._state(session, req, as_given=True))
+            if (changed.user, changed.realm) == (req.user, req.realm):
+                raise
+            req = changed
+        else:
+            if state.settings.mangle:
+                req, state = self._mangled(session, req, state)
+        cacheable = self._cacheable(req, state)
+        cached = self._cache_hit(session, req, state) if cacheable else None
+        result = cached or self._decide(session, req, state)
         if result.accepted:
             result.refusal = self._authorization_refusal(state, result)
             if result.refusal is None:
+                result = self._next_step(session, req, state, result)
+            if result.accepted and result.refusal is None:
                 result.auth_items = offline.auth_items(session, req, result, state.env)
+                if cacheable and not cached:
+                    assert state.user is not None and state.settings.auth_cache is not None
+                    cache.remember(session, self.hasher, state.settings.auth_cache, state.user, req.password,
+                                   state.now)
         self._release(session, state, result)
         return result
+
+    def _mangled(self, session: Session, req: AuthRequest, state: RequestState) -> tuple[AuthRequest, RequestState]:
+        """Authentication policy ``mangle`` (core/auth/mangle.py): the rewritten request,
+        checked like the original, and for another user or realm that user's state."""
+        changed = mangled(req, state.settings.mangle)
+        if changed is req:
+            return req, state
+        validate_request(changed)
+        if (changed.user, changed.realm) != (req.user, req.realm):
+            state = self._state(session, changed)
+        return changed, state
+
+    @staticmethod
+    def _cacheable(req: AuthRequest, state: RequestState) -> bool:
+        """Authentication policy ``auth_cache`` holds for user logins with a password (not
+        serial checks, not answers to a challenge)."""
+        user = state.user
+        return bool(state.settings.auth_cache and user is not None and user.exists and req.password
+                    and not req.serial and not req.transaction_id)
+
+    def _cache_hit(self, session: Session, req: AuthRequest, state: RequestState) -> AuthResult | None:
+        assert state.user is not None and state.settings.auth_cache is not None
+        if not cache.hit(session, self.hasher, state.settings.auth_cache, state.user, req.password, state.now):
+            return None
+        return AuthResult(Outcome.ACCEPT, cache.MESSAGE, user=state.user, decided_by=list(state.settings.policy_names))
 
     def trigger(self, session: Session, req: AuthRequest) -> AuthResult:
         """``/validate/triggerchallenge`` (an admin's call, in the caller's transaction): a
@@ -199,6 +276,8 @@ class Engine:
             tokens = self._tokens_of(session, state, state.user)
             if not state.user.exists:
                 return self._unknown_user(req, state)
+            if not req.transaction_id:
+                tokens = [t for t in tokens if not enroll_at_login.is_waiting(t)]
             if req.token_type and state.settings.application_tokentype:
                 tokens = [t for t in tokens if t.type == req.token_type.lower()]
             if not tokens:
@@ -207,6 +286,71 @@ class Engine:
         if result.outcome is Outcome.REJECT:
             result.message = self._limit_denial(session, state, Outcome.REJECT) or result.message
         return result
+
+    # ---- steps after a granted login -----------------------------------------------------------
+
+    def _next_step(self, session: Session, req: AuthRequest, state: RequestState, result: AuthResult) -> AuthResult:
+        """A granted login names its token's next_pin_change; a due change is made now
+        with change_pin_via_validate (core.auth.pinchange); else a user without a token of
+        the type of enroll_via_multichallenge enrolls one (core.auth.enroll_at_login)."""
+        if len(state.accepted) == 1:
+            token = state.accepted[0]
+            result.next_pin_change = token.info(NEXT_PIN_CHANGE)
+            result.pin_change = None if result.next_pin_change is None else token.pin_change_due(state.now)
+            if result.pin_change and state.settings.change_pin_via_validate:
+                return self._challenge(session, state, challenges.new_transaction_id(),
+                                       [(token, pinchange.first())], counted=False)
+        kind = state.settings.enroll_via_multichallenge
+        if kind in enroll_at_login.TYPES and state.user is not None and state.user.exists:
+            return self._enroll(session, req, state, result, kind)
+        return result
+
+    def _enroll(self, session: Session, req: AuthRequest, state: RequestState, result: AuthResult,
+                kind: str) -> AuthResult:
+        user = state.user
+        assert user is not None
+        owned = [t for t in self._tokens_of(session, state, user) if t.type == kind]
+        if any(not enroll_at_login.is_waiting(t) for t in owned):
+            return result
+        for waiting in owned:  # an enrollment left unanswered: replaced
+            self.services.tokens.delete(session, waiting.serial)
+        try:
+            token, detail = enroll_at_login.enroll(session, self.services, self.policies.user_rights(
+                session, user, req.client), kind, user)
+        except PolicyDenied as exc:
+            log.info("no %s token enrolled at the login of %s: %s", kind, user, exc)
+            return result
+        challenged = self._challenge(session, state, challenges.new_transaction_id(),
+                                     [(token, enroll_at_login.challenge())], counted=False)
+        url = detail["googleurl"]
+        challenged.challenges = [dataclasses.replace(c, image=url.get("img"), enrollment_url=url["value"])
+                                 for c in challenged.challenges]
+        return challenged
+
+    def _change_pin(self, session: Session, req: AuthRequest, state: RequestState, token: TokenClass,
+                    challenge: Challenge) -> AuthResult:
+        """An answer to a PIN change challenge: the new PIN (checked against the user's PIN
+        rules), then the same again, which sets it."""
+        rights = self.policies.user_rights(session, state.user, req.client)
+        enrollment = Enrollment(session, self.services, rights)
+        if not challenge.data:
+            enrollment.check_pin(req.password, token.type, None)
+            if not challenges.advance(session, challenge):
+                return self._described(AuthResult(Outcome.REJECT, "Response did not match the challenge.",
+                                                  user=state.user), [token])
+            return self._challenge(session, state, challenge.transaction_id,
+                                   [(token, pinchange.again(self.hasher.hash(req.password)))],
+                                   step=challenges.step(challenge) + 1, counted=False)
+        matched = self.hasher.verify(challenge.data, req.password)
+        if not challenges.finish(session, challenge.transaction_id) or not matched:
+            message = pinchange.MISMATCH if not matched else "Response did not match the challenge."
+            return self._described(AuthResult(Outcome.REJECT, message, user=state.user), [token])
+        stored = self.services.tokens.get(session, token.serial)
+        stored.set_pin(req.password, encrypt=stored.row.pin_enc is not None)
+        owner = Target.of_user(state.user) if state.user is not None else None
+        stored.set_pin_change_every(rights.value("change_pin_every", None, owner, scope=ENROLL), state.now)
+        state.accepted = [stored]
+        return self._described(AuthResult(Outcome.ACCEPT, pinchange.DONE, user=state.user), [token])
 
     # ---- authorization after the check -------------------------------------------------------
 
@@ -240,10 +384,15 @@ class Engine:
         result.no_detail_on_success = settings.no_detail_on_success
         result.no_detail_on_fail = settings.no_detail_on_fail
 
-    def _state(self, session: Session, req: AuthRequest) -> RequestState:
-        user = self.directory.resolve(session, req.user, req.realm) if req.user else None
-        if user is not None:
-            user = self.policies.set_realm(session, user, req.client)
+    def _state(self, session: Session, req: AuthRequest, *, as_given: bool = False) -> RequestState:
+        """``as_given``: the user named as in the request without looking it up (for the
+        mangle policies of a name or realm the directory does not know)."""
+        if as_given:
+            user: User | None = User(req.user or "", (req.realm or "").lower())
+        else:
+            user = self.directory.resolve(session, req.user, req.realm) if req.user else None
+            if user is not None:
+                user = self.policies.set_realm(session, user, req.client)
         settings = self.policies.for_request(session, user, req.client)
         snapshot = self.sysconfig.snapshot(session)
         env = TokenEnv(self.security, self.hasher, self.clock, snapshot.settings, snapshot.extra)
@@ -291,15 +440,28 @@ class Engine:
         if settings.pass_on_no_token:
             return AuthResult(Outcome.ACCEPT, "user has no token, accepted due to 'passOnNoToken'",
                               user=state.user, decided_by=list(settings.policy_names))
+        assert state.user is not None
+        refused = AuthResult(Outcome.REJECT, "The user has no tokens assigned", user=state.user)
         if settings.passthru:
-            assert state.user is not None
             ok = self.directory.check_password(session, state.user, req.password)
             outcome = Outcome.ACCEPT if ok else Outcome.REJECT
             denial = self._limit_denial(session, state, outcome)
-            return AuthResult(Outcome.REJECT if denial else outcome, denial or "against userstore due to 'passthru'",
-                              user=state.user, decided_by=list(settings.policy_names))
-        self._decoy(req.password)
-        return AuthResult(Outcome.REJECT, "The user has no tokens assigned", user=state.user)
+            refused = AuthResult(Outcome.REJECT if denial else outcome, denial or "against userstore due to 'passthru'",
+                                 user=state.user, decided_by=list(settings.policy_names))
+            if refused.accepted:
+                return refused
+        if settings.autoassignment:
+            token = autoassign(session, TokenService(self.security, self.hasher, self.clock, self.sysconfig),
+                               settings.autoassignment, state.user, req.password, state.success,
+                               lambda pin: self._userstore_ok(session, state, pin))
+            if token is not None:
+                state.accepted.append(token)
+                return AuthResult(Outcome.ACCEPT, ASSIGNED_MESSAGE, user=state.user, serial=token.serial,
+                                  token_type=token.type, otplen=token.row.otplen,
+                                  decided_by=list(settings.policy_names))
+        elif not settings.passthru:
+            self._decoy(req.password)
+        return refused
 
     @staticmethod
     def _decoy(password: str) -> None:
@@ -317,7 +479,12 @@ class Engine:
             raise TokenError("This action is not possible, since the token is locked")
         walk = Walk()
         if req.transaction_id:
-            self._classify_answers(session, req, state, tokens, walk)
+            live = challenges.live(session, req.transaction_id, state.now)
+            for token in tokens:
+                found = live.get(token.serial)
+                if found is not None and pinchange.is_pin_change(found):
+                    return self._change_pin(session, req, state, token, found)
+            self._classify_answers(session, req, state, tokens, walk, live)
         else:
             for token in tokens:
                 self._classify(session, req, state, token, walk)
@@ -347,12 +514,14 @@ class Engine:
         if mode == "none":
             return True
         if mode == "userstore":
-            if pin not in state.userstore:
-                user = state.user
-                state.userstore[pin] = bool(user and user.exists and
-                                            self.directory.check_password(session, user, pin))
-            return state.userstore[pin]
+            return self._userstore_ok(session, state, pin)
         return token.check_pin(pin)
+
+    def _userstore_ok(self, session: Session, state: RequestState, pin: str) -> bool:
+        if pin not in state.userstore:
+            user = state.user
+            state.userstore[pin] = bool(user and user.exists and self.directory.check_password(session, user, pin))
+        return state.userstore[pin]
 
     def _classify(self, session: Session, req: AuthRequest, state: RequestState, token: TokenClass,
                   walk: Walk) -> None:
@@ -389,10 +558,9 @@ class Engine:
         else:
             walk.pin_matching.append((token, True))  # used by a concurrent request, or a replay
 
-    def _classify_answers(self, session: Session, req: AuthRequest, state: RequestState,
-                          tokens: list[TokenClass], walk: Walk) -> None:
-        assert req.transaction_id is not None
-        open_challenges = challenges.live(session, req.transaction_id, state.now)
+    @staticmethod
+    def _classify_answers(session: Session, req: AuthRequest, state: RequestState, tokens: list[TokenClass],
+                          walk: Walk, open_challenges: dict[str, Challenge]) -> None:
         for token in tokens:
             challenge = open_challenges.get(token.serial)
             if challenge is None:
@@ -488,6 +656,8 @@ class Engine:
         transaction_id = req.transaction_id
         assert transaction_id is not None
         for token, challenge in walk.answered:
+            if enroll_at_login.is_enrollment(challenge):
+                enroll_at_login.complete(session, token)
             verdict = self._verdict(session, state, token)
             if not verdict.ok:
                 self._refuse(session, token, verdict)
@@ -528,21 +698,27 @@ class Engine:
                                [(t, t.create_challenge(options)) for t in active])
 
     def _challenge(self, session: Session, state: RequestState, transaction_id: str,
-                   specs: list[tuple[TokenClass, ChallengeSpec]], *, step: int = 0) -> AuthResult:
-        """Store the challenges under one transaction id and describe them."""
+                   specs: list[tuple[TokenClass, ChallengeSpec]], *, step: int = 0,
+                   counted: bool = True) -> AuthResult:
+        """Store the challenges under one transaction id and describe them; ``counted``: as
+        an authentication attempt of the tokens (not the steps after a granted login)."""
         issued = []
         for token, spec in specs:
             row = challenges.create(session, transaction_id, token.serial, spec, state.now,
-                                    state.system.DefaultChallengeValidityTime, step=step)
+                                    challenge_validity(state.system, state.env.extra, token.type), step=step)
             issued.append(IssuedChallenge(token.serial, transaction_id, spec.message, token.type,
                                           row.expires_at, token.client_mode, spec.attributes))
         ids = [t.row.id for t, _ in specs]
-        if state.settings.increase_failcounter_on_challenge:
+        if counted and state.settings.increase_failcounter_on_challenge:
             counters.record_failure(session, ids, state.now, count_auth=True)
-        else:
+        elif counted:
             counters.record_attempt(session, ids)
-        message = ", ".join(dict.fromkeys(c.message for c in issued))
-        result = AuthResult(Outcome.CHALLENGE, message, user=state.user, challenges=issued)
+        settings = state.settings
+        message = challenge_message([c.message for c in issued], settings.challenge_text_header,
+                                    settings.challenge_text_footer)
+        result = AuthResult(Outcome.CHALLENGE, message, user=state.user, challenges=issued,
+                            preferred_client_mode=preferred_client_mode([c.client_mode for c in issued],
+                                                                        settings.preferred_client_mode))
         return self._described(result, [t for t, _ in specs])
 
     def _pin_matching(self, session: Session, state: RequestState,

@@ -13,11 +13,18 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from tesserad.core.auth.cache import CacheLimit
 from tesserad.core.auth.limits import RateLimit
+from tesserad.core.clock import SystemClock
+from tesserad.core.policy.matching import PolicySet
+from tesserad.core.rights import Rights
+from tesserad.core.sessions import USER, Identity
 from tesserad.core.tokens.base import ChallengeOptions
 from tesserad.core.users.base import User
 
 OTPPIN_VALUES = ("tokenpin", "userstore", "none")
+# preferred_client_mode without a policy (privacyIDEA's DEFAULT_PREFERRED_CLIENT_MODE_LIST).
+CLIENT_MODES = ("interactive", "webauthn", "poll", "u2f")
 
 
 @dataclass(frozen=True)
@@ -32,10 +39,24 @@ class AuthSettings:
     # Token types for which a PIN alone triggers a challenge (e.g. {"hotp", "totp"}).
     challenge_response: frozenset[str] = frozenset()
     challenge_text: str | None = None
+    # challenge_text_header / _footer: the message of a challenge, built from the texts of
+    # all its tokens (the footer only with a header).
+    challenge_text_header: str | None = None
+    challenge_text_footer: str | None = None
+    # preferred_client_mode: the client modes in order of preference.
+    preferred_client_mode: tuple[str, ...] = CLIENT_MODES
+    # mangle: user|pass|realm/regex/replacement/ rules, applied in this order.
+    mangle: tuple[str, ...] = ()
+    # auth_cache: how long (and how often) the same credentials are accepted again.
+    auth_cache: CacheLimit | None = None
     increase_failcounter_on_challenge: bool = False
     reset_all_user_tokens: bool = False
     # With AutoResync: a value in the sync window asks for the next one in a challenge.
     resync_via_multichallenge: bool = False
+    # A due PIN change is made inside the login (core.auth.pinchange).
+    change_pin_via_validate: bool = False
+    # A user without a token of this type (hotp, totp) enrolls one inside the login.
+    enroll_via_multichallenge: str | None = None
     # indexedsecret_count (None: the system setting) and question_number.
     indexedsecret_count: int | None = None
     question_number: int = 1
@@ -57,6 +78,9 @@ class AuthSettings:
     add_resolver_in_response: bool = False
     no_detail_on_success: bool = False
     no_detail_on_fail: bool = False
+    # Enrollment scope: a user without tokens takes an unowned realm token by using it
+    # (``any_pin`` / ``userstore``, see core.auth.autoassign), None: not at all.
+    autoassignment: str | None = None
     # Names of the policies these values came from, for the audit column.
     policy_names: tuple[str, ...] = field(default=())
 
@@ -72,6 +96,18 @@ class AuthPolicies(Protocol):
     def set_realm(self, session: Session, user: User, client: str) -> User:
         """The user to authenticate: ``user`` moved to another realm by ``setrealm``, or itself."""
 
+    def user_rights(self, session: Session, user: User | None, client: str) -> Rights:
+        """The user-scope rights of ``user`` (None: a serial-only request) and the enrollment
+        policies for them, as when the user calls the API: steps of a login that set a PIN
+        or enroll a token follow them."""
+
+
+def user_identity(user: User | None) -> Identity:
+    """``user`` as the caller of user-scope policies."""
+    if user is None:
+        return Identity(USER, "")
+    return Identity(USER, user.login, user.realm, user.resolver, user.uid)
+
 
 class StaticPolicies:
     """The same settings for every request: the defaults, or what a test fixes."""
@@ -84,3 +120,8 @@ class StaticPolicies:
 
     def set_realm(self, session: Session, user: User, client: str) -> User:
         return user
+
+    def user_rights(self, session: Session, user: User | None, client: str) -> Rights:
+        """No user-scope or enrollment policy: the defaults."""
+        return Rights(PolicySet((), SystemClock()), user_identity(user), client=client, node="",
+                      userinfo=lambda _: {})

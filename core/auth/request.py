@@ -59,10 +59,16 @@ class IssuedChallenge:
     expires_at: datetime
     client_mode: str = "interactive"
     attributes: Mapping[str, Any] | None = None
+    # A token enrolled inside the login: the QR code of its otpauth URL (a data: URI, the
+    # answer's ``image``) and the URL itself (for edges that show only text).
+    image: str | None = None
+    enrollment_url: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"serial": self.serial, "transaction_id": self.transaction_id,
                                "message": self.message, "type": self.type, "client_mode": self.client_mode}
+        if self.image:
+            out["image"] = self.image
         if self.attributes:
             out["attributes"] = dict(self.attributes)
         return out
@@ -82,6 +88,11 @@ class AuthResult:
     token_type: str | None = None
     otplen: int | None = None
     challenges: list[IssuedChallenge] = field(default_factory=list)
+    # The accepted token's tokeninfo next_pin_change, and whether that date has come.
+    next_pin_change: str | None = None
+    pin_change: bool | None = None
+    # For a challenge: the client mode the policy prefers among the challenges' modes.
+    preferred_client_mode: str | None = None
     # Names of the policies (or built-in rules) that decided, for the audit trail.
     decided_by: list[str] = field(default_factory=list)
     # Machine application items for the client (privacyIDEA's ``auth_items``, e.g. offline hashes).
@@ -100,6 +111,12 @@ class AuthResult:
     @property
     def accepted(self) -> bool:
         return self.outcome is Outcome.ACCEPT
+
+    @property
+    def prompt(self) -> str:
+        """The challenge as text, for edges that show nothing else (RADIUS Reply-Message, a
+        PAM prompt): the message, then the otpauth URL of a token to add, on lines of their own."""
+        return "\n".join([self.message, *(c.enrollment_url for c in self.challenges if c.enrollment_url)])
 
     @property
     def transaction_id(self) -> str | None:

@@ -5,7 +5,10 @@ When a PIN+OTP login succeeds with an HOTP token attached to the requesting host
 ``$pbkdf2-sha512$`` hashes of PIN+OTP (in the order the user types them) for the next
 ``count`` counters, a new 80-hex-digit ``refilltoken``, the owner and the attachment's
 options; the token counter moves past the whole bag with one conditional UPDATE, so those
-values are dead online. ``/validate/offlinerefill`` proves the use of one bag value (with the
+values are dead online. After an answer to a challenge (PIN, then OTP: privacyIDEA's PAM
+module) or an ``otponly`` check the client never sent the PIN, so the bag hashes the OTP
+values alone, as privacyIDEA's does; tokeninfo ``offline_otp_only`` records that, and a refill
+of such a bag is proven by an OTP value alone. ``/validate/offlinerefill`` proves the use of one bag value (with the
 refilltoken) and gets as many new hashes as the host used up.
 """
 
@@ -35,6 +38,8 @@ DEFAULT_ROUNDS = 6549
 REFILLTOKEN_BYTES = 40
 # User-Agent keys that name the client's computer (privacyIDEA's computer name keys).
 _COMPUTER_NAME = re.compile(r"(?:^|\s)(?:ComputerName|Hostname|MachineName|Windows|Linux|Mac)/([^\s/]+)")
+# Tokeninfo: the outstanding bag hashes the OTP values without the PIN.
+OTP_ONLY = "offline_otp_only"
 BAD_REFILL = "Token is not an offline token or refill token is incorrect"
 # Asked after every successful HOTP login: built once, a plain query (most tokens have no bag).
 _HAS_ATTACHMENT = Prepared(select(MachineToken.id).join(Token, Token.id == MachineToken.token_id)
@@ -113,10 +118,9 @@ def _numbers(options: dict[str, str]) -> tuple[int, int]:
 
 
 def auth_items(session: Session, req: AuthRequest, result: AuthResult, env: TokenEnv) -> dict[str, Any] | None:
-    """``auth_items`` for a successful PIN+OTP check, or None (no offline attachment for
-    this host, not an HOTP token, an answer to a challenge)."""
-    if (not result.accepted or not result.serial or result.token_type != "hotp" or req.transaction_id
-            or req.otp_only):
+    """``auth_items`` for a successful check with an HOTP token, or None (no offline
+    attachment for this host, not an HOTP token)."""
+    if not result.accepted or not result.serial or result.token_type != "hotp":
         return None
     if _HAS_ATTACHMENT.execute(session, {"serial": result.serial}).first() is None:
         return None
@@ -128,10 +132,15 @@ def auth_items(session: Session, req: AuthRequest, result: AuthResult, env: Toke
         return None
     options = _options(attachment)
     count, rounds = _numbers(options)
-    pin, _ = token.split_pin(req.password)
+    otp_only = bool(req.transaction_id or req.otp_only)
+    pin = "" if otp_only else token.split_pin(req.password)[0]
     response = _issue(session, token, pin, count, rounds, _counter(session, token))
     if not response:
         return None
+    if otp_only:
+        token.set_info(OTP_ONLY, "True")
+    else:
+        token.del_info(OTP_ONLY)
     item: dict[str, Any] = {"serial": token.serial, "refilltoken": _new_refilltoken(token), "response": response}
     if result.user is not None:
         item["user"] = item["username"] = result.user.login
@@ -160,7 +169,8 @@ def refill(session: Session, serial: str, refilltoken: str, password: str, env: 
     first = max(current - count, 0)
     matched = oath.find_counter(token.secret(), otp, first, current - first, token.row.otplen,
                                 token.info("hashlib") or "sha1")
-    if matched < 0 or (has_pin and not token.check_pin(pin)):
+    pin_ok = not has_pin or (token.info(OTP_ONLY) == "True" and not pin) or token.check_pin(pin)
+    if matched < 0 or not pin_ok:
         raise WrongOfflineValue("You provided a wrong OTP value.")
     response = _issue(session, token, pin, matched - first + 1, rounds, current)
     if not response:

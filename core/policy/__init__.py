@@ -5,12 +5,12 @@ answers queries over an immutable ``PolicySet``, ``store`` keeps policies in SQL
 stamped cache, and ``auth`` serves the authentication engine.
 """
 
-from tesserad.core.policy.actions import REGISTRY, SCOPES, ActionDef, action_def, definitions
-from tesserad.core.policy.errors import PolicyError, PolicyNotFound
+from tesserad.core.policy.actions import CATALOGUE, REGISTRY, SCOPES, ActionDef, action_def, catalogued, definitions
+from tesserad.core.policy.errors import PolicyError, PolicyNotFound, UnsupportedActions
 from tesserad.core.policy.matching import PolicyQuery, PolicySet
 from tesserad.core.policy.model import COMPARATORS, SECTIONS, Condition, PolicyDef, build_policy
 from tesserad.core.policy.store import PolicyStore
 
-__all__ = ["COMPARATORS", "REGISTRY", "SCOPES", "SECTIONS", "ActionDef", "Condition", "PolicyDef",
-           "PolicyError", "PolicyNotFound", "PolicyQuery", "PolicySet", "PolicyStore", "action_def",
-           "build_policy", "definitions"]
+__all__ = ["CATALOGUE", "COMPARATORS", "REGISTRY", "SCOPES", "SECTIONS", "ActionDef", "Condition", "PolicyDef",
+           "PolicyError", "PolicyNotFound", "PolicyQuery", "PolicySet", "PolicyStore", "UnsupportedActions",
+           "action_def", "build_policy", "catalogued", "definitions"]

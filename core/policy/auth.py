@@ -1,38 +1,38 @@
 """The authentication engine's view of the policies (``core.auth.policy.AuthPolicies``).
 
 Each request resolves the authentication- and authorization-scope actions the engine
-reads into one ``AuthSettings``, with the names of the policies that decided, for the
-audit log. Most requests of a snapshot ask the same few questions (the same users from the
-same clients), so the answers are memoized per policy snapshot whenever they cannot depend
-on anything but the user and the client: no policy of those scopes has a time window, an
-extended condition or ``check_all_resolvers``.
+reads (and the enrollment scope's ``autoassignment``) into one ``AuthSettings``, with the
+names of the policies that decided, for the audit log. Most requests of a snapshot ask the
+same few questions (the same users from the same clients), so the answers are memoized per
+policy snapshot whenever they cannot depend on anything but the user and the client: no
+policy of those scopes has a time window, an extended condition or ``check_all_resolvers``.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tesserad.core.auth.cache import CacheLimit
 from tesserad.core.auth.limits import RateLimit, parse_age
-from tesserad.core.auth.policy import AuthSettings
-from tesserad.core.policy.actions import AUTH, AUTHZ
+from tesserad.core.auth.policy import CLIENT_MODES, AuthSettings, user_identity
+from tesserad.core.policy.actions import AUTH, AUTHZ, ENROLL
 from tesserad.core.policy.errors import PolicyError
 from tesserad.core.policy.matching import PolicyQuery, PolicySet
 from tesserad.core.policy.store import PolicyStore
+from tesserad.core.rights import Rights
 from tesserad.core.users.base import User
 from tesserad.core.users.directory import Directory
-
-log = logging.getLogger(__name__)
 
 # AuthSettings field <- switch action.
 _SWITCHES = {"pass_on_no_token": "passOnNoToken", "pass_on_no_user": "passOnNoUser",
              "increase_failcounter_on_challenge": "increase_failcounter_on_challenge",
              "reset_all_user_tokens": "reset_all_user_tokens",
-             "resync_via_multichallenge": "resync_via_multichallenge"}
+             "resync_via_multichallenge": "resync_via_multichallenge",
+             "change_pin_via_validate": "change_pin_via_validate"}
 # AuthSettings field <- authorization action, with the parser of its value.
 _AUTHZ_VALUES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "auth_max_success": ("auth_max_success", RateLimit.parse),
@@ -93,6 +93,11 @@ class PolicyAuthPolicies:
             return user
         return self._directory.find_user(session, user.login, str(realm).lower())
 
+    def user_rights(self, session: Session, user: User | None, client: str) -> Rights:
+        directory = self._directory
+        return Rights(self._store.snapshot(session), user_identity(user), client=client, node=self._node,
+                      userinfo=(lambda found: directory.user_info(session, found)) if directory else (lambda _: {}))
+
     def _resolve(self, session: Session, policies: PolicySet, user: User | None, client: str) -> AuthSettings:
         facts = self._facts(session, user, client)
         auth, authz = PolicyQuery(scope=AUTH, **facts), PolicyQuery(scope=AUTHZ, **facts)
@@ -108,9 +113,17 @@ class PolicyAuthPolicies:
             decided.update(dict.fromkeys(names))
             return found
 
+        cache = value(auth, "auth_cache", None)
+        modes = value(auth, "preferred_client_mode", None)
         settings = {"otppin": value(auth, "otppin", "tokenpin"), "passthru": _passthru(value(auth, "passthru", None)),
                     "challenge_text": value(auth, "challenge_text", None),
+                    "challenge_text_header": value(auth, "challenge_text_header", None) or None,
+                    "challenge_text_footer": value(auth, "challenge_text_footer", None) or None,
+                    "preferred_client_mode": tuple(str(modes).split()) if modes else CLIENT_MODES,
+                    "mangle": _mangle_rules(policies, auth, decided),
+                    "auth_cache": CacheLimit.parse(cache) if cache else None,
                     "challenge_response": _types(policies, auth, decided),
+                    "enroll_via_multichallenge": value(auth, "enroll_via_multichallenge", None),
                     **{field: switch(action) for field, action in _SWITCHES.items()},
                     "indexedsecret_count": value(auth, "indexedsecret_count", None),
                     "question_number": value(auth, "question_number", 1)}
@@ -122,7 +135,8 @@ class PolicyAuthPolicies:
                         authorized=value(authz, "authorized", "grant_access") != "deny_access",
                         token_types=frozenset(str(types).lower().replace(",", " ").split()) if types else None,
                         serial_pattern=value(authz, "serial", None) or None,
-                        tokeninfo_rule=_tokeninfo_rule(value(authz, "tokeninfo", None)))
+                        tokeninfo_rule=_tokeninfo_rule(value(authz, "tokeninfo", None)),
+                        autoassignment=value(PolicyQuery(scope=ENROLL, **facts), "autoassignment", None))
         return AuthSettings(**settings, policy_names=tuple(decided))
 
     def _facts(self, session: Session, user: User | None, client: str) -> dict[str, Any]:
@@ -149,7 +163,8 @@ def _memoizable(policies: PolicySet) -> bool:
     """Whether the answers depend on the user and the client alone (not on the time of day,
     user attributes or other resolvers). Broken policies raise on every request anyway."""
     return not any(p.time.windows or p.check_all_resolvers or any(c.active for c in p.conditions)
-                   for p in policies.policies if p.active and p.scope in (AUTH, AUTHZ))
+                   for p in policies.policies if p.active and (p.scope in (AUTH, AUTHZ) or (
+                       p.scope == ENROLL and "autoassignment" in p.actions)))
 
 
 def _tokeninfo_rule(found: Any) -> tuple[str, str] | None:
@@ -164,13 +179,17 @@ def _tokeninfo_rule(found: Any) -> tuple[str, str] | None:
 
 def _passthru(found: Any) -> bool:
     """``passthru=userstore`` (or the legacy bare ``passthru``) checks the user-store
-    password. A RADIUS server as passthru target is not supported by the engine yet, so
-    such a policy lets nobody pass instead of passing the wrong way."""
-    if found is True or found == "userstore":
-        return True
-    if found is not None:
-        log.warning("passthru to RADIUS server %r is not supported; the policy is not applied", found)
-    return False
+    password; a RADIUS server as passthru target is refused when saved (not supported yet)."""
+    return found is True or found == "userstore"
+
+
+def _mangle_rules(policies: PolicySet, query: PolicyQuery, decided: dict[str, None]) -> tuple[str, ...]:
+    """mangle: the rules of all matching policies, strongest first (each policy may
+    rewrite another field)."""
+    values = policies.action_values(query.with_action("mangle"), unique=False, allow_white_space_in_action=True)
+    for names in values.values():
+        decided.update(dict.fromkeys(names))
+    return tuple(values)
 
 
 def _types(policies: PolicySet, query: PolicyQuery, decided: dict[str, None]) -> frozenset[str]:

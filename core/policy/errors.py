@@ -23,3 +23,12 @@ class PolicyError(TesseraError):
 
 class PolicyNotFound(PolicyError):
     """No policy has the given name."""
+
+
+class UnsupportedActions(PolicyError):
+    """A policy names privacyIDEA actions (or values) tesserad does not enforce yet: it is
+    refused rather than stored to do nothing. ``actions`` maps each to the reason."""
+
+    def __init__(self, actions: dict[str, str], *, policy: str | None = None):
+        self.actions = actions
+        super().__init__("; ".join(actions.values()), field="action", policy=policy)

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, TypeAlias, TypeVar, Union
 
 from tesserad.core.clock import Clock
-from tesserad.core.policy.actions import FALSE_WORDS, REGISTRY, TRUE_WORDS, unquote
+from tesserad.core.policy.actions import FALSE_WORDS, REGISTRY, TRUE_WORDS, unquote, unsupported_message
 from tesserad.core.policy.errors import PolicyError
 from tesserad.core.policy.fields import IPAddress, parse_address
 from tesserad.core.policy.model import ENVIRONMENT, HEADER, TOKEN, TOKENINFO, USERINFO, Condition, PolicyDef
@@ -71,7 +71,7 @@ class PolicyQuery:
         if self.scope not in REGISTRY:
             raise ValueError(f"unknown policy scope {self.scope!r}")
         if self.action is not None and self.action not in REGISTRY[self.scope]:
-            raise ValueError(f"{self.action!r} is not an action of scope {self.scope!r}")
+            raise ValueError(unsupported_message(self.scope, self.action))
         if self.user_object is not None:
             for name, value in (("user", self.user_object.login), ("realm", self.user_object.realm),
                                 ("resolver", self.user_object.resolver)):

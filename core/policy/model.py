@@ -7,15 +7,26 @@ attribute at fault. The stored text is the canonical form ``PolicyDef.columns()`
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar
 
-from tesserad.core.policy.actions import ADMIN, FALSE_WORDS, REGISTRY, SCOPES, TRUE_WORDS, ActionValue, unquote
-from tesserad.core.policy.errors import PolicyError
+from tesserad.core.policy.actions import (
+    ADMIN,
+    CATALOGUE,
+    FALSE_WORDS,
+    REGISTRY,
+    SCOPES,
+    TRUE_WORDS,
+    ActionValue,
+    NotSupportedYet,
+    unquote,
+    unsupported_message,
+)
+from tesserad.core.policy.errors import PolicyError, UnsupportedActions
 from tesserad.core.policy.fields import ClientList, NameList, TimeWindows, split_list
 from tesserad.core.store.models.base import NAME_LENGTH
 
@@ -88,6 +99,9 @@ class PolicyDef:
     check_all_resolvers: bool = False
     conditions: tuple[Condition, ...] = ()
     description: str = ""
+    # Actions (or values) tesserad does not enforce, kept as written in a policy stored by an
+    # earlier version: reported, never matched, written back unchanged.
+    unsupported: Mapping[str, RawAction] = dataclass_field(default_factory=lambda: MappingProxyType({}))
 
     def value(self, action: str) -> ActionValue:
         """The typed value of ``action`` (which the policy must have)."""
@@ -97,7 +111,7 @@ class PolicyDef:
     def columns(self) -> dict[str, Any]:
         """The canonical text of each column of the ``policy`` row."""
         return {
-            "scope": self.scope, "action": action_text(self.actions),
+            "scope": self.scope, "action": action_text({**self.actions, **self.unsupported}),
             **{name: ", ".join(getattr(self, name).entries) for name in LIST_FIELDS},
             "time": self.time.text, "priority": self.priority, "active": self.active,
             "check_all_resolvers": self.check_all_resolvers, "description": self.description,
@@ -140,12 +154,14 @@ def action_text(actions: Mapping[str, RawAction]) -> str:
 
 # ---- building and validating -----------------------------------------------------------------
 
-def build_policy(name: str, fields: Mapping[str, Any]) -> PolicyDef:
+def build_policy(name: str, fields: Mapping[str, Any], *, keep_unsupported: bool = False) -> PolicyDef:
     """Parse and check one policy; ``fields`` holds any of ``FIELDS`` (missing: defaults).
 
     List attributes take a comma-separated string or a list, ``action`` a string, a list of
     ``name[=value]`` items or a dict (True for switches), ``conditions`` a list of
-    ``[section, key, comparator, value, active]`` entries.
+    ``[section, key, comparator, value, active]`` entries. A privacyIDEA action tesserad
+    does not enforce raises ``UnsupportedActions`` naming all of them; with
+    ``keep_unsupported`` (a stored policy) they go to ``PolicyDef.unsupported`` instead.
     """
     _check_name(name)
     fields = {key: value for key, value in fields.items() if value is not None}
@@ -160,8 +176,12 @@ def build_policy(name: str, fields: Mapping[str, Any]) -> PolicyDef:
         for key in ("adminrealm", "adminuser"):
             if lists[key]:
                 raise PolicyError(f"only admin policies name administrators, not {scope} policies", field=key)
+    actions, unsupported = _actions(scope, fields.get("action"))
+    if unsupported and not keep_unsupported:
+        raise UnsupportedActions({n: reason for n, (_, reason) in unsupported.items()})
     return PolicyDef(
-        name=name, scope=scope, actions=_actions(scope, fields.get("action")),
+        name=name, scope=scope, actions=actions,
+        unsupported=MappingProxyType({n: raw for n, (raw, _) in unsupported.items()}),
         realm=_names("realm", lists["realm"]), resolver=_names("resolver", lists["resolver"]),
         user=_names("user", lists["user"]), adminrealm=_names("adminrealm", lists["adminrealm"]),
         adminuser=_names("adminuser", lists["adminuser"]), pinode=_names("pinode", lists["pinode"]),
@@ -243,29 +263,32 @@ def _action_items(value: Any) -> Iterable[tuple[str, str | None]]:
     raise PolicyError("expected a comma-separated string, a list or a dict of actions", field="action")
 
 
-def _actions(scope: str, value: Any) -> Mapping[str, RawAction]:
-    known = REGISTRY[scope]
+def _actions(scope: str, value: Any) -> tuple[Mapping[str, RawAction], dict[str, tuple[RawAction, str]]]:
+    """The offered actions, and the catalogued ones tesserad does not enforce (or whose value
+    it does not support yet) with the written value and the reason."""
     actions: dict[str, RawAction] = {}
+    unsupported: dict[str, tuple[RawAction, str]] = {}
     for name, raw in _action_items(value):
-        action = known.get(name)
-        if action is None:
-            raise PolicyError(_unknown_action(scope, name), field="action")
-        if name in actions:
+        if name in actions or name in unsupported:
             raise PolicyError(f"{name!r} is given twice", field="action")
+        written: RawAction = True if raw is None else raw
+        action = REGISTRY[scope].get(name)
+        if action is None:
+            if CATALOGUE[scope].get(name) is None:
+                raise PolicyError(unsupported_message(scope, name), field="action")
+            unsupported[name] = (written, unsupported_message(scope, name))
+            continue
         try:
             typed = action.parse(raw)
+        except NotSupportedYet as exc:
+            unsupported[name] = (written, str(exc))
+            continue
         except ValueError as exc:
             raise PolicyError(str(exc), field="action") from None
         if typed is False:
             continue  # a switch written as =false is simply not set
         actions[name] = True if action.type == "bool" or raw is None else _canonical_value(name, raw)
-    return MappingProxyType(actions)
-
-
-def _unknown_action(scope: str, name: str) -> str:
-    close = difflib.get_close_matches(name, REGISTRY[scope], n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"{name!r} is not an action of scope {scope!r}{hint}"
+    return MappingProxyType(actions), unsupported
 
 
 def _canonical_value(name: str, raw: str) -> str:

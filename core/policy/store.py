@@ -10,7 +10,9 @@ the stamp. Writers never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, select
@@ -72,7 +74,7 @@ class PolicyStore:
         broken: list[BrokenPolicy] = []
         for row in _rows(session):
             try:
-                policies.append(build_policy(row.name, row_fields(row)))
+                policies.append(stored_policy(row))
             except PolicyError as exc:
                 log.error("stored policy %r is invalid and blocks its scope: %s", row.name, exc)
                 broken.append(BrokenPolicy(row.name, row.scope, row.active, str(exc)))
@@ -85,7 +87,9 @@ class PolicyStore:
         (attributes given as None stay as they are). Returns the policy's id."""
         row = _row(session, name)
         current = row_fields(row) if row is not None else {}
-        policy = build_policy(name, {**current, **{k: v for k, v in fields.items() if v is not None}})
+        given = {k: v for k, v in fields.items() if v is not None}
+        # Actions given now must all be enforced; stored ones the call leaves alone are kept.
+        policy = build_policy(name, {**current, **given}, keep_unsupported="action" not in given)
         row = _save(session, row, policy)
         session.flush()
         self._changed(session)
@@ -142,7 +146,7 @@ class PolicyStore:
             if not _selected(row, name, scope, active):
                 continue
             try:
-                policy = build_policy(row.name, row_fields(row))
+                policy = stored_policy(row)
             except PolicyError as exc:
                 listed.append((row, {**row_dict(row), "error": str(exc)}))
                 continue
@@ -174,19 +178,27 @@ class PolicyStore:
         return export_text([row_dict(row) for row in rows])
 
     def import_policies(self, session: Session, text: str, *, cleanup: bool = False,
-                        update: bool = True) -> int:
+                        update: bool = True, skip_unsupported: bool = False) -> ImportResult:
         """Import a tesserad or privacyIDEA export. Every policy is checked before anything
         is written. ``cleanup`` deletes all existing policies first; without ``update``,
-        policies that exist already are kept as they are. Returns the number written."""
+        policies that exist already are kept as they are.
+
+        Actions tesserad does not enforce refuse the import (``UnsupportedImport`` names
+        every one of every policy); with ``skip_unsupported`` the policies are imported
+        without them and the result names what was dropped."""
         entries = parse_import(text)
         checked: dict[str, PolicyDef] = {}
         for name, fields in entries:
             if name in checked:
                 raise PolicyError(f"policy {name!r} appears twice in the import", field="name")
             try:
-                checked[name] = build_policy(name, fields)
+                checked[name] = build_policy(name, fields, keep_unsupported=True)
             except PolicyError as exc:
                 raise PolicyError(exc.reason, field=exc.field, policy=name) from None
+        dropped = [(name, action) for name, policy in checked.items() for action in policy.unsupported]
+        if dropped and not skip_unsupported:
+            raise UnsupportedImport(dropped)
+        checked = {name: dataclasses.replace(policy, unsupported={}) for name, policy in checked.items()}
         existing = {row.name: row for row in _rows(session)}
         if cleanup:
             for row in existing.values():
@@ -200,7 +212,37 @@ class PolicyStore:
                 written += 1
         session.flush()
         self._changed(session)
-        return written
+        return ImportResult(written, dropped)
+
+    def unsupported_report(self, session: Session) -> list[str]:
+        """One line per stored policy (from an earlier version) with actions tesserad does not
+        enforce: the policy matches only for its enforced actions. Names, never values."""
+        return [f"policy {p.name!r} ({p.scope}) has actions tesserad does not enforce yet, which are ignored: "
+                f"{', '.join(p.unsupported)}" for p in self.snapshot(session).policies if p.unsupported]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote, and the (policy, action) pairs it dropped as unsupported."""
+
+    written: int
+    dropped: list[tuple[str, str]]
+
+
+class UnsupportedImport(PolicyError):
+    """An import names actions tesserad does not enforce: nothing is imported."""
+
+    def __init__(self, dropped: list[tuple[str, str]]):
+        self.dropped = dropped
+        listing = "; ".join(f"policy {policy!r}: {action!r}" for policy, action in dropped)
+        super().__init__(f"not supported yet, nothing imported (import with skip_unsupported to drop "
+                         f"them): {listing}", field="action")
+
+
+def stored_policy(row: Policy) -> PolicyDef:
+    """A stored policy; actions an earlier version accepted that tesserad does not enforce are
+    kept aside (``PolicyDef.unsupported``), not refused."""
+    return build_policy(row.name, row_fields(row), keep_unsupported=True)
 
 
 def _selected(row: Policy, name: str | None, scope: str | None, active: bool | None) -> bool:

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import ColumnElement, bindparam, update
@@ -31,6 +31,8 @@ from tesserad.core.tokens.record import TokenRecord, settle
 
 DEFAULT_CHALLENGE_TEXT = "please enter otp: "
 VALIDITY_FORMAT = "%Y-%m-%dT%H:%M%z"
+# Tokeninfo: when the PIN must be changed (change_pin_on_first_use, change_pin_every).
+NEXT_PIN_CHANGE = "next_pin_change"
 
 
 def _update(where: list[ColumnElement[bool]], values: Mapping[Any, Any]) -> Prepared:
@@ -248,6 +250,29 @@ class TokenClass:
         if item is not None:
             self.row.info.remove(item)
 
+    # ---- PIN change -----------------------------------------------------------------------
+
+    def set_next_pin_change(self, when: datetime) -> None:
+        self.set_info(NEXT_PIN_CHANGE, when.strftime(VALIDITY_FORMAT))
+
+    def set_pin_change_every(self, every: str | None, now: datetime) -> None:
+        """The PIN was changed: due again after ``every`` (change_pin_every, like 180d),
+        or never without it."""
+        if every:
+            self.set_next_pin_change(now + timedelta(days=int(every.rstrip("dD"))))
+        else:
+            self.del_info(NEXT_PIN_CHANGE)
+
+    def pin_change_due(self, now: datetime) -> bool:
+        """Whether tokeninfo next_pin_change has come (a malformed date counts as due)."""
+        value = self.info(NEXT_PIN_CHANGE)
+        if not value:
+            return False
+        try:
+            return now >= datetime.strptime(value, VALIDITY_FORMAT)
+        except ValueError:
+            return True
+
     # ---- secret and PIN ------------------------------------------------------------------
 
     def _context(self, purpose: str = "secret") -> bytes:
@@ -292,6 +317,11 @@ class TokenClass:
         if "description" in params:
             self.row.description = str(params["description"])[:255]
         return {}
+
+    def complete_two_step(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The second step of a two-step enrolment (rollout state ``clientwait``): the final
+        key from the client's key part in ``otpkey``; the answer's ``detail``."""
+        raise ParameterError(f"{self.type} tokens are not enrolled in two steps")
 
     # ---- authentication ------------------------------------------------------------------
 

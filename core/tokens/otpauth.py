@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
 import segno
@@ -13,7 +14,10 @@ MAX_LABEL = 64
 
 
 def otpauth_uri(kind: str, key: bytes, label: str, issuer: str, *, digits: int, hashlib_name: str,
-                counter: int | None = None, period: int | None = None) -> str:
+                counter: int | None = None, period: int | None = None,
+                extra: Mapping[str, str | int] | None = None) -> str:
+    """``extra``: the further parameters the privacyIDEA Authenticator reads (``image``, ``pin``,
+    ``2step_*``), after the standard ones."""
     params: dict[str, str | int] = {"secret": base64.b32encode(key).decode().rstrip("=")}
     if counter is not None:
         params["counter"] = counter
@@ -23,6 +27,7 @@ def otpauth_uri(kind: str, key: bytes, label: str, issuer: str, *, digits: int, 
     if hashlib_name != "sha1":
         params["algorithm"] = hashlib_name.upper()
     params["issuer"] = issuer
+    params.update(extra or {})
     path = quote(f"{issuer}:{label[:MAX_LABEL]}", safe=":@")
     return f"otpauth://{kind}/{path}?{urlencode(params, quote_via=quote)}"
 

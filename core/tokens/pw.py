@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from tesserad.core.tokens.base import ParameterError, TokenClass, param_bool, param_int
+from tesserad.core.tokens.registration import MAX_LENGTH, generate_code
 from tesserad.core.tokens.registry import register
+
+DEFAULT_LENGTH = 12
 
 # The spec's "cn" contents: letters and digits, without look-alikes.
 PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0OIl1")
@@ -30,7 +33,13 @@ class PasswordToken(TokenClass):
     def enroll(self, params: Mapping[str, Any]) -> dict[str, Any]:
         detail = super().enroll(params)
         if param_bool(params, "genkey"):
-            password = random_password(param_int(params, "otplen", int(self.env.extra.get("pw.length", 12))))
+            # pw.length/pw.contents: set by the enrollment policies of the same name.
+            length = param_int(params, "pw.length",
+                               param_int(params, "otplen", int(self.env.extra.get("pw.length", DEFAULT_LENGTH))))
+            if not 1 <= length <= MAX_LENGTH:
+                raise ParameterError(f"pw.length must be 1..{MAX_LENGTH}")
+            contents = params.get("pw.contents")
+            password = generate_code(length, str(contents)) if contents else random_password(length)
             detail["password"] = password
         elif params.get("otpkey"):
             password = str(params["otpkey"])

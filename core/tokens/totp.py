@@ -44,9 +44,9 @@ class TotpToken(HotpToken):
         self.set_info("timeWindow", param_int(params, "timeWindow", int(extra.get("totp.timeWindow", 180))))
         self.set_info("timeShift", param_int(params, "timeShift", 0))
 
-    def enrollment_uri(self, key: bytes, label: str, issuer: str) -> str:
+    def enrollment_uri(self, key: bytes, label: str, issuer: str, extra: Mapping[str, str | int]) -> str:
         return otpauth_uri(self.uri_kind, key, label, issuer, digits=self.row.otplen,
-                           hashlib_name=self.hashlib_name, period=self.step)
+                           hashlib_name=self.hashlib_name, period=self.step, extra=extra)
 
     def _steps(self, window_steps: int) -> tuple[int, int]:
         """The first and last acceptable step around now, never before ``count``."""

@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tesserad.core.store.models import CustomUserAttribute
+from tesserad.core.users import custom_attributes
 from tesserad.core.users.base import STANDARD_ATTRIBUTES, Resolver, ResolverError, User, UserError
 from tesserad.core.users.snapshot import DirectoryState
 
@@ -83,10 +82,7 @@ class UserLookup(DirectoryState):
         realm_id = self.realm_id(session, user.realm) if user.realm else None
         if realm_id is None:
             return {}
-        rows = session.execute(select(CustomUserAttribute.key, CustomUserAttribute.value).where(
-            CustomUserAttribute.realm_id == realm_id, CustomUserAttribute.resolver == user.resolver,
-            CustomUserAttribute.user_id == user.uid))
-        return {key: value for key, value in rows}
+        return custom_attributes.of_user(session, realm_id, user)
 
     def check_password(self, session: Session, user: User, password: str) -> bool:
         """The user's store password (``otppin=userstore``, ``passthru``); False for a user

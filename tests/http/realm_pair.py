@@ -1,8 +1,8 @@
 """Two realms side by side for the authorization tests (issue 27): realm ``a`` over the
 passwd resolver ``resa`` (anna) and realm ``b`` over ``resb`` (bert), with tokens,
-machine attachments, a challenge and audit entries in each; ``admA`` holds every boolean
-admin right bound to realm ``a``, ``root`` the same bound to no realm, and users get only
-``enable, disable, auditlog``."""
+machine attachments, a challenge, audit entries and a custom attribute of bert; ``admA``
+holds every boolean admin right and may set and delete any custom user attribute, bound to
+realm ``a``, ``root`` the same bound to no realm, and users get only ``enable, disable, auditlog``."""
 
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ from sqlalchemy.orm import selectinload
 
 from tesserad.core.machines import service as machines
 from tesserad.core.policy.actions import ADMIN, REGISTRY
-from tesserad.core.store.models import Token, TokenGroup
+from tesserad.core.store.models import CustomUserAttribute, Token, TokenGroup
+from tesserad.core.tokens import groups as token_groups
 
 from tests.http.restapi import Api, resolved
 from tests.wired import RFC_SEED_HEX
 
-ADMIN_RIGHTS = ", ".join(name for name, action in REGISTRY[ADMIN].items() if action.type == "bool")
+ADMIN_RIGHTS = ", ".join(name for name, action in REGISTRY[ADMIN].items() if action.type == "bool") + \
+    ", set_custom_user_attributes=:*: *, delete_custom_user_attributes=*"
 USER_RIGHTS = "enable, disable, auditlog"
 PASSWORDS = {"anna": "anna-pw-1", "bert": "bert-pw-2"}
 # What of realm b no answer to admA or to a user of realm a may contain.
@@ -66,7 +68,9 @@ def state(api: Api, *, but: tuple[str, ...] = ()) -> dict[str, Any]:
                 "resolvers": directory.list_resolvers(session), "default": directory.default_realm(session),
                 "policies": api.ctx.policies.get_policies(session), "config": api.ctx.sysconfig.listing(session),
                 "attachments": machines.list_attachments(session),
-                "machine_resolvers": machines.list_resolvers(session)}
+                "machine_resolvers": machines.list_resolvers(session), "token_groups": token_groups.listed(session),
+                "custom_attributes": sorted((a.realm_id, a.user_id, a.key, a.value)
+                                            for a in session.scalars(select(CustomUserAttribute)))}
 
 
 @pytest.fixture
@@ -99,6 +103,9 @@ def pair(api: Api, tmp_path: Path) -> Api:
     api.policy("root", scope="admin", action=ADMIN_RIGHTS, adminuser="root")
     api.policy("admA", scope="admin", action=ADMIN_RIGHTS, adminuser="admA", realm="a")
     api.policy("users", scope="user", action=USER_RIGHTS)
+    status, body = api.call("POST", "/user/attribute", root, {"user": "bert", "realm": "b", "key": "department",
+                                                              "value": "Bravo-sales"})
+    assert status == 200, body
     return api
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import string
 
+import pytest
+
 from tesserad.core.policy.auth import PolicyAuthPolicies
 
 from tests.http.restapi import Api
@@ -12,6 +14,7 @@ from tests.http.test_token_api import enroll, error, ok
 from tests.wired import RFC4226
 
 
+@pytest.mark.policy_action("authorization", "setrealm")
 def test_setrealm_moves_the_user_before_the_check(people: Api) -> None:
     engine = people.core.auth.engine  # the wired core fixes its settings: decide by the stored policies
     engine.policies = PolicyAuthPolicies(people.ctx.policies, "node", directory=people.core.directory)
@@ -27,6 +30,9 @@ def test_setrealm_moves_the_user_before_the_check(people: Api) -> None:
         "result"]["authentication"] == "ACCEPT"
 
 
+@pytest.mark.policy_action("enrollment", "losttoken_PW_length")
+@pytest.mark.policy_action("enrollment", "losttoken_PW_contents")
+@pytest.mark.policy_action("enrollment", "losttoken_valid")
 def test_lost_token_password_follows_the_policies(api: Api) -> None:
     admin = api.admin()
     serial, _ = enroll(api, admin, user="alice")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from tesserad.core import admins
@@ -37,6 +38,7 @@ def check(api: Api, headers: dict[str, str] | None = None, user: str = "alice") 
     return api.call("POST", "/validate/check", params={"user": user, "pass": RFC4226[0]}, headers=headers)
 
 
+@pytest.mark.policy_action("authorization", "api_key_required")
 def test_api_key_required_admits_only_validate_keys(people: Api) -> None:
     api = people
     serial, _ = enroll(api, api.admin(), user="alice")

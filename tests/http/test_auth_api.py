@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from treq.testing import StubTreq
 
@@ -68,6 +69,10 @@ def test_realm_users_log_in_as_users_and_superuser_realms_as_admins(people: Api)
     assert (body["result"]["value"]["role"], body["result"]["value"]["realm"]) == ("admin", "staff")
 
 
+@pytest.mark.policy_action("webui", "logout_time")
+@pytest.mark.policy_action("webui", "token_page_size")
+@pytest.mark.policy_action("webui", "hide_buttons")
+@pytest.mark.policy_action("webui", "token_rollover")
 def test_webui_policies_reach_the_login_answer(people: Api) -> None:
     people.policy("ui", scope="webui", action="logout_time=300, token_page_size=50, hide_buttons, "
                                              "token_rollover=hotp totp", realm="sales")
@@ -93,6 +98,7 @@ def test_failed_login_is_401_and_audited_without_the_password(people: Api) -> No
         assert people.core.auditor.verify(row)
 
 
+@pytest.mark.policy_action("webui", "login_mode")
 def test_login_modes_of_the_webui_policy(people: Api) -> None:
     people.policy("off", scope="webui", action="login_mode=disable", realm="sales", user="erin")
     status, body = login(people, "erin@sales", PASSWORDS["erin"])

@@ -31,10 +31,14 @@ def counter(api: Api, serial: str) -> int:
 
 
 @pytest.mark.parametrize(("action", "code", "message"), [
-    ("tokentype=totp spass", 303, "Tokentype not allowed for authentication!"),
-    ("serial=^TOTP", 303, "Serial is not allowed for authentication!"),
-    ("tokeninfo=hashlib/^sha256$/", 303, "Tokeninfo field hashlib with contents sha1 does not match ^sha256$"),
-    ("authorized=deny_access", 401, "User is not authorized to authenticate under these conditions."),
+    pytest.param("tokentype=totp spass", 303, "Tokentype not allowed for authentication!",
+                 marks=pytest.mark.policy_action("authorization", "tokentype")),
+    pytest.param("serial=^TOTP", 303, "Serial is not allowed for authentication!",
+                 marks=pytest.mark.policy_action("authorization", "serial")),
+    pytest.param("tokeninfo=hashlib/^sha256$/", 303, "Tokeninfo field hashlib with contents sha1 does not match "
+                 "^sha256$", marks=pytest.mark.policy_action("authorization", "tokeninfo")),
+    pytest.param("authorized=deny_access", 401, "User is not authorized to authenticate under these conditions.",
+                 marks=pytest.mark.policy_action("authorization", "authorized")),
 ])
 def test_a_refusing_policy_burns_the_value(stored: Api, action: str, code: int, message: str) -> None:
     serial, _ = enroll(stored, stored.admin(), user="alice", pin="1234")
@@ -50,6 +54,7 @@ def test_a_refusing_policy_burns_the_value(stored: Api, action: str, code: int, 
     assert check(stored, "1234" + RFC4226[1])[1]["result"]["authentication"] == "ACCEPT"
 
 
+@pytest.mark.policy_action("authorization", "application_tokentype")
 def test_application_tokentype_narrows_to_the_asked_type(stored: Api) -> None:
     enroll(stored, stored.admin(), user="alice", pin="1234")
     # Without the policy the client's type is ignored.
@@ -60,6 +65,10 @@ def test_application_tokentype_narrows_to_the_asked_type(stored: Api) -> None:
     assert check(stored, "1234" + RFC4226[1], type="hotp")[1]["result"]["authentication"] == "ACCEPT"
 
 
+@pytest.mark.policy_action("authorization", "add_user_in_response")
+@pytest.mark.policy_action("authorization", "add_resolver_in_response")
+@pytest.mark.policy_action("authorization", "no_detail_on_success")
+@pytest.mark.policy_action("authorization", "no_detail_on_fail")
 def test_user_and_resolver_in_the_answer_and_no_detail(stored: Api) -> None:
     enroll(stored, stored.admin(), user="alice", pin="1234")
     assert "user" not in check(stored, "1234" + RFC4226[0])[1]["detail"]

@@ -168,6 +168,7 @@ def test_user_list_for_admins_and_users(api: Api, admin: str) -> None:
     error(api.call("GET", "/user/", admin, {"realm": "nowhere"}), 400, 904, "realm nowhere does not exist")
 
 
+@pytest.mark.policy_action("user", "updateuser")
 def test_editable_users_over_http(api: Api, admin: str, user_db_url: str) -> None:
     create_user_table(user_db_url)
     ok(api.call("POST", "/resolver/appdb", admin, {"type": "sqlresolver", "URL": user_db_url, "Table": "app_users",
@@ -187,6 +188,12 @@ def test_editable_users_over_http(api: Api, admin: str, user_db_url: str) -> Non
     error(api.call("PUT", "/user", dora_token, {"username": "root"}), 400, 905, "cannot change their own login")
     [dora] = ok(api.call("GET", "/user/", admin, {"realm": "apps"}))
     assert (dora["surname"], dora["phone"]) == ("Explorer", "123")
+    # Once user policies exist, only updateuser lets a user change their attributes.
+    api.policy("self", scope="user", action="userlist")
+    error(api.call("PUT", "/user", dora_token, {"phone": "456"}), 403, 303, "the action updateuser is not allowed")
+    api.policy("self", scope="user", action="userlist, updateuser")
+    assert ok(api.call("PUT", "/user", dora_token, {"phone": "456"})) is True
+    assert ok(api.call("GET", "/user/", admin, {"realm": "apps"}))[0]["phone"] == "456"
     with api.core.database.session() as session:
         user = api.core.directory.find_user(session, "dora", "apps")
         assert api.core.directory.check_password(session, user, "Dora-pw-1")

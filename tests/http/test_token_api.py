@@ -144,6 +144,7 @@ def test_resync_pins_and_properties(api: Api) -> None:
     assert api.core.token_info(serial, "purpose") is None
 
 
+@pytest.mark.policy_action("admin", "otp_pin_set_random")
 def test_random_pin_needs_its_policy(api: Api) -> None:
     admin = api.admin()
     serial, _ = enroll(api, admin, user="alice")
@@ -192,6 +193,9 @@ def test_challenges_are_listed(api: Api) -> None:
     assert ok(api.call("GET", f"/token/challenges/{serial}", admin, {"transaction_id": "1"}))["count"] == 0
 
 
+@pytest.mark.policy_action("enrollment", "tokenlabel")
+@pytest.mark.policy_action("enrollment", "tokenissuer")
+@pytest.mark.policy_action("enrollment", "max_token_per_user")
 def test_enrollment_policies(api: Api) -> None:
     admin = api.admin()
     api.policy("enroll", scope="enrollment", realm="example",
@@ -205,6 +209,12 @@ def test_enrollment_policies(api: Api) -> None:
     assert listed(api, admin, user="alice")["count"] == 2
 
 
+@pytest.mark.policy_action("user", "enrollpin")
+@pytest.mark.policy_action("user", "otp_pin_minlength")
+@pytest.mark.policy_action("user", "otp_pin_contents")
+@pytest.mark.policy_action("user", "hotp_hashlib")
+@pytest.mark.policy_action("user", "hotp_otplen")
+@pytest.mark.policy_action("user", "totp_force_server_generate")
 def test_pin_rules_enrollpin_and_forced_parameters_for_users(api: Api) -> None:
     user = api.user("bob")
     rights = "enrollHOTP, enrollTOTP, hotp_hashlib=sha256, hotp_otplen=8, totp_force_server_generate"
@@ -225,6 +235,8 @@ def test_pin_rules_enrollpin_and_forced_parameters_for_users(api: Api) -> None:
     assert row(api, serial).pin_hash is None  # without enrollpin the PIN is dropped
 
 
+@pytest.mark.policy_action("enrollment", "otp_pin_random")
+@pytest.mark.policy_action("enrollment", "encrypt_pin")
 def test_random_and_encrypted_pins_at_enrollment(api: Api) -> None:
     admin = api.admin()
     api.policy("pins", scope="enrollment", action="otp_pin_random=6, encrypt_pin")
@@ -234,6 +246,7 @@ def test_random_and_encrypted_pins_at_enrollment(api: Api) -> None:
     assert not api.core.check("chosen" + RFC4226[0]).accepted  # the random PIN replaced it
 
 
+@pytest.mark.policy_action("enrollment", "verify_enrollment")
 def test_enrollment_verification(api: Api) -> None:
     admin = api.admin()
     api.policy("verify", scope="enrollment", action="verify_enrollment=hotp totp")

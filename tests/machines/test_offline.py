@@ -159,10 +159,26 @@ def test_machine_bound_attachment(core: Core, token: str, tmp_path: Path) -> Non
     assert offline.computer_name("curl/8.0") is None
 
 
-def test_challenge_answer_gets_no_bag(core: Core, token: str) -> None:
+def test_challenge_answer_gets_a_bag_of_otp_values_alone(core: Core, token: str) -> None:
+    """PIN, challenge, OTP (privacyIDEA's PAM module): the answer never carries the PIN, so
+    the bag hashes the OTP values alone, as privacyIDEA's does; its refill needs no PIN."""
     core.settings(challenge_response=frozenset({"hotp"}))
-    attach(core, token, count="2", rounds="10")
+    attach(core, token, count="3", rounds="10")
     challenge = core.check("1234")
     answer = core.auth.authenticate(AuthRequest(password=RFC4226[0], user="alice",
                                                 transaction_id=challenge.transaction_id))
-    assert answer.accepted and answer.auth_items is None
+    assert answer.accepted
+    (item,) = answer.auth_items["offline"]
+    assert sorted(item["response"], key=int) == ["1", "2", "3"]
+    for counter, hashed in item["response"].items():
+        assert pbkdf2_sha512.verify(hotp(int(counter)), hashed)
+        assert not pbkdf2_sha512.verify("1234" + hotp(int(counter)), hashed)
+    assert core.token(token).count == 4
+    refilled = refill(core, token, item["refilltoken"], hotp(2))["offline"][0]
+    assert sorted(refilled["response"], key=int) == ["4", "5"]
+    assert pbkdf2_sha512.verify(hotp(4), refilled["response"]["4"])
+    # A PIN+OTP login issues a PIN+OTP bag again, whose refill needs the PIN.
+    again = core.check("1234" + hotp(6)).auth_items["offline"][0]
+    assert pbkdf2_sha512.verify("1234" + hotp(7), again["response"]["7"])
+    with pytest.raises(ParameterError, match="wrong OTP value"):
+        refill(core, token, again["refilltoken"], hotp(7))

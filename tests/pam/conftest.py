@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,16 +106,18 @@ class PamServer:
         return audit_rows(self.config)
 
 
-def start_server(workdir: Path, db_url: str, socket_dir: Path, pam: dict[str, object] | None = None,
+def start_server(workdir: Path, db_url: str, socket_dir: Path, pam: dict[str, object] | None = None, *,
+                 tokens: list[dict[str, Any]] = TOKENS, policies: dict[str, dict[str, Any]] = POLICIES,
                  **server: object) -> PamServer:
-    """A daemon on ``socket_dir/pam.sock``; ``pam`` adds or overrides [pam] settings."""
+    """A daemon on ``socket_dir/pam.sock``; ``pam`` adds or overrides [pam] settings; the store
+    holds ``tokens`` and ``policies`` (see tests.provision)."""
     sock = socket_dir / "pam.sock"
     data = daemon_config(workdir, database={"url": db_url}, server=server,
                          pam={"listen": [f"unix:{sock}:mode=600"], "idle_timeout": 5, **(pam or {})})
     config = write_config(workdir, data)
     passwd = workdir / "passwd"
     passwd.write_text(PASSWD)
-    provision(config, passwd, TOKENS, policies=POLICIES)
+    provision(config, passwd, tokens, policies=policies)
     return PamServer(config, sock, DaemonProcess(workdir / "run", config).start())
 
 

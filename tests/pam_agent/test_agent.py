@@ -98,6 +98,7 @@ def central(tmp_path_factory: pytest.TempPathFactory, ca: CertAuthority) -> Iter
     try:
         with ctx.database.session() as session:
             service.attach(session, "HOTP1", "offline", {"count": "6", "rounds": "200"})
+            service.attach(session, "HOTP3", "offline", {"count": "6", "rounds": "200"})  # carol, challenges
             session.commit()
     finally:
         ctx.close()
@@ -133,6 +134,18 @@ def test_challenge_through_the_agent(central: Central, agent: AgentProcess) -> N
     assert reply["outcome"] == "challenge" and reply["message"] and len(reply["state"]) == 20
     assert agent.login("carol", hotp(0), state=reply["state"])["outcome"] == "accept"
     assert agent.login("nobody", "1234" + hotp(0))["outcome"] == "reject"
+
+
+def test_offline_bag_after_a_challenge(tmp_path: Path, central: Central, agent: AgentProcess) -> None:
+    """PIN, challenge, OTP: the answer's bag (OTP values alone) logs carol in offline."""
+    reply = agent.login("carol", "5678")
+    assert reply["outcome"] == "challenge"
+    assert agent.login("carol", hotp(7), state=reply["state"])["outcome"] == "accept"
+    (path,) = (tmp_path / "agent" / "offline").glob("*.HOTP3.json")
+    assert sorted(json.loads(path.read_text())["hashes"], key=int) == ["8", "9", "10", "11", "12", "13"]
+    offline = agent.login("carol", hotp(9))
+    assert offline["outcome"] == "accept" and offline["extra"]["offline"] == "1"
+    assert agent.login("carol", hotp(9))["outcome"] != "accept"  # burnt with the earlier ones
 
 
 def test_wrong_ca_is_unavailable(tmp_path: Path, central: Central, ca: CertAuthority) -> None:

@@ -1,12 +1,12 @@
-"""The action registry: every documented action per scope, its type, values and default,
-and the /policy/defs shape rendered from it."""
+"""The action catalogue: every documented privacyIDEA action per scope, its type, values and
+default, and the /policy/defs shape rendered from the offered ones."""
 
 from __future__ import annotations
 
 import pytest
 
-from tesserad.core.policy import REGISTRY, PolicyError, action_def, definitions
-from tesserad.core.policy.actions import TOKEN_TYPES, USER_ENROLLABLE
+from tesserad.core.policy import REGISTRY, PolicyError, definitions
+from tesserad.core.policy.actions import CATALOGUE, TOKEN_TYPES, USER_ENROLLABLE, catalogued
 
 # Documented (spec inventory §5.2-§5.8), counting enroll<TYPE> once, plus what is generated.
 DOCUMENTED = {"admin": 92, "user": 38, "authentication": 38, "authorization": 17, "enrollment": 53,
@@ -14,7 +14,7 @@ DOCUMENTED = {"admin": 92, "user": 38, "authentication": 38, "authorization": 17
 
 
 def generated(scope: str) -> set[str]:
-    names = set(REGISTRY[scope])
+    names = set(CATALOGUE[scope])
     if scope == "admin":
         return {n for n in names if n.startswith("enroll") and n != "enrollpin"}
     if scope == "user":
@@ -32,18 +32,18 @@ def generated(scope: str) -> set[str]:
 @pytest.mark.parametrize("scope", sorted(DOCUMENTED))
 def test_every_documented_action_is_registered(scope: str) -> None:
     enroll_counted_once = 1 if scope in ("admin", "user") else 0
-    assert len(set(REGISTRY[scope]) - generated(scope)) + enroll_counted_once == DOCUMENTED[scope]
+    assert len(set(CATALOGUE[scope]) - generated(scope)) + enroll_counted_once == DOCUMENTED[scope]
 
 
 def test_enroll_actions_are_generated_per_token_type() -> None:
     assert len(TOKEN_TYPES) == 27 and len(USER_ENROLLABLE) == 20  # the spec's, and 3.9's daypassword
-    assert "enrollDAYPASSWORD" in REGISTRY["admin"] and "enrollDAYPASSWORD" in REGISTRY["user"]
-    assert "daypassword_max_token_per_user" in REGISTRY["enrollment"]
-    assert {f"enroll{t.upper()}" for t in TOKEN_TYPES} <= set(REGISTRY["admin"])
-    assert "enrollHOTP" in REGISTRY["user"] and "enrollWEBAUTHN" in REGISTRY["user"]
-    assert "enrollPW" not in REGISTRY["user"] and "enrollREGISTRATION" not in REGISTRY["user"]
-    assert REGISTRY["enrollment"]["hotp_max_token_per_user"].type == "int"
-    assert REGISTRY["audit"] == {}
+    assert "enrollDAYPASSWORD" in CATALOGUE["admin"] and "enrollDAYPASSWORD" in CATALOGUE["user"]
+    assert "daypassword_max_token_per_user" in CATALOGUE["enrollment"]
+    assert {f"enroll{t.upper()}" for t in TOKEN_TYPES} <= set(CATALOGUE["admin"])
+    assert "enrollHOTP" in CATALOGUE["user"] and "enrollWEBAUTHN" in CATALOGUE["user"]
+    assert "enrollPW" not in CATALOGUE["user"] and "enrollREGISTRATION" not in CATALOGUE["user"]
+    assert CATALOGUE["enrollment"]["hotp_max_token_per_user"].type == "int"
+    assert CATALOGUE["audit"] == {}
 
 
 @pytest.mark.parametrize("scope, name", [
@@ -55,12 +55,12 @@ def test_enroll_actions_are_generated_per_token_type() -> None:
     ("webui", "privacy_statement_link"), ("register", "registration_body"),
 ])
 def test_named_actions_exist(scope: str, name: str) -> None:
-    assert action_def(scope, name) is not None
+    assert catalogued(scope, name) is not None
 
 
 def test_unknown_names() -> None:
-    assert action_def("admin", "otppin") is None
-    assert action_def("nosuchscope", "tokenlist") is None
+    assert catalogued("admin", "otppin") is None
+    assert catalogued("nosuchscope", "tokenlist") is None
 
 
 @pytest.mark.parametrize("scope, name, type_, default", [
@@ -78,12 +78,12 @@ def test_unknown_names() -> None:
     ("enrollment", "max_token_per_user", "int", None),
 ])
 def test_types_and_defaults(scope: str, name: str, type_: str, default: object) -> None:
-    action = REGISTRY[scope][name]
+    action = CATALOGUE[scope][name]
     assert (action.type, action.default) == (type_, default)
 
 
 def test_every_action_is_described_and_grouped() -> None:
-    for scope, actions in REGISTRY.items():
+    for scope, actions in CATALOGUE.items():
         for name, action in actions.items():
             assert action.scope == scope and action.name == name
             assert action.desc.endswith((".", "?")) and action.group, name
@@ -92,21 +92,21 @@ def test_every_action_is_described_and_grouped() -> None:
 
 
 def test_parse_types() -> None:
-    otplen = REGISTRY["admin"]["hotp_otplen"]
+    otplen = CATALOGUE["admin"]["hotp_otplen"]
     assert otplen.parse("8") == 8
     with pytest.raises(ValueError, match="one of 6, 8"):
         otplen.parse("7")
     with pytest.raises(ValueError, match="needs an integer"):
         otplen.parse("six")
     with pytest.raises(ValueError, match="between 0 and 31"):
-        REGISTRY["user"]["otp_pin_maxlength"].parse("32")
-    assert REGISTRY["admin"]["disable"].parse(None) is True
-    assert REGISTRY["admin"]["disable"].parse("false") is False
+        CATALOGUE["user"]["otp_pin_maxlength"].parse("32")
+    assert CATALOGUE["admin"]["disable"].parse(None) is True
+    assert CATALOGUE["admin"]["disable"].parse("false") is False
     with pytest.raises(ValueError, match="needs a value"):
-        REGISTRY["authentication"]["otppin"].parse(None)
-    assert REGISTRY["authentication"]["passthru"].parse(None) is True  # legacy bare passthru
-    assert REGISTRY["authentication"]["emailtext"].parse("'Your code: {otp}'") == "Your code: {otp}"
-    types = REGISTRY["authentication"]["challenge_response"]
+        CATALOGUE["authentication"]["otppin"].parse(None)
+    assert CATALOGUE["authentication"]["passthru"].parse(None) is True  # legacy bare passthru
+    assert CATALOGUE["authentication"]["emailtext"].parse("'Your code: {otp}'") == "Your code: {otp}"
+    types = CATALOGUE["authentication"]["challenge_response"]
     assert types.parse("hotp totp") == "hotp totp"
     with pytest.raises(ValueError, match="not 'HOTP'"):
         types.parse("HOTP")
@@ -129,7 +129,7 @@ def test_parse_types() -> None:
     ("register", "requiredemail", r"/.*@example\..*/", ".*@example.com"),
 ])
 def test_format_checks(scope: str, name: str, good: str, bad: str) -> None:
-    action = REGISTRY[scope][name]
+    action = CATALOGUE[scope][name]
     assert action.parse(good) == good
     with pytest.raises(ValueError):
         action.parse(bad)
@@ -143,7 +143,11 @@ def test_definitions_shape() -> None:
         "value": ["tokenpin", "userstore", "none"]}
     assert defs["admin"]["enrollTOTP"]["type"] == "bool" and "value" not in defs["admin"]["enrollTOTP"]
     assert defs["admin"]["hotp_otplen"]["value"] == [6, 8]
-    assert defs["authentication"]["preferred_client_mode"]["multiple"] is True
+    assert defs["authorization"]["tokentype"] == {"type": "str", "desc": REGISTRY["authorization"]["tokentype"].desc,
+                                                  "group": "token"}
+    assert defs["enrollment"]["verify_enrollment"]["multiple"] is True
+    assert all(set(defs[scope]) == set(REGISTRY[scope]) <= set(CATALOGUE[scope]) for scope in REGISTRY
+               if CATALOGUE[scope])
     assert definitions("webui") == defs["webui"]
     with pytest.raises(PolicyError, match="scope: unknown scope 'gettoken'"):
         definitions("gettoken")

@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
 from tesserad.core.clock import FixedClock
-from tesserad.core.policy import PolicyError, PolicyStore
+from tesserad.core.policy import PolicyError, PolicyStore, UnsupportedActions
 from tesserad.core.policy.auth import PolicyAuthPolicies
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
 from tesserad.core.store import Database
+from tesserad.core.store.models import Policy
 from tesserad.core.sysconfig import SystemConfig
 from tesserad.core.users.base import User
 from tesserad.core.users.directory import Directory
@@ -46,8 +48,7 @@ def test_every_setting_and_the_deciding_policies(sqlite_db: Database, clock: Fix
         cr={"scope": "authentication", "action": "challenge_response=hotp totp, challenge_text='Your code, please'"},
         cr_email={"scope": "authentication", "action": "challenge_response=email", "priority": 7},
         counters={"scope": "authentication", "action": "increase_failcounter_on_challenge, reset_all_user_tokens, "
-                                                        "resync_via_multichallenge"},
-        unrelated={"scope": "authentication", "action": "smstext='<otp>'"})
+                                                        "resync_via_multichallenge"})
     got = settings(sqlite_db, PolicyAuthPolicies(store, "node1"))
     assert got == AuthSettings(
         otppin="userstore", passthru=True, pass_on_no_token=True, pass_on_no_user=True,
@@ -77,8 +78,13 @@ def test_legacy_and_radius_passthru(sqlite_db: Database, clock: FixedClock) -> N
     add(sqlite_db, store, legacy={"scope": "authentication", "action": "passthru"})
     policies = PolicyAuthPolicies(store, "node1")
     assert settings(sqlite_db, policies).passthru is True
-    add(sqlite_db, store, legacy={"scope": "authentication", "action": "passthru=radius1"})
-    assert settings(sqlite_db, policies).passthru is False  # not supported: nobody passes
+    with pytest.raises(UnsupportedActions, match="passthru to the RADIUS server 'radius1' is not supported yet"):
+        add(sqlite_db, store, legacy={"scope": "authentication", "action": "passthru=radius1"})
+    # Stored by an earlier version: not applied, so nobody passes.
+    with sqlite_db.session() as session:
+        session.execute(update(Policy).where(Policy.name == "legacy").values(action="passthru=radius1"))
+        session.commit()
+    assert settings(sqlite_db, PolicyAuthPolicies(PolicyStore(clock), "node1")).passthru is False
 
 
 def test_conflicts_stop_the_request(sqlite_db: Database, clock: FixedClock) -> None:

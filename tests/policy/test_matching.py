@@ -165,10 +165,10 @@ def test_query_checks_scope_action_and_user_object() -> None:
 # ---- what the policies decide ---------------------------------------------------------------------
 
 def test_lower_priority_number_wins_and_same_priority_conflicts(clock: FixedClock) -> None:
-    ps = snapshot(clock, {"pol1": {"scope": "authentication", "action": "passthru=userstore", "priority": 3},
-                          "pol2": {"scope": "authentication", "action": "passthru=radius1", "priority": 2}})
-    query = PolicyQuery(scope="authentication", action="passthru")
-    assert ps.get_value(query, None) == ("radius1", ["pol2"])
+    ps = snapshot(clock, {"pol1": {"scope": "authentication", "action": "otppin=userstore", "priority": 3},
+                          "pol2": {"scope": "authentication", "action": "otppin=none", "priority": 2}})
+    query = PolicyQuery(scope="authentication", action="otppin")
+    assert ps.get_value(query, None) == ("none", ["pol2"])
     clash = snapshot(clock, {"a": {"scope": "authentication", "action": "otppin=userstore"},
                              "b": {"scope": "authentication", "action": "otppin=none"},
                              "c": {"scope": "authentication", "action": "otppin=tokenpin", "priority": 5}})

@@ -21,13 +21,13 @@ from tesserad.core.policy.model import split_actions
     ("p", {"scope": "enrollment", "action": "max_token_per_user=many"}, "action", "needs an integer"),
     ("p", {"scope": "admin", "action": "disable=maybe"}, "action", "is a switch"),
     ("p", {"scope": "admin", "action": "disable, enable, disable"}, "action", "'disable' is given twice"),
-    ("p", {"scope": "authentication", "action": 'smstext="open, otppin=none'}, "action",
-     "the value of 'smstext' opens a quote it does not close"),
-    ("p", {"scope": "authentication", "action": "emailtext=it's done, otppin=none, x"}, "action",
+    ("p", {"scope": "authentication", "action": 'challenge_text="open, otppin=none'}, "action",
+     "the value of 'challenge_text' opens a quote it does not close"),
+    ("p", {"scope": "authentication", "action": "challenge_text=it's done, otppin=none, x"}, "action",
      "'x' is not an action"),
     ("p", {"scope": "admin", "action": 42}, "action", "expected a comma-separated string"),
-    ("p", {"scope": "authentication", "action": "mangle=user/a,b/c/"}, "action",
-     "'mangle': expected the form user|pass|realm/regex/replacement/, not 'user/a'"),
+    ("p", {"scope": "authorization", "action": "tokeninfo=key/a,b/"}, "action",
+     "'tokeninfo': expected the form key/regex/, not 'key/a'"),
     ("p", {"scope": "admin", "client": "10.0.0.0/8, 10.0.0.300"}, "client",
      "'10.0.0.300' is not an IP address or network"),
     ("p", {"scope": "admin", "client": "-"}, "client", "'' is not an IP address"),
@@ -73,14 +73,15 @@ def test_invalid_policies_name_the_field(name: str, fields: dict[str, Any], fiel
 
 def test_action_values_as_written() -> None:
     policy = build_policy("texts", {"scope": "authentication", "action": (
-        "otppin = userstore, smstext='Your code is <otp>', emailtext=\"Hello, <otp>\", "
+        "otppin = userstore, challenge_text=\"Hello, <otp>\", "
         "challenge_response=hotp totp, passOnNoToken")})
-    assert dict(policy.actions) == {"otppin": "userstore", "smstext": "'Your code is <otp>'",
-                                    "emailtext": '"Hello, <otp>"', "challenge_response": "hotp totp",
-                                    "passOnNoToken": True}
-    assert policy.value("smstext") == "Your code is <otp>"
-    assert policy.value("emailtext") == "Hello, <otp>"
+    assert dict(policy.actions) == {"otppin": "userstore", "challenge_text": '"Hello, <otp>"',
+                                    "challenge_response": "hotp totp", "passOnNoToken": True}
+    assert policy.value("challenge_text") == "Hello, <otp>"
     assert policy.value("passOnNoToken") is True
+    login = build_policy("login", {"scope": "webui", "action": "login_text='Your code is <otp>'"})
+    assert login.actions == {"login_text": "'Your code is <otp>'"}
+    assert login.value("login_text") == "Your code is <otp>"
 
 
 def test_actions_from_dict_and_list() -> None:
@@ -117,8 +118,8 @@ def test_split_actions_respects_quotes() -> None:
 
 
 def test_comma_and_double_quote_cannot_be_stored() -> None:
-    with pytest.raises(PolicyError, match="action: the value of 'emailtext' has a comma and a double quote"):
-        build_policy("q", {"scope": "authentication", "action": {"emailtext": 'say "hi", <otp>'}})
+    with pytest.raises(PolicyError, match="action: the value of 'challenge_text' has a comma and a double quote"):
+        build_policy("q", {"scope": "authentication", "action": {"challenge_text": 'say "hi", <otp>'}})
 
 
 def test_empty_lists_and_policy_without_actions() -> None:

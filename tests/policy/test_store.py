@@ -156,13 +156,13 @@ def test_export_import_round_trip(db: Database, clock: FixedClock) -> None:
     store = PolicyStore(clock)
     write(db, store, "helpdesk", **HELPDESK)
     write(db, store, "texts", scope="authentication", time="Mon-Fri: 8-18", pinode="node1",
-          action="smstext='Your code: <otp>', emailtext=\"Hello, <otp>\", challenge_response=hotp totp")
+          action="challenge_text=\"Hello, <otp>\", challenge_response=hotp totp")
     original = listing(db, store)
     with db.session() as s:
         exported = store.export_policies(s)
     assert json.loads(exported)["tesserad-policies"] == 1
     with db.session() as s:
-        assert store.import_policies(s, exported, cleanup=True) == 2
+        assert store.import_policies(s, exported, cleanup=True).written == 2
         s.commit()
     assert listing(db, store) == original
     with db.session() as s:
@@ -193,7 +193,7 @@ action = otppin=userstore, passOnNoToken
 scope = authentication
 """
     with db.session() as s:
-        assert store.import_policies(s, text) == 2
+        assert store.import_policies(s, text).written == 2
         s.commit()
     pol1, legacy = listing(db, store, name="pol1")[0], listing(db, store, name="legacy")[0]
     assert pol1["action"] == {"tokenlist": True, "enrollHOTP": True}
@@ -232,12 +232,12 @@ def test_import_update_and_cleanup(db: Database, clock: FixedClock) -> None:
     incoming = json.dumps([{"name": "a", "scope": "admin", "action": "delete"},
                            {"name": "c", "scope": "admin", "action": "delete"}])
     with db.session() as s:
-        assert store.import_policies(s, incoming, update=False) == 1  # "a" is kept as it is
+        assert store.import_policies(s, incoming, update=False).written == 1  # "a" is kept as it is
         s.commit()
     assert {p["name"]: p["action"] for p in listing(db, store)} == {
         "a": {"enable": True}, "b": {"enable": True}, "c": {"delete": True}}
     with db.session() as s:
-        assert store.import_policies(s, incoming, cleanup=True) == 2
+        assert store.import_policies(s, incoming, cleanup=True).written == 2
         s.commit()
     assert {p["name"]: p["action"] for p in listing(db, store)} == {"a": {"delete": True}, "c": {"delete": True}}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pyrad import packet as rp
 
 from tesserad.core.policy.auth import PolicyAuthPolicies
@@ -64,6 +65,8 @@ def login(edge: Edge, counter: int, user: str = "alice") -> rp.Packet:
     return reply
 
 
+@pytest.mark.policy_action("authorization", "add_user_in_response")
+@pytest.mark.policy_action("authorization", "add_resolver_in_response")
 def test_user_data_leaves_only_with_the_privacyidea_policies(core: Core) -> None:
     edge = edge_with(core, table(*GLOBAL))
     serial = core.enroll("alice", type="hotp", otpkey=RFC_SEED_HEX, pin="1234")
@@ -83,6 +86,7 @@ def test_user_data_leaves_only_with_the_privacyidea_policies(core: Core) -> None
     assert [key for key in dict.keys(reply)][:2] == [80, 25]  # Message-Authenticator first, rules in order
 
 
+@pytest.mark.policy_action("authentication", "challenge_response")
 def test_rejects_carry_nothing_and_challenges_only_their_rules(core: Core) -> None:
     edge = edge_with(core, table(*GLOBAL, own=({"attribute": "Reply-Message", "value": "welcome",
                                                 "on": ["accept"]},)))
@@ -113,3 +117,18 @@ def test_a_client_without_the_global_rules_and_the_packet_size_limit(core: Core)
     kept = reply["Filter-Id"]
     assert 10 < len(kept) < 20 and [value[:2] for value in kept] == [f"{n:02d}" for n in range(len(kept))]
     assert any(f"{20 - len(kept)} reply attribute(s) left out" in line for line in edge.log_lines())
+
+
+@pytest.mark.policy_action("authentication", "challenge_text")
+def test_the_challenge_text_is_the_reply_message_of_the_challenge(core: Core) -> None:
+    edge = edge_with(core, table())
+    core.enroll("alice", type="hotp", otpkey=RFC_SEED_HEX, pin="1234")
+    policy(edge, "challenges", scope="authentication", action="challenge_response=hotp")
+    challenge = ask(edge, access_request("alice", "1234"))
+    assert challenge.code == rp.AccessChallenge and challenge["Reply-Message"] != ["Enter the code, please"]
+    policy(edge, "challenges", scope="authentication",
+           action="challenge_response=hotp, challenge_text='Enter the code, please'")
+    challenge = ask(edge, access_request("alice", "1234"))
+    assert challenge.code == rp.AccessChallenge and challenge["Reply-Message"] == ["Enter the code, please"]
+    [state] = challenge["State"]
+    assert ask(edge, access_request("alice", RFC4226[0], state=state)).code == rp.AccessAccept

@@ -8,81 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from passlib.hash import sha512_crypt
+from sqlalchemy import update
 
 from tesserad.core.policy.actions import ADMIN, REGISTRY
+from tesserad.core.store import Database
+from tesserad.core.store.models import Policy
+from tesserad.daemon.config import load as load_config
 
-from tests.daemon_process import DaemonProcess
-from tests.helpers import daemon_config, write_config
-from tests.provision import add_admins, provision
-from tests.ui.browser import ARGS, ARTIFACTS, CHROMIUM, Rest, require_browser, totp_now
+from tests.ui.browser import PASSWORDS, Ui, passwd, running_ui, totp_now
 
 ROOT_PASSWORD, HELPDESK_PASSWORD = "root-Secret-1", "help-Desk-2"
-PASSWORDS = {"alice": "alice-pw-1", "dave": "dave-pw-2", "nina": "nina-pw-3"}
-
-
-def passwd(path: Path, users: dict[str, int]) -> Path:
-    path.write_text("".join(f"{name}:{sha512_crypt.using(rounds=1000).hash(PASSWORDS[name])}:{uid}:{uid}:"
-                            f"{name.capitalize()} Tester,,,:/home/{name}:/bin/sh\n" for name, uid in users.items()))
-    return path
-
-
-class Ui:
-    """The running daemon, its files and one browser for the module."""
-
-    def __init__(self, url: str, files: Path, browser: Any):
-        self.url = url
-        self.files = files
-        self.browser = browser
-        self.rest = Rest(url)
-        self.problems: list[str] = []
-
-    def page(self) -> Any:
-        """A fresh browser context (no cookies) whose script errors are recorded."""
-        context = self.browser.new_context(base_url=self.url, accept_downloads=True)
-        context.set_default_timeout(10_000)
-        page = context.new_page()
-        page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" and not
-                m.text.startswith("Failed to load resource") else None)  # answers like 403 are shown on the page
-        page.on("pageerror", lambda exc: self.problems.append(str(exc)))
-        return page
-
-    def login(self, page: Any, username: str, password: str, realm: str = "") -> None:
-        page.goto("/ui/")
-        page.get_by_label("User name").fill(username)
-        page.get_by_label("Password", exact=True).fill(password)
-        page.locator("#realm").fill(realm)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/ui/dashboard" if not realm else "**/ui/tokens")
-
-    def shot(self, page: Any, name: str) -> None:
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
-    require_browser()
-    from playwright.sync_api import sync_playwright
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path_factory.mktemp("ui")
-    data = daemon_config(tmp)
-    config = write_config(tmp, data)
-    provision(config, passwd(tmp / "corp", {"alice": 1000}), [])  # keys, schema, realm "example"
-    add_admins(config, {"root": ROOT_PASSWORD, "helpdesk": HELPDESK_PASSWORD})
-    daemon = DaemonProcess(tmp / "run", config).start()
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-            try:
-                yield Ui(f"http://127.0.0.1:{data['web']['listen'][0].split(':')[1]}", tmp, browser)
-            finally:
-                browser.close()
-    finally:
-        daemon.stop()
-        daemon.close()
+    with running_ui(tmp_path_factory.mktemp("ui"), {"root": ROOT_PASSWORD, "helpdesk": HELPDESK_PASSWORD}) as ui:
+        yield ui
 
 
 def test_admin_enrols_a_verified_totp_and_the_user_disables_it(ui: Ui) -> None:
@@ -200,4 +143,37 @@ def test_a_helpdesk_admin_sees_only_its_realm(ui: Ui) -> None:
         ui.shot(page, f"20-helpdesk-{name}")
         if name == "tokens":
             assert page.locator("#tokens td a").all_inner_texts() == ["PW-sales"]
+    assert ui.problems == []
+
+
+def test_saving_a_policy_with_an_action_not_supported_shows_the_refusal(ui: Ui) -> None:
+    root = ui.rest.login("root", ROOT_PASSWORD)
+    root.call("POST", "/policy/legacy", {"scope": "authentication", "action": "otppin=userstore"})
+    database = Database(load_config(ui.files / "tesserad.toml").database.url)
+    try:  # as an earlier version stored it
+        with database.session() as session:
+            session.execute(update(Policy).where(Policy.name == "legacy").values(
+                action="otppin=userstore, passthru_assign=pin:6"))
+            session.commit()
+    finally:
+        database.dispose()
+    page = ui.page()
+    ui.login(page, "root", ROOT_PASSWORD)
+    page.goto("/ui/policies")
+    page.get_by_role("button", name="legacy").click()
+    assert page.locator("#action-passthru_assign").input_value() == "pin:6"
+    page.get_by_role("button", name="Save policy").click()
+    refusal = page.get_by_role("alert").filter(has_text="passthru_assign")
+    refusal.wait_for()
+    assert "'passthru_assign' is a privacyIDEA action of scope 'authentication' that tesserad does not support yet" in \
+        refusal.inner_text()
+    ui.shot(page, "30-policy-refused")
+    page.locator("#action-passthru").fill("radius1")
+    page.locator("#action-passthru_assign").fill("")
+    page.get_by_role("button", name="Save policy").click()
+    page.get_by_role("alert").filter(has_text="passthru to the RADIUS server 'radius1' is not supported yet").wait_for()
+    page.locator("#action-passthru").fill("")
+    page.get_by_role("button", name="Save policy").click()
+    page.get_by_text("Policy legacy saved.").wait_for()
+    assert root.call("GET", "/policy/legacy")[0]["action"] == {"otppin": "userstore"}
     assert ui.problems == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from tesserad.core import admins
@@ -198,3 +199,20 @@ def test_the_radius_page_never_shows_secrets(people: Api) -> None:
     status, _, content = send(people, "GET", "/ui/radius", headers=cookie_headers(people, token, None))
     assert status == 200 and b"10.0.0.0/8" in content and b"vpn" in content
     assert b"s3cret-shared" not in content
+
+
+def test_custom_templates_stay_in_their_directory_and_sandbox(api: Api, tmp_path: Path) -> None:
+    """custom_baseline names a template of web.customization_dir: one that escapes the
+    directory or reaches for Python internals is not shown (the built-in baseline is)."""
+    custom = tmp_path / "custom"
+    custom.mkdir()
+    (tmp_path / "outside.html").write_text('<p id="outside">outside</p>')
+    (custom / "probe.html").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    (custom / "fine.html").write_text('<p id="fine">{{ "<b>" }}</p>')
+    api.configure(customization_dir=str(custom))
+    for name, expected in (("fine.html", '<p id="fine">&lt;b&gt;</p>'), ("../outside.html", "multi-factor"),
+                           ("probe.html", "multi-factor")):
+        api.policy("frame", scope="webui", action=f"custom_baseline={name}")
+        status, _, content = send(api, "GET", "/ui/login")
+        footer = content.decode().split('<footer class="baseline">')[1]
+        assert status == 200 and expected in footer and "subclasses" not in footer and "outside" not in footer, name

@@ -61,11 +61,20 @@ async function load() {
   ], policies));
 }
 
-// The action inputs of a scope, grouped as the registry groups them.
+// The action inputs of a scope, grouped as the registry groups them. Actions of the policy
+// that the server does not offer (stored by an earlier version) are shown apart: saving
+// them is refused, with the reason, until they are removed.
+const UNSUPPORTED = "not supported yet: clear before saving";
+
 function showActions(current) {
   const groups = {};
-  for (const [name, def] of Object.entries(defs[form.scope.value] || {}).sort()) {
+  const offered = defs[form.scope.value] || {};
+  for (const [name, def] of Object.entries(offered).sort()) {
     (groups[def.group || "miscellaneous"] ||= []).push([name, def]);
+  }
+  for (const [name, value] of Object.entries(current || {})) {
+    if (name in offered) continue;
+    (groups[UNSUPPORTED] ||= []).push([name, {type: value === true ? "bool" : "str", desc: UNSUPPORTED}]);
   }
   replace($("#policy-actions"), Object.entries(groups).sort().map(([group, actions]) =>
     el("fieldset", {class: "group"}, el("legend", {}, group), actions.map(([name, def]) => {
