@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from tesserad.admin_web.authorization import ANY_ADMIN, Access
+from tesserad.admin_web.remote_user import trusted_remote_user
 from tesserad.admin_web.rest import ADMIN_OR_USER, PUBLIC, Call, Resource, endpoint
 from tesserad.admin_web.validate import result_detail
-from tesserad.core.login import LoginChallenge, LoginService, trusted_remote_user
+from tesserad.core.login import LoginChallenge, LoginService
 from tesserad.core.webui import enrollable_types, granted, login_value
 
 
@@ -21,9 +22,9 @@ class AuthResource(Resource):
         username = params.text("username", "", max_length=320) or ""
         realm = params.text("realm", max_length=255)
         call.audit.update(user=username, realm=realm or "", info="login")
-        service = LoginService(call.ctx, call.rest.node)
+        service = LoginService(call.ctx, call.rest.node, call.rest.config.web)
         password = params.text("password", "") or ""
-        remote = trusted_remote_user(call.facts.client, call.facts.headers, call.ctx.config.web)
+        remote = trusted_remote_user(call.facts.client, call.facts.headers, call.rest.config.web)
         if remote and not password and username in ("", remote):
             call.audit.update(user=remote, info="login as the remote user")
             identity = service.remote_login(call.session, remote, client=call.client)

@@ -37,7 +37,7 @@ class RealmResource(Resource):
     @endpoint("GET", "/realm/superuser", access=Access(ANY_ADMIN, "none (the names come from the config file)"))
     def superuser(self, call: Call) -> Any:
         """The realms whose users are administrators (``[web] superuser_realms``)."""
-        return list(call.ctx.config.web.superuser_realms)
+        return list(call.rest.config.web.superuser_realms)
 
     @endpoint("POST", "/realm/<realm>", access=Access(
         "resolverwrite", "the realm, and every realm each resolver being added is in (in none: bound to no realm)"))

@@ -72,6 +72,7 @@ from twisted.web.iweb import IRequest
 from tesserad.admin_web import api
 from tesserad.admin_web.authorization import Access
 from tesserad.admin_web.browser_session import BrowserSessions, session_cookie
+from tesserad.admin_web.config import SiteConfig
 from tesserad.admin_web.failure_floor import FailureFloor
 from tesserad.admin_web.params import Params, check_path
 from tesserad.core import proxies
@@ -251,12 +252,14 @@ class Rest:
 
     log = Logger()
 
-    def __init__(self, run: Runner, ctx: Context, *, node: str | None = None, floor: FailureFloor | None = None):
+    def __init__(self, run: Runner, ctx: Context, config: SiteConfig, *, node: str | None = None,
+                 floor: FailureFloor | None = None):
         self.run = run
         self.ctx = ctx
+        self.config = config
         self.floor = floor
         self.node = node or socket.gethostname()
-        self.sessions = Sessions(ctx.keys.security, ctx.clock, ctx.config.web.session_lifetime)
+        self.sessions = Sessions(ctx.keys.security, ctx.clock, config.web.session_lifetime)
         self.browser = BrowserSessions(self.sessions, ctx.keys.security)
         self.endpoints: list[Endpoint] = []
 

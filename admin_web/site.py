@@ -18,6 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from tesserad.admin_web import api
 from tesserad.admin_web.auth import AuthResource
+from tesserad.admin_web.config import SiteConfig
 from tesserad.admin_web.config_api import CONFIG_RESOURCES
 from tesserad.admin_web.failure_floor import FailureFloor
 from tesserad.admin_web.health import Health
@@ -63,14 +64,14 @@ class Root:
                 return NoResource()
             return self.validate_resource.app.resource()
 
-    def attach(self, run: Runner, ctx: Context, clock: IReactorTime | None = None) -> Rest:
-        """Mount /validate, the REST resources and the web UI over the core ``ctx``;
-        ``clock`` (default: the reactor) times the failure floor."""
+    def attach(self, run: Runner, ctx: Context, config: SiteConfig, clock: IReactorTime | None = None) -> Rest:
+        """Mount /validate, the REST resources and the web UI over the core ``ctx`` with the
+        site's ``config``; ``clock`` (default: the reactor) times the failure floor."""
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[assignment]
-        floor = FailureFloor(ctx.config.web.failure_floor_ms, clock)
-        rest = Rest(run, ctx, floor=floor)
-        signer = ctx.keys.response_signer if ctx.config.web.sign_responses else None
+        floor = FailureFloor(config.web.failure_floor_ms, clock)
+        rest = Rest(run, ctx, config, floor=floor)
+        signer = ctx.keys.response_signer if config.web.sign_responses else None
         self.resource.response_signer = signer  # type: ignore[attr-defined]
         api_keys = ApiKeyGate(ctx.policies, ctx.directory, rest.sessions, rest.node)
         self.validate_resource = Validate(run, ctx.auth, api_keys, floor)

@@ -25,6 +25,7 @@ from tesserad.core.tokens.base import ParameterError, TokenClass, TokenNotFound
 from tesserad.core.tokens.importers import parse
 from tesserad.core.tokens.importers.base import options_of
 from tesserad.core.tokens.importers.loader import TokenLoader
+from tesserad.core.tokens.search import token_of_otp
 from tesserad.core.tokens.service import MAX_PAGE_SIZE, SORT_COLUMNS, TokenFilter, realm_names
 from tesserad.core.users.base import User
 
@@ -136,15 +137,10 @@ class TokenResource(Resource):
                              assigned=assigned, visible_realms=visible)
         if params.flag("count", False):
             return {"serial": None, "count": call.ctx.tokens.list(call.session, wanted, pagesize=1).count}
-        page: int | None = 1
-        while page is not None:
-            found = call.ctx.tokens.list(call.session, wanted, page=page, pagesize=MAX_PAGE_SIZE)
-            for token in found.tokens:
-                if token.generates_otp and token.check_otp(otp) >= 0:
-                    call.audit.update(serial=token.serial, token_type=token.type)
-                    return {"serial": token.serial, "count": found.count}
-            page = found.next
-        return {"serial": None, "count": 0}
+        token, count = token_of_otp(call.ctx.tokens, call.session, otp, wanted)
+        if token is not None:
+            call.audit.update(serial=token.serial, token_type=token.type)
+        return {"serial": token.serial if token else None, "count": count}
 
     # ---- enrollment and ownership -----------------------------------------------------------------
 

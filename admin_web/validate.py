@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from klein import Klein
-from sqlalchemy.orm import Session
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -26,13 +25,12 @@ from tesserad.admin_web.failure_floor import FailureFloor
 from tesserad.admin_web.params import Params
 from tesserad.core import proxies
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
-from tesserad.core.auth.service import AuthService
+from tesserad.core.auth.service import AuthService, Gate
 from tesserad.core.errors import TesseraError
 from tesserad.core.policy.apikey import ApiKeyGate
 from tesserad.core.tokens.base import ParameterError
 
 Runner = Callable[..., Deferred[Any]]
-Gate = Callable[[Session, AuthRequest], None]
 VALIDATE_ID = 2  # privacyIDEA answers validate requests with id 2
 KEY_HEADERS = ("pi-authorization", "authorization")  # where api_key_required looks for the API key
 

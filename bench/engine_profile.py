@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tesserad.core import config as configuration  # noqa: E402
 from tesserad.core.auth.request import AuthRequest  # noqa: E402
 from tesserad.core.context import Context  # noqa: E402
 from tesserad.core.tokens.oath import hotp  # noqa: E402
+from tesserad.daemon import config as configuration  # noqa: E402
 
 from tests.helpers import daemon_config, write_config  # noqa: E402
 from tests.provision import provision  # noqa: E402

@@ -1,10 +1,16 @@
-"""The configuration model: TOML in, one validated, immutable ``Config`` out.
+"""The configuration model: TOML in, one validated, immutable configuration out.
 
 Every setting is a dataclass field with a default and a one-line ``doc``; the schema
 *is* the documentation (``tesserad-manage config check`` prints it back), so a key
 cannot exist without a default and an explanation. Unknown keys, wrong types and bad
 values are refused with the file, the dotted key and the reason, before anything is
 created on disk.
+
+This module holds the machinery and the core's own sections (server, database, log,
+security). Each edge declares its section next to its code (``admin_web/config.py``,
+``radius/config.py``, ``pam_module/config.py``); the composition root (``daemon/config.py``)
+puts all sections into one dataclass, which the functions here parse, resolve and document.
+The core reads the configuration only through ``CoreConfig``.
 
 Strings may use ``{data_dir}``, which is replaced by the resolved data directory; the
 defaults of the database URL, the PAM socket and the key directory use it.
@@ -13,22 +19,17 @@ defaults of the database URL, the PAM socket and the key directory use it.
 from __future__ import annotations
 
 import dataclasses
-import grp
 import ipaddress
-import os
-import re
 import tomllib
 import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from tesserad.core.errors import ConfigError
 
-SYSTEM_CONFIG_PATH = Path("/etc/tesserad/tesserad.toml")
-CONFIG_ENV = "TESSERAD_CONFIG"
 SECRET_MASK = "********"
 LOG_LEVELS = ("debug", "info", "warn", "error", "critical")
 LOG_FORMATS = ("text", "json")
@@ -45,39 +46,34 @@ def setting(default: Any, doc: str, *, check: Callable[[Any], str | None] | None
     return field(default=default, metadata=meta)
 
 
-def _one_of(*choices: str) -> Callable[[Any], str | None]:
+def one_of(*choices: str) -> Callable[[Any], str | None]:
     def check(value: str) -> str | None:
         return None if value in choices else f"must be one of {', '.join(choices)}, not {value!r}"
     return check
 
 
-def _not_negative(value: int) -> str | None:
+def not_negative(value: int) -> str | None:
     return None if value >= 0 else f"must be 0 or more, not {value}"
 
 
-def _positive(value: int) -> str | None:
+def positive(value: int) -> str | None:
     return None if value > 0 else f"must be a positive integer, not {value}"
 
 
-def _udp_addresses(values: list[str]) -> str | None:
-    for value in values:
-        try:
-            parse_host_port(value)
-        except ValueError as exc:
-            return str(exc)
-    return None
-
-
-def _non_empty_strings(values: list[str]) -> str | None:
+def non_empty_strings(values: list[str]) -> str | None:
     return "must not contain empty strings" if any(not v.strip() for v in values) else None
 
 
-def _ip_networks(values: list[str]) -> str | None:
-    return next((f"{value!r} {problem}" for value in values if (problem := _ip_network(value))), None)
+def ip_network(value: str) -> str | None:
+    try:
+        ipaddress.ip_network(value)
+    except ValueError as exc:
+        return f"must be an IP address or a CIDR network: {exc}"
+    return None
 
 
-def _header_name(value: str) -> str | None:
-    return None if re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", value) else "must be an HTTP header name"
+def ip_networks(values: list[str]) -> str | None:
+    return next((f"{value!r} {problem}" for value in values if (problem := ip_network(value))), None)
 
 
 def mask_url_password(url: str) -> str:
@@ -90,22 +86,6 @@ def mask_url_password(url: str) -> str:
     return f"{scheme}://{user}:{SECRET_MASK}@{location}"
 
 
-def parse_host_port(value: str) -> tuple[str, int]:
-    """Split ``127.0.0.1:1812`` or ``[::1]:1812`` into a literal IP address and a port."""
-    host, sep, port = value.rpartition(":")
-    if not sep or not host:
-        raise ValueError(f"{value!r} is not of the form host:port (IPv6 as [::1]:1812)")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(f"{value!r}: {host!r} is not an IP address") from None
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{value!r}: port must be a number from 1 to 65535")
-    return str(address), int(port)
-
-
 @dataclass(frozen=True)
 class ServerSection:
     data_dir: str = setting(
@@ -114,18 +94,18 @@ class ServerSection:
     workers: int = setting(
         1, "Processes that serve requests side by side on the same ports; 0 means one per CPU "
            "core. Python runs one thread at a time per process, so more than one worker is how "
-           "tesserad uses several cores.", check=_not_negative)
+           "tesserad uses several cores.", check=not_negative)
     threads: int = setting(
         16, "Size of each worker's thread pool that runs SQL, hashing and user-store calls off "
-            "the reactor thread.", check=_positive)
+            "the reactor thread.", check=positive)
     shutdown_grace: int = setting(
         8, "Seconds that in-flight requests get to finish on SIGTERM before the daemon exits.",
-        check=_positive)
+        check=positive)
     reactor_lag_warn_ms: int = setting(
         100, "Log a warning when the reactor thread, which every HTTP, RADIUS and PAM answer "
              "waits for, was busy longer than this many milliseconds at a stretch; 0 turns the "
              "warning off. GET /healthz shows the longest such lag of the last minute.",
-        check=_not_negative)
+        check=not_negative)
 
 
 @dataclass(frozen=True)
@@ -140,221 +120,15 @@ class DatabaseSection:
     sqlite_synchronous: str = setting(
         "normal", "SQLite only: normal (WAL; a power loss may lose the last transactions) or "
                   "full (every commit synced to disk; about half the login rate).",
-        check=_one_of("normal", "full"))
-
-
-@dataclass(frozen=True)
-class WebSection:
-    listen: list[str] = setting(
-        ["tcp:8080:interface=127.0.0.1"],
-        "Twisted endpoint strings for the REST API and web UI (tcp:, ssl:, unix:, systemd:).",
-        check=_non_empty_strings)
-    superuser_realms: list[str] = setting(
-        [], "Realms whose users log in to the API as administrators (privacyIDEA's SUPERUSER_REALM).",
-        check=_non_empty_strings)
-    session_lifetime: int = setting(
-        3600, "Seconds an API token from POST /auth stays valid.", check=_positive)
-    login_failures_per_user: int = setting(
-        10, "Failed POST /auth logins of one user name within login_failure_window after which "
-            "further attempts are refused until the window has passed.", check=_positive)
-    login_failures_per_client: int = setting(
-        50, "Failed POST /auth logins from one client address within login_failure_window after "
-            "which that address is refused.", check=_positive)
-    login_failure_window: int = setting(
-        300, "Seconds over which failed POST /auth logins are counted.", check=_positive)
-    failure_floor_ms: int = setting(
-        500, "Milliseconds after the start of a POST /auth or /validate/* request before a failure "
-             "is answered, so that response times do not tell unknown users from wrong passwords "
-             "or OTPs; must exceed the slowest failure (argon2, user store); 0 turns it off.",
-        check=_not_negative)
-    sign_responses: bool = setting(
-        True, "Add a signature (Ed25519, key response-signing.pem) to every JSON answer of the API "
-              "(privacyIDEA's response signing; PI_NO_RESPONSE_SIGN turns it off there).")
-    remote_user_proxies: list[str] = setting(
-        [], "IP addresses or CIDR networks of the reverse proxies whose remote_user_header names "
-            "an already authenticated user (webui policy remote_user); the header from any other "
-            "peer is ignored. Empty: no remote user is ever believed.", check=_ip_networks)
-    remote_user_header: str = setting(
-        "X-Remote-User", "The HTTP header in which the trusted proxies pass the user they "
-                         "authenticated (privacyIDEA's REMOTE_USER).", check=_header_name)
-    customization_dir: str = setting(
-        "", "Directory of the HTML templates that the webui policies custom_baseline and "
-            "custom_menu name (privacyIDEA's PI_CUSTOMIZATION). Empty: those policies show the "
-            "built-in baseline and menu.")
-
-
-def _mask_secret(value: str) -> str:
-    return SECRET_MASK if value else ""
-
-
-def _ip_network(value: str) -> str | None:
-    try:
-        ipaddress.ip_network(value)
-    except ValueError as exc:
-        return f"must be an IP address or a CIDR network: {exc}"
-    return None
-
-
-@dataclass(frozen=True)
-class RadiusReplyConfig:
-    """One reply attribute rule (``[[radius.reply]]`` or ``[[radius.clients.reply]]``);
-    checked against the RADIUS dictionaries when the clients are loaded."""
-
-    attribute: str = setting("", "Required: the attribute's dictionary name, e.g. Class, Filter-Id, "
-                                 "Fortinet-Group-Name, Cisco-AVPair.")
-    value: str = setting("", "Without source: the value sent. With source: a template, {0} the source "
-                             "value (or the regex match), {1}.. its groups; default {0}.", literal=True)
-    source: str = setting("", "Where values come from: serial, type, user.<attribute> (needs the "
-                              "add_user_in_response policy), realm, resolver (need add_resolver_in_response).")
-    match: str = setting("", "A regular expression: only source values it matches (searched) give an "
-                             "attribute.", literal=True)
-    tag: int = setting(0, "RFC 2868 tag (0..31) of tagged attributes such as Tunnel-Private-Group-Id.")
-    on: list[str] = setting(["accept"], "Replies that carry it: accept and/or challenge.")
-
-
-@dataclass(frozen=True)
-class RadiusClientConfig:
-    """One NAS (a ``[[radius.clients]]`` table): where its requests come from and its secret."""
-
-    name: str = setting("", "Required, unique: names the NAS in logs and the audit trail, and binds "
-                            "the State of its challenges to it.")
-    address: str = setting("", "Required: source address of its requests, an IP address or a CIDR "
-                               "network (IPv4 or IPv6); the longest matching prefix wins.",
-                           check=_ip_network)
-    secret: str = setting("", "The shared secret (or use secret_file).", mask=_mask_secret, literal=True)
-    secret_file: str = setting("", "A file whose first line is the shared secret, read at start and on "
-                                   "SIGHUP; it must not be readable by others.")
-    realm: str = setting("", "Realm in which the users of this NAS are looked up (as the privacyIDEA "
-                             "plugin's REALM); empty: user@realm and the default realm decide.")
-    require_message_authenticator: bool = setting(
-        True, "Drop Access-Requests without a Message-Authenticator (BlastRADIUS, CVE-2024-3596); "
-              "turn off only for a NAS that cannot send one.")
-    limit_proxy_state: bool = setting(
-        True, "When a Message-Authenticator is not required: still drop Access-Requests that carry "
-              "Proxy-State without one (BlastRADIUS).")
-    reply: list[RadiusReplyConfig] = setting(
-        [], "Reply attributes for this NAS, as [[radius.clients.reply]] tables (keys as radius.reply).")
-    global_reply: bool = setting(True, "Also send the [[radius.reply]] attributes (before its own).")
-
-
-def _radius_clients(clients: list[RadiusClientConfig]) -> str | None:
-    names: set[str] = set()
-    networks: dict[Any, str] = {}
-    for index, client in enumerate(clients):
-        where = f"[{index}]"
-        if not client.name.strip():
-            return f"{where}: name is required"
-        if client.name in names:
-            return f"{where}: the name {client.name!r} is used twice"
-        names.add(client.name)
-        if not client.address:
-            return f"{where} ({client.name}): address is required"
-        if bool(client.secret) == bool(client.secret_file):
-            return f"{where} ({client.name}): set either secret or secret_file"
-        network = ipaddress.ip_network(client.address)
-        if network in networks:
-            return f"{where} ({client.name}): {network} is also the address of {networks[network]!r}"
-        networks[network] = client.name
-    return None
-
-
-@dataclass(frozen=True)
-class RadiusSection:
-    auth_listen: list[str] = setting(
-        ["127.0.0.1:1812"], "RADIUS authentication addresses, host:port ([::1]:1812 for IPv6); "
-                            "an empty list turns it off.", check=_udp_addresses)
-    acct_listen: list[str] = setting(
-        ["127.0.0.1:1813"], "RADIUS accounting addresses; an empty list turns it off.",
-        check=_udp_addresses)
-    clients: list[RadiusClientConfig] = setting(
-        [], "The NAS allowed to send requests, as [[radius.clients]] tables (keys below); requests "
-            "from other addresses are dropped. Re-read on SIGHUP.", check=_radius_clients)
-    reply: list[RadiusReplyConfig] = setting(
-        [], "Reply attributes for every NAS, as [[radius.reply]] tables (keys below). Re-read on SIGHUP.")
-    dictionaries: list[str] = setting(
-        [], "Extra RADIUS dictionary files (FreeRADIUS format) for attributes of other vendors.",
-        check=_non_empty_strings)
-
-
-def _existing_group(name: str) -> str | None:
-    if not name:
-        return None
-    try:
-        grp.getgrnam(name)
-    except KeyError:
-        return f"no group named {name!r} on this host"
-    return None
-
-
-def _https_url(value: str) -> str | None:
-    if not value:
-        return None
-    scheme, sep, rest = value.partition("://")
-    if scheme != "https" or not sep or not rest.split("/", 1)[0]:
-        return f"must be an https:// URL with a host, not {value!r}"
-    return None
-
-
-def _frame_size(value: int) -> str | None:
-    return None if 1024 <= value <= 65536 else f"must be from 1024 to 65536 bytes, not {value}"
-
-
-def _percent(low: int, high: int) -> Callable[[int], str | None]:
-    def check(value: int) -> str | None:
-        return None if low <= value <= high else f"must be a percentage from {low} to {high}, not {value}"
-    return check
-
-
-@dataclass(frozen=True)
-class PamSection:
-    listen: list[str] = setting(
-        ["unix:{data_dir}/pam.sock:mode=660"],
-        "Endpoints of the PAM listener that pam_tesserad.so connects to.",
-        check=_non_empty_strings)
-    allowed_group: str = setting(
-        "", "Besides root, processes with this group (effective, or their user listed as a member at "
-            "start) may use the PAM socket, e.g. a screen locker; the socket file gets this group. "
-            "Empty: root only.", check=_existing_group)
-    max_connections: int = setting(
-        64, "PAM connections served at once by each worker process; more are refused (the module "
-            "answers PAM_AUTHINFO_UNAVAIL).", check=_positive)
-    # Shares, not counts: they stay consistent with any max_connections (listener.Limits turns them
-    # into counts per worker process).
-    uid_share_percent: int = setting(
-        25, "Percent of pam.max_connections (at least one) that one user other than root may hold at once; "
-            "more from that user are refused.", check=_percent(1, 100))
-    root_reserve_percent: int = setting(
-        25, "Percent of pam.max_connections (at least one, with max_connections 2 or more) kept for root: "
-            "other users together never hold more than the rest, so sshd and login always get a connection.",
-        check=_percent(1, 99))
-    idle_timeout: int = setting(
-        10, "Seconds a PAM connection may stay silent between requests, and seconds a request frame may "
-            "take from its first byte to its last; then it is closed.", check=_positive)
-    max_frame: int = setting(
-        8192, "Largest PAM request frame in bytes (1024 to 65536); larger ones are refused.",
-        check=_frame_size)
-    # Agent mode (pam_module/agent.py): forward to a central server, keep an offline cache.
-    upstream: str = setting(
-        "", "Agent mode: https:// URL of a central tesserad or privacyIDEA server that PAM logins are "
-            "forwarded to (as /validate/check); empty: this daemon decides itself.", check=_https_url)
-    upstream_ca_file: str = setting(
-        "", "PEM bundle of the CAs that sign the upstream's certificate; empty: the system's trust store. "
-            "The certificate must name the URL's host (service-identity).")
-    upstream_timeout: int = setting(
-        5, "Seconds an upstream request may take before the login uses the offline cache.", check=_positive)
-    offline_dir: str = setting(
-        "{data_dir}/offline", "Agent mode: the offline cache (one 0600 file per user and token).")
-    offline_refill_threshold: int = setting(
-        20, "Agent mode: after an offline login, refill from the upstream when fewer values are left.",
-        check=_not_negative)
+        check=one_of("normal", "full"))
 
 
 @dataclass(frozen=True)
 class LogSection:
     level: str = setting("info", "Lowest level written: " + ", ".join(LOG_LEVELS) + ".",
-                         check=_one_of(*LOG_LEVELS))
+                         check=one_of(*LOG_LEVELS))
     format: str = setting("text", "text (one line per event) or json (one JSON object per line).",
-                          check=_one_of(*LOG_FORMATS))
+                          check=one_of(*LOG_FORMATS))
 
 
 @dataclass(frozen=True)
@@ -363,35 +137,41 @@ class SecuritySection:
         "{data_dir}/keys", "Directory of the encryption key file and the audit signing keys "
                            "(created 0700 on first start; files 0600).")
     argon2_time_cost: int = setting(3, "argon2id iterations for PINs and admin passwords.",
-                                    check=_positive)
-    argon2_memory_cost: int = setting(65536, "argon2id memory in KiB.", check=_positive)
-    argon2_parallelism: int = setting(4, "argon2id lanes.", check=_positive)
+                                    check=positive)
+    argon2_memory_cost: int = setting(65536, "argon2id memory in KiB.", check=positive)
+    argon2_parallelism: int = setting(4, "argon2id lanes.", check=positive)
 
 
-@dataclass(frozen=True)
-class Config:
-    """The whole, validated configuration; ``source`` says where it came from."""
+class CoreConfig(Protocol):
+    """What the core reads of the configuration: its own sections, where the configuration
+    came from, and the resolved directories. The composition root's dataclass of all
+    sections provides it."""
 
-    server: ServerSection = field(default_factory=ServerSection)
-    database: DatabaseSection = field(default_factory=DatabaseSection)
-    web: WebSection = field(default_factory=WebSection)
-    radius: RadiusSection = field(default_factory=RadiusSection)
-    pam: PamSection = field(default_factory=PamSection)
-    log: LogSection = field(default_factory=LogSection)
-    security: SecuritySection = field(default_factory=SecuritySection)
-    source: str = field(default="<embedded default>", compare=False)
+    # A dataclass: ``resolve`` replaces sections in it.
+    __dataclass_fields__: typing.ClassVar[dict[str, dataclasses.Field[Any]]]
 
     @property
-    def data_dir(self) -> Path:
-        return Path(self.server.data_dir)
-
+    def server(self) -> ServerSection: ...
     @property
-    def key_dir(self) -> Path:
-        return Path(self.security.key_dir)
+    def database(self) -> DatabaseSection: ...
+    @property
+    def log(self) -> LogSection: ...
+    @property
+    def security(self) -> SecuritySection: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def data_dir(self) -> Path: ...
+    @property
+    def key_dir(self) -> Path: ...
 
 
-SECTIONS: dict[str, type] = {name: hint for name, hint in typing.get_type_hints(Config).items()
-                             if name != "source"}
+ConfigT = TypeVar("ConfigT", bound=CoreConfig)
+
+
+def sections(root: Callable[..., CoreConfig]) -> dict[str, type]:
+    """The sections of a configuration dataclass (every field but ``source``), in order."""
+    return {name: hint for name, hint in typing.get_type_hints(root).items() if name != "source"}
 
 
 def default_data_dir(env: typing.Mapping[str, str], cwd: Path) -> Path:
@@ -400,25 +180,12 @@ def default_data_dir(env: typing.Mapping[str, str], cwd: Path) -> Path:
     return Path(xdg) / "tesserad" if xdg else cwd / "var"
 
 
-def locate(cli_path: str | None, env: typing.Mapping[str, str]) -> Path | None:
-    """The config file to read: --config, else $TESSERAD_CONFIG, else /etc/tesserad/tesserad.toml
-    if it exists, else None for the embedded default."""
-    if cli_path:
-        return Path(cli_path)
-    if env.get(CONFIG_ENV):
-        return Path(env[CONFIG_ENV])
-    return SYSTEM_CONFIG_PATH if SYSTEM_CONFIG_PATH.exists() else None
-
-
-def load(cli_path: str | None = None, *, env: typing.Mapping[str, str] | None = None,
-         cwd: Path | None = None) -> Config:
-    """Find, read and validate the configuration; raise ConfigError on any problem."""
-    env = os.environ if env is None else env
-    cwd = Path.cwd() if cwd is None else cwd
-    path = locate(cli_path, env)
+def build(root: Callable[..., ConfigT], path: Path | None, *, env: typing.Mapping[str, str], cwd: Path) -> ConfigT:
+    """Read and validate the file at ``path`` (None: the embedded default) into ``root``,
+    the dataclass of all sections; raise ConfigError on any problem."""
     if path is None:
-        return resolve(Config(), env=env, cwd=cwd)
-    return resolve(parse(read_file(path), str(path)), env=env, cwd=cwd)
+        return resolve(root(), env=env, cwd=cwd)
+    return resolve(parse(root, read_file(path), str(path)), env=env, cwd=cwd)
 
 
 def read_file(path: Path) -> str:
@@ -431,19 +198,20 @@ def read_file(path: Path) -> str:
                           path=str(path)) from None
 
 
-def parse(text: str, source: str) -> Config:
-    """Validate TOML text against the schema (no defaults resolved yet)."""
+def parse(root: Callable[..., ConfigT], text: str, source: str) -> ConfigT:
+    """Validate TOML text against the schema ``root`` (no defaults resolved yet)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path=source) from None
-    sections = {}
+    known = sections(root)
+    values = {}
     for name, value in data.items():
-        if name not in SECTIONS:
-            raise ConfigError(f"unknown section (known: {', '.join(SECTIONS)})",
+        if name not in known:
+            raise ConfigError(f"unknown section (known: {', '.join(known)})",
                               path=source, key=name)
-        sections[name] = _build(SECTIONS[name], value, name, source)
-    return Config(**sections, source=source)
+        values[name] = _build(known[name], value, name, source)
+    return root(**values, source=source)
 
 
 def _build(cls: type, data: Any, prefix: str, source: str) -> Any:
@@ -494,7 +262,7 @@ def _toml_type(value: Any) -> str:
             list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
 
 
-def resolve(config: Config, *, env: typing.Mapping[str, str], cwd: Path) -> Config:
+def resolve(config: ConfigT, *, env: typing.Mapping[str, str], cwd: Path) -> ConfigT:
     """Fill in derived defaults: an absolute data_dir, and ``{data_dir}`` in strings."""
     raw = config.server.data_dir or str(default_data_dir(env, cwd))
     data_dir = Path(raw).expanduser()
@@ -502,7 +270,7 @@ def resolve(config: Config, *, env: typing.Mapping[str, str], cwd: Path) -> Conf
         data_dir = cwd / data_dir
     server = dataclasses.replace(config.server, data_dir=str(data_dir))
     config = dataclasses.replace(config, server=server)
-    substituted: Config = _substitute(config, {"data_dir": str(data_dir)}, config.source)
+    substituted: ConfigT = _substitute(config, {"data_dir": str(data_dir)}, config.source)
     return substituted
 
 
@@ -526,9 +294,9 @@ def _substitute(obj: Any, names: dict[str, str], source: str, prefix: str = "") 
     return obj
 
 
-def effective(config: Config) -> dict[str, Any]:
+def effective(config: CoreConfig) -> dict[str, Any]:
     """The resolved configuration as plain TOML data with secrets masked, for display."""
-    return {name: _plain(getattr(config, name)) for name in SECTIONS}
+    return {name: _plain(getattr(config, name)) for name in sections(type(config))}
 
 
 def _plain(section: Any) -> Any:
@@ -546,10 +314,10 @@ def _plain(section: Any) -> Any:
     return out
 
 
-def documentation() -> list[tuple[str, Any, str]]:
-    """(dotted key, default, doc) for every setting: the reference the README is written from.
-    The keys of a list of tables are listed as ``section.list[].key``."""
-    return [row for name, cls in SECTIONS.items() for row in _documentation(name, cls)]
+def documentation(root: Callable[..., CoreConfig]) -> list[tuple[str, Any, str]]:
+    """(dotted key, default, doc) for every setting of ``root``: the reference the README is
+    written from. The keys of a list of tables are listed as ``section.list[].key``."""
+    return [row for name, cls in sections(root).items() for row in _documentation(name, cls)]
 
 
 def _documentation(prefix: str, cls: type) -> list[tuple[str, Any, str]]:

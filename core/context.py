@@ -14,7 +14,7 @@ from tesserad.core.auth.engine import Engine
 from tesserad.core.auth.policy import AuthPolicies
 from tesserad.core.auth.service import AuthService
 from tesserad.core.clock import Clock, SystemClock
-from tesserad.core.config import Config
+from tesserad.core.config import CoreConfig
 from tesserad.core.policy.auth import PolicyAuthPolicies
 from tesserad.core.policy.store import PolicyStore
 from tesserad.core.security.hashing import SecretHasher
@@ -27,7 +27,7 @@ from tesserad.core.users.directory import Directory
 
 @dataclass
 class Context:
-    config: Config
+    config: CoreConfig
     database: Database
     keys: Keys
     hasher: SecretHasher
@@ -41,7 +41,7 @@ class Context:
     auth: AuthService
 
     @classmethod
-    def open(cls, config: Config, *, clock: Clock | None = None,
+    def open(cls, config: CoreConfig, *, clock: Clock | None = None,
              policies: AuthPolicies | None = None) -> Context:
         """Load the keys, connect the database (no schema change) and wire the services;
         ``policies`` replaces the policy store as the engine's source of settings (tests)."""

@@ -8,21 +8,20 @@ with a challenge), or not at all (``disable``). Failures are rate-limited per us
 and client address (``LoginThrottle``); the password never reaches an error or the audit.
 
 A reverse proxy that authenticated the user itself (Kerberos, client certificates, SSO) may
-name the user in ``web.remote_user_header`` (privacyIDEA's REMOTE_USER): believed only from
-the peers of ``web.remote_user_proxies``, and used only while the webui policy
-``remote_user`` (matched with that user, client and node) is ``allowed`` or ``force``.
+name the user (privacyIDEA's REMOTE_USER; the HTTP edge decides whom to believe,
+admin_web/remote_user.py); the name is used only while the webui policy ``remote_user``
+(matched with that user, client and node) is ``allowed`` or ``force``.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from tesserad.core import admins
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
-from tesserad.core.config import WebSection
 from tesserad.core.context import Context
 from tesserad.core.login_throttle import CLIENT, USER, Budget, LoginThrottle, user_key
 from tesserad.core.policy.actions import WEBUI
@@ -34,20 +33,6 @@ from tesserad.core.users.base import User
 MISSING_USERNAME = 4032
 WRONG = "Authentication failure. Wrong credentials"
 REMOTE_USER = "remote_user"  # the authtype of a login by the proxy's word
-
-
-def trusted_remote_user(peer: str, headers: Mapping[str, str], web: WebSection) -> str | None:
-    """The user named in ``web.remote_user_header`` when the TCP peer (never an address
-    from X-Forwarded-For) is one of ``web.remote_user_proxies``; None otherwise."""
-    if not web.remote_user_proxies:
-        return None
-    try:
-        address = ipaddress.ip_address(peer)
-    except ValueError:
-        return None
-    if not any(address in ipaddress.ip_network(net, strict=False) for net in web.remote_user_proxies):
-        return None
-    return headers.get(web.remote_user_header.lower(), "").strip() or None
 
 
 def remote_user_mode(policies: PolicySet, client: str, node: str, user: User | None) -> str:
@@ -66,10 +51,24 @@ class LoginChallenge(AuthError):
         self.result = result
 
 
+class LoginSettings(Protocol):
+    """The ``[web]`` settings of the login; the HTTP edge's section provides them."""
+
+    @property
+    def superuser_realms(self) -> Sequence[str]: ...
+    @property
+    def login_failures_per_user(self) -> int: ...
+    @property
+    def login_failures_per_client(self) -> int: ...
+    @property
+    def login_failure_window(self) -> int: ...
+
+
 class LoginService:
-    def __init__(self, ctx: Context, node: str):
+    def __init__(self, ctx: Context, node: str, settings: LoginSettings):
         self._ctx = ctx
         self._node = node
+        self._settings = settings
         self._throttle = LoginThrottle(ctx.database, ctx.clock)
 
     def login(self, session: Session, username: str, password: str, realm: str | None, *, client: str,
@@ -80,7 +79,7 @@ class LoginService:
         if not username:
             raise AuthError("Authentication failure. Missing username", code=MISSING_USERNAME)
         login, user_realm = self._ctx.directory.split_user(session, username, realm or None)
-        web = self._ctx.config.web
+        web = self._settings
         budgets = [Budget(USER, user_key(login, user_realm), web.login_failures_per_user),
                    Budget(CLIENT, client or "unknown", web.login_failures_per_client)]
         if not self._throttle.take(budgets, web.login_failure_window):
@@ -112,12 +111,12 @@ class LoginService:
         return self._identity(user, "pi" if mode == "privacyIDEA" else "password")
 
     def _identity(self, user: User, authtype: str) -> Identity:
-        superuser = user.realm in {name.lower() for name in self._ctx.config.web.superuser_realms}
+        superuser = user.realm in {name.lower() for name in self._settings.superuser_realms}
         return Identity(ADMIN if superuser else USER_ROLE, user.login, user.realm, user.resolver, user.uid,
                         authtype=authtype)
 
     def remote_login(self, session: Session, remote_user: str, *, client: str) -> Identity:
-        """The identity of the user a trusted proxy authenticated (``trusted_remote_user``),
+        """The identity of the user a trusted proxy authenticated (admin_web/remote_user.py),
         if the webui policy ``remote_user`` allows it: a local admin by its name alone, else
         ``login@realm`` or a user of the default realm, who must exist."""
         user = self.remote_user(session, remote_user)

@@ -18,8 +18,8 @@ from twisted.internet.error import ReactorNotRunning
 from twisted.logger import Logger
 
 from tesserad import __version__
-from tesserad.core import config as configuration
 from tesserad.core.errors import TesseraError
+from tesserad.daemon import config as configuration
 from tesserad.daemon.logs import LogController
 from tesserad.daemon.sdnotify import notify
 

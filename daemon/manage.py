@@ -17,15 +17,16 @@ from sqlalchemy.orm import Session
 
 from tesserad import __version__
 from tesserad.core import admins, bootstrap
-from tesserad.core import config as configuration
 from tesserad.core.clock import SystemClock
-from tesserad.core.config import Config
+from tesserad.core.config import effective
 from tesserad.core.context import Context
 from tesserad.core.errors import AdminError, ConfigError, SchemaError, TesseraError
 from tesserad.core.security.keystore import KeyStore
 from tesserad.core.sessions import Sessions
 from tesserad.core.store import Database
+from tesserad.daemon import config as configuration
 from tesserad.daemon import manage_policy
+from tesserad.daemon.config import Config
 from tesserad.radius.clients import load_clients
 
 
@@ -146,7 +147,7 @@ def cmd_api_createtoken(config: Config, args: argparse.Namespace) -> str:
 def cmd_config_check(config: Config, args: argparse.Namespace) -> str:
     load_clients(config.radius, config.source)  # secret files, dictionaries, reply rules
     header = f"# configuration is valid: {config.source}\n# effective values, secrets masked\n"
-    return header + tomli_w.dumps(configuration.effective(config)).rstrip("\n") + policy_report(config)
+    return header + tomli_w.dumps(effective(config)).rstrip("\n") + policy_report(config)
 
 
 def policy_report(config: Config) -> str:

@@ -23,8 +23,9 @@ from tesserad import __version__
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.site import Root, build_site
 from tesserad.core import bootstrap
-from tesserad.core.config import Config, mask_url_password
+from tesserad.core.config import mask_url_password
 from tesserad.core.context import Context
+from tesserad.daemon.config import Config
 from tesserad.daemon.executor import CoreExecutor
 from tesserad.daemon.listeners import InheritedPort, StreamListeners
 from tesserad.daemon.logs import LogController
@@ -120,7 +121,7 @@ class Daemon(MultiService):
             self.pam = self._pam_listeners(self.context)
             self.pam.adopt([port for port in self.inherited if port.key.startswith("pam.listen")])
             self.radius.bind()  # each worker its own sockets, with SO_REUSEPORT
-        self.root.attach(self.executor.run, self.context)
+        self.root.attach(self.executor.run, self.context, self.config)
         self.radius.attach(self.executor.run, self.context)
         self.web.setServiceParent(self)
         self.radius.setServiceParent(self)

@@ -32,7 +32,8 @@ from twisted.python.failure import Failure
 
 from tesserad import __version__
 from tesserad.core import bootstrap
-from tesserad.core.config import Config, mask_url_password
+from tesserad.core.config import mask_url_password
+from tesserad.daemon.config import Config
 from tesserad.daemon.listeners import InheritedPort, StreamListeners
 from tesserad.daemon.logs import LogController
 from tesserad.daemon.sdnotify import notify

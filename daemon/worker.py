@@ -19,8 +19,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from tesserad.core import config as configuration
 from tesserad.core.errors import TesseraError
+from tesserad.daemon import config as configuration
 from tesserad.daemon.listeners import InheritedPort
 from tesserad.daemon.logs import LogController
 from tesserad.daemon.supervisor import CONTROL_FD, STATUS_FD

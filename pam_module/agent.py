@@ -32,7 +32,7 @@ from twisted.logger import Logger
 from twisted.web.client import Agent, BrowserLikePolicyForHTTPS, HTTPConnectionPool
 
 from tesserad import __version__
-from tesserad.core.config import PamSection
+from tesserad.pam_module.config import PamSection
 from tesserad.pam_module.offline_cache import Match, OfflineCache
 from tesserad.pam_module.request import PamOutcome, PamReply, PamRequest
 
@@ -129,8 +129,8 @@ class UpstreamAuthenticator:
         return PamReply(PamOutcome.REJECT, "")
 
     async def _post(self, path: str, params: dict[str, str], host: str) -> tuple[int, dict[str, Any]]:
-        headers = {"User-Agent": f"tesserad-pam/{__version__} Hostname/{host or self._host}",
-                   "Accept": "application/json"}
+        headers: dict[bytes | str, bytes | str] = {
+            "User-Agent": f"tesserad-pam/{__version__} Hostname/{host or self._host}", "Accept": "application/json"}
         try:
             response = await self._http.post(self._upstream + path, data=params, headers=headers,
                                              timeout=self._timeout)

@@ -22,18 +22,19 @@ import grp
 import pwd
 import socket
 import struct
+import typing
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from tesserad.core.config import PamSection
 from tesserad.pam_module import wire
+from tesserad.pam_module.config import PamSection
 from tesserad.pam_module.request import Authenticator, PamOutcome, PamReply
 
 _UCRED = struct.Struct("3i")
@@ -117,6 +118,17 @@ class Limits:
         return None
 
 
+class StreamTransport(typing.Protocol):
+    """What a PAM connection uses of its transport. Twisted's unix and tcp server connections
+    have all of it, but ``Protocol.transport`` is declared only as an ITransport."""
+
+    disconnecting: bool
+
+    def write(self, data: bytes) -> None: ...
+    def loseConnection(self) -> None: ...
+    def abortConnection(self) -> None: ...
+
+
 class PamConnection(Protocol):
     log = Logger()
 
@@ -129,6 +141,10 @@ class PamConnection(Protocol):
         self.holder: int | None = None
         self._idle: IDelayedCall | None = None
 
+    @property
+    def _stream(self) -> StreamTransport:
+        return cast(StreamTransport, self.transport)
+
     def connectionMade(self) -> None:
         factory = self.factory
         factory.connections.add(self)
@@ -136,7 +152,7 @@ class PamConnection(Protocol):
             self.peer = factory.credentials(self.transport)
         except OSError as exc:
             self.log.warn("PAM connection closed: cannot read its peer credentials: {reason}", reason=exc.strerror)
-            self.transport.abortConnection()
+            self._stream.abortConnection()
             return
         if not factory.policy.allows(self.peer):
             self.log.warn("PAM connection from pid {pid} uid {uid} gid {gid} refused: not root and not in "
@@ -156,7 +172,7 @@ class PamConnection(Protocol):
         self._arm()
 
     def dataReceived(self, data: bytes) -> None:
-        if self.peer is None or self.transport.disconnecting:
+        if self.peer is None or self._stream.disconnecting:
             return
         starts_frame = self.reader.pending == 0
         try:
@@ -182,9 +198,9 @@ class PamConnection(Protocol):
 
     def _answer(self, answer: PamReply) -> None:
         self.busy = False
-        if self.transport.disconnecting or self not in self.factory.connections:
+        if self._stream.disconnecting or self not in self.factory.connections:
             return
-        self.transport.write(wire.reply(answer))
+        self._stream.write(wire.reply(answer))
         self._arm()
 
     def _failed(self, failure: Failure) -> None:
@@ -195,8 +211,8 @@ class PamConnection(Protocol):
 
     def _refuse(self, frame: bytes) -> None:
         self._disarm()
-        self.transport.write(frame)
-        self.transport.loseConnection()
+        self._stream.write(frame)
+        self._stream.loseConnection()
 
     def _arm(self) -> None:
         self._disarm()
@@ -212,7 +228,7 @@ class PamConnection(Protocol):
         what = "did not finish a frame within" if self.reader.pending else "was silent for"
         self.log.info("PAM connection from pid {pid} {what} {seconds} s; closed", pid=self.peer.pid if self.peer
                       else 0, what=what, seconds=self.factory.limits.idle_timeout)
-        self.transport.abortConnection()
+        self._stream.abortConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._disarm()

@@ -68,7 +68,7 @@ class LocalAuthenticator:
         return PamReply(OUTCOMES[result.outcome])
 
     def _unavailable(self, failure: Failure, request: PamRequest) -> PamReply:
-        if failure.check(Unavailable):
+        if isinstance(failure.value, Unavailable):
             self.log.error("PAM login of {user!r} cannot be decided: {reason}", user=request.user,
                            reason=failure.getErrorMessage())
         else:

@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 from twisted.internet.endpoints import UNIXServerEndpoint, serverFromString
 
-from tesserad.core.config import PamSection
 from tesserad.core.errors import StartupError
+from tesserad.pam_module.config import PamSection
 
 
 class Bindable(Protocol):

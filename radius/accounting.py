@@ -28,10 +28,10 @@ class AccountingProtocol(RadiusProtocol):
 
     def answer(self, pkt: rp.Packet, client: NasClient, host: str) -> bytes | Deferred[bytes]:
         if pkt.code == wire.STATUS_SERVER:
-            return pkt.CreateReply().ReplyPacket()
+            return wire.encoded(pkt.CreateReply())
         origin = access.Origin.of(pkt, client, host)
         d = self._run(self._audit.accounting, origin, access.readable_user(pkt), summary(pkt))
-        return d.addCallback(lambda _: pkt.CreateReply().ReplyPacket())
+        return d.addCallback(lambda _: wire.encoded(pkt.CreateReply()))
 
 
 def summary(pkt: rp.Packet) -> str:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from pyrad.dictionary import Dictionary, ParseError
 
-from tesserad.core.config import RadiusSection
 from tesserad.core.errors import ConfigError
 from tesserad.radius import wire
+from tesserad.radius.config import RadiusSection
 from tesserad.radius.replyrules import ACCEPT, CHALLENGE, ReplyRule, compile_rules
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -66,7 +66,7 @@ class RadiusProtocol(DatagramProtocol):
     def answer(self, pkt: rp.Packet, client: NasClient, host: str) -> bytes | Deferred[bytes]:
         raise NotImplementedError
 
-    def datagramReceived(self, data: bytes, addr: Address) -> None:  # type: ignore[override]
+    def datagramReceived(self, data: bytes, addr: Address) -> None:
         host = addr[0]
         client = self._clients().match(host)
         if client is None:
@@ -82,6 +82,7 @@ class RadiusProtocol(DatagramProtocol):
         key: RequestKey = (host, addr[1], pkt.id, pkt.authenticator)
         seen = self._cache.begin(key)
         if isinstance(seen, bytes):
+            assert self.transport is not None  # a datagram arrived: the port is listening
             self.transport.write(seen, addr)
         elif seen is Seen.NEW:
             d = maybeDeferred(self.answer, pkt, client, host)
@@ -111,7 +112,7 @@ class RadiusProtocol(DatagramProtocol):
 
     def _failed(self, failure: Failure, key: RequestKey, client: NasClient) -> None:
         self._cache.forget(key)
-        if failure.check(Unavailable):
+        if isinstance(failure.value, Unavailable):
             if self._unanswered.allow(client.name):
                 self.log.warn("RADIUS requests from client {client} are not answered, so that it fails over to "
                               "another server: {reason} (logged once a minute per client)",

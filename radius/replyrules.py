@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 from pyrad import tools
 from pyrad.dictionary import Attribute, Dictionary
 
-from tesserad.core.config import RadiusReplyConfig
 from tesserad.core.errors import ConfigError
+from tesserad.radius.config import RadiusReplyConfig
 
 Key = int | tuple[int, int]
 # What rules read for one reply: source name -> its values.

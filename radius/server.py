@@ -65,7 +65,7 @@ class AuthProtocol(RadiusProtocol):
     def answer(self, pkt: rp.Packet, client: NasClient, host: str) -> bytes | Deferred[bytes]:
         assert isinstance(pkt, rp.AuthPacket)
         if pkt.code == wire.STATUS_SERVER:
-            return access.reply(pkt, wire.ACCESS_ACCEPT).ReplyPacket()
+            return wire.encoded(access.reply(pkt, wire.ACCESS_ACCEPT))
         origin = access.Origin.of(pkt, client, host)
         try:
             user = access.user_name(pkt)
@@ -74,7 +74,7 @@ class AuthProtocol(RadiusProtocol):
             named = access.readable_user(pkt)
             self._rejected(client, named, str(exc))
             d = self._run(self._audit.refused, origin, named, str(exc))
-            return d.addCallback(lambda _: access.reply(pkt, wire.ACCESS_REJECT).ReplyPacket())
+            return d.addCallback(lambda _: wire.encoded(access.reply(pkt, wire.ACCESS_REJECT)))
         return self._run(self._decide, request, client).addCallback(self._reply, pkt, client, user)
 
     def _decide(self, request: AuthRequest, client: NasClient) -> Verdict:
@@ -104,10 +104,10 @@ class AuthProtocol(RadiusProtocol):
         result = verdict.result
         if result is None:
             self._rejected(client, user, verdict.error)
-            return access.reply(pkt, wire.ACCESS_REJECT).ReplyPacket()
+            return wire.encoded(access.reply(pkt, wire.ACCESS_REJECT))
         if result.outcome is not Outcome.CHALLENGE:
             if not result.accepted:
-                return access.reply(pkt, wire.ACCESS_REJECT).ReplyPacket()
+                return wire.encoded(access.reply(pkt, wire.ACCESS_REJECT))
             return self._with_attributes(access.reply(pkt, wire.ACCESS_ACCEPT), verdict, client)
         assert result.transaction_id is not None
         state = self._states.issue(result.transaction_id, client.name, user)
@@ -119,7 +119,7 @@ class AuthProtocol(RadiusProtocol):
         if left_out:
             self.log.warn("reply to client {client}: {count} reply attribute(s) left out, the packet would "
                           "exceed 4096 octets", client=client.name, count=left_out)
-        return answer.ReplyPacket()
+        return wire.encoded(answer)
 
     def _rejected(self, client: NasClient, user: str, reason: str) -> None:
         self.log.info("RADIUS Access-Request of {user!r} from client {client} rejected: {reason}",

@@ -179,6 +179,11 @@ def attribute_length(key: int | tuple[int, int], value: bytes) -> int:
     return len(value) + 2 + (6 if isinstance(key, tuple) else 0)
 
 
+def encoded(pkt: rp.Packet) -> bytes:
+    """The reply packet as sent (pyrad's ReplyPacket, which carries no annotations)."""
+    return bytes(pkt.ReplyPacket())
+
+
 def encoded_length(pkt: rp.Packet) -> int:
     """Octets the packet will have: header, the attributes set so far, and the
     Message-Authenticator that pyrad adds when it encodes the packet."""

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tesserad.core import admins
-from tesserad.core import config as configuration
 from tesserad.core.bootstrap import ensure_data_dir, ensure_keys, prepare_schema
 from tesserad.core.context import Context
 from tesserad.core.store.models import AuditEntry, Token
+from tesserad.daemon import config as configuration
 
 from tests.wired import PASSWD, RFC_SEED_HEX
 

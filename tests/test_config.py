@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tesserad.core import config as cfg
+from tesserad.core.config import effective
 from tesserad.core.errors import ConfigError
+from tesserad.daemon import config as cfg
 
 
 def load_text(tmp_path: Path, text: str) -> cfg.Config:
@@ -117,7 +118,7 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
 
 def test_effective_config_masks_the_database_password(tmp_path: Path) -> None:
     config = load_text(tmp_path, '[database]\nurl = "postgresql+psycopg://tess:s3cret@db/tess"\n')
-    shown = cfg.effective(config)
+    shown = effective(config)
     assert shown["database"]["url"] == "postgresql+psycopg://tess:********@db/tess"
     assert "s3cret" not in repr(shown)
 

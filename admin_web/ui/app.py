@@ -28,9 +28,10 @@ from tesserad.admin_web import api
 from tesserad.admin_web.auth import AuthResource
 from tesserad.admin_web.browser_session import CSRF_HEADER, session_cookie
 from tesserad.admin_web.params import Params
+from tesserad.admin_web.remote_user import trusted_remote_user
 from tesserad.admin_web.rest import PUBLIC, Call, Endpoint, RequestFacts, Rest
 from tesserad.admin_web.ui.pages import NAVIGATION, PAGES, Page, home
-from tesserad.core.login import LoginService, remote_user_mode, trusted_remote_user
+from tesserad.core.login import LoginService, remote_user_mode
 from tesserad.core.sessions import DECODING_ERROR, TOKEN_EXPIRED, AuthError, Identity
 from tesserad.core.tokens.base import ParameterError
 from tesserad.core.webui import login_offer, login_value, page_frame
@@ -150,12 +151,12 @@ class WebUi:
         with ctx.database.session() as session:
             realms, text = login_offer(session, ctx.policies, facts.client, node)
             policies = ctx.policies.snapshot(session)
-            remote = trusted_remote_user(facts.client, facts.headers, ctx.config.web)
+            remote = trusted_remote_user(facts.client, facts.headers, self.rest.config.web)
             mode = "disable"
             if remote:
                 try:
                     mode = remote_user_mode(policies, facts.client, node,
-                                            LoginService(ctx, node).remote_user(session, remote))
+                                            LoginService(ctx, node, self.rest.config.web).remote_user(session, remote))
                 except AuthError:
                     pass  # the proxy names nobody known here: the login form as usual
             return {"realms": realms, "login_text": text, "frame": page_frame(policies, facts.client, node),
@@ -172,7 +173,7 @@ class WebUi:
                 "custom_menu": self._custom(frame.get("custom_menu", ""), **context)}
 
     def _custom(self, name: str, **context: Any) -> Markup | None:
-        directory = self.rest.ctx.config.web.customization_dir
+        directory = self.rest.config.web.customization_dir
         if not name or not directory:
             return None
         if directory not in self._custom_templates:
@@ -263,7 +264,7 @@ class WebUi:
     def _page_data(self, page: Page) -> dict[str, Any]:
         """What a page shows from the configuration file (there is no API for it)."""
         if page.name == "radius":
-            return {"radius": self.rest.ctx.config.radius}
+            return {"radius": self.rest.config.radius}
         return {}
 
     def _settings(self, identity: Identity, facts: RequestFacts) -> dict[str, Any]:

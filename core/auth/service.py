@@ -30,6 +30,11 @@ def audit_detail(nas: str, attributes: Mapping[str, str]) -> str:
     return " ".join([nas, *(f"{key}={value}" for key, value in attributes.items())]).strip()
 
 
+# An edge's admission check (api_key_required), run in the authentication's transaction; the
+# edge passes it without holding a session of its own.
+Gate = Callable[[Session, AuthRequest], None]
+
+
 class AuthService:
     def __init__(self, database: Database, engine: Engine, auditor: Auditor):
         self.database = database
@@ -37,7 +42,7 @@ class AuthService:
         self.auditor = auditor
 
     def authenticate(self, req: AuthRequest, action: str = "POST /validate/check",
-                     gate: Callable[[Session, AuthRequest], None] | None = None) -> AuthResult:
+                     gate: Gate | None = None) -> AuthResult:
         """``gate`` (the edge's admission check, e.g. api_key_required) runs first in the
         same transaction; its refusal is audited like the engine's."""
         started = time.monotonic()

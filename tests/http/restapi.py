@@ -19,16 +19,17 @@ import pytest
 from treq.testing import StubTreq
 from twisted.internet.defer import Deferred
 
+from tesserad.admin_web.config import WebSection
 from tesserad.admin_web.health import Health
 from tesserad.admin_web.rest import Rest
 from tesserad.admin_web.site import Root, build_site
 from tesserad.core import admins
-from tesserad.core.config import Config, WebSection
 from tesserad.core.context import Context
 from tesserad.core.policy.store import PolicyStore
 from tesserad.core.security.keystore import Keys
 from tesserad.core.security.signing import Signer
 from tesserad.core.sessions import ADMIN, USER, Identity
+from tesserad.daemon.config import Config
 
 from tests.helpers import run_inline
 from tests.wired import Core
@@ -98,17 +99,18 @@ class Api:
 
     def configure(self, **web: Any) -> None:
         """Change ``[web]`` settings (superuser realms, login limits) for the next calls."""
-        config = dataclasses.replace(self.ctx.config, web=dataclasses.replace(self.ctx.config.web, **web))
-        self.ctx.config = config
+        config = self.rest.config
+        self.rest.config = dataclasses.replace(config, web=dataclasses.replace(config.web, **web))
 
 
 @pytest.fixture
 def api(core: Core) -> Iterator[Api]:
     keys = Keys(core.tokens.security, b"p" * 32, Signer.generate(), Signer.generate())
     # No failure floor: the requests complete synchronously (tests/http/test_failure_floor.py times it).
-    ctx = Context(Config(web=WebSection(failure_floor_ms=0)), core.database, keys, core.tokens.hasher, core.clock,
+    config = Config(web=WebSection(failure_floor_ms=0))
+    ctx = Context(config, core.database, keys, core.tokens.hasher, core.clock,
                   core.sysconfig, core.directory,
                   core.tokens, PolicyStore(core.clock), core.auditor, core.auth.engine, core.auth)
     root = Root(Health(run_inline, lambda: None))
-    rest = root.attach(run_inline, ctx)
+    rest = root.attach(run_inline, ctx, config)
     yield Api(core, ctx, rest, StubTreq(build_site(root).resource))

@@ -35,7 +35,7 @@ def audit_rows(api: Api, action: str) -> list[AuditEntry]:
 def worker(api: Api) -> Api:
     """Another worker process over the same database and key file."""
     root = Root(Health(run_inline, lambda: None))
-    rest = root.attach(run_inline, api.ctx)
+    rest = root.attach(run_inline, api.ctx, api.rest.config)
     return Api(api.core, api.ctx, rest, StubTreq(build_site(root).resource))
 
 

@@ -28,7 +28,7 @@ class Timed:
         people.configure(failure_floor_ms=int(FLOOR * 1000))
         self.clock = Clock()
         root = Root(Health(run_inline, lambda: None))
-        root.attach(run_inline, people.ctx, self.clock)
+        root.attach(run_inline, people.ctx, people.rest.config, self.clock)
         self.http = StubTreq(build_site(root).resource)
 
     def post(self, path: str, params: dict[str, str], *, as_json: bool = False) -> list[Any]:

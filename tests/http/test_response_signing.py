@@ -45,7 +45,7 @@ def test_answers_are_signed_and_verifiable(api: Api) -> None:
 def test_signing_can_be_turned_off(api: Api) -> None:
     api.configure(sign_responses=False)
     root = Root(Health(run_inline, lambda: None))
-    rest = root.attach(run_inline, api.ctx)  # the setting is read when the routes are attached
+    rest = root.attach(run_inline, api.ctx, api.rest.config)  # the setting is read when the routes are attached
     unsigned = Api(api.core, api.ctx, rest, StubTreq(build_site(root).resource))
     status, body = unsigned.call("GET", "/token/", unsigned.admin())
     assert status == 200 and "signature" not in body

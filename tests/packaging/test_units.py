@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tesserad.core import config as configuration
+from tesserad.daemon import config as configuration
 
 from tests.helpers import BIN, require
 

@@ -11,10 +11,10 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
-from tesserad.core.config import PamSection
 from tesserad.core.errors import DatabaseUnavailable
 from tesserad.core.users.base import ResolverError, UserStoreUnavailable
 from tesserad.pam_module import wire
+from tesserad.pam_module.config import PamSection
 from tesserad.pam_module.listener import Limits, PamConnection, PamListenerFactory, Peer, PeerPolicy
 from tesserad.pam_module.local import LocalAuthenticator
 from tesserad.pam_module.request import PamOutcome, PamReply, PamRequest

@@ -6,8 +6,8 @@ import grp
 
 import pytest
 
-from tesserad.core import config as configuration
 from tesserad.core.errors import ConfigError
+from tesserad.daemon import config as configuration
 
 
 def test_defaults() -> None:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tesserad.core import config as configuration
 from tesserad.core.clock import utc_datetime
 from tesserad.core.context import Context
+from tesserad.daemon import config as configuration
 
 from tests.helpers import require
 from tests.http.test_enroll_at_login import DAVE_PASSWORD, add_dave, enrollment_url, otp_of

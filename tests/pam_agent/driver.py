@@ -12,7 +12,7 @@ from twisted.internet import reactor, stdio, threads
 from twisted.internet.defer import Deferred
 from twisted.protocols.basic import LineReceiver
 
-from tesserad.core import config as configuration
+from tesserad.daemon import config as configuration
 from tesserad.pam_module.agent import UpstreamAuthenticator
 from tesserad.pam_module.request import PamReply, PamRequest
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from tesserad.core import config as configuration
 from tesserad.core.context import Context
 from tesserad.core.machines import service
 from tesserad.core.tokens import oath
+from tesserad.daemon import config as configuration
 from tesserad.pam_module import wire
 
 from tests.daemon_process import DaemonProcess

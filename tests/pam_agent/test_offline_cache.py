@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tesserad.core import config as configuration
 from tesserad.core.errors import ConfigError
 from tesserad.core.machines import pbkdf2
+from tesserad.daemon import config as configuration
 from tesserad.pam_module.offline_cache import OfflineCache
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from tesserad.core import config as configuration
 from tesserad.core.store import Database
 from tesserad.core.store.models import Policy
+from tesserad.daemon import config as configuration
 
 from tests.daemon_process import DaemonProcess
 from tests.helpers import daemon_config, write_config

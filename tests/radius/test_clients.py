@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from tesserad.core import config as cfg
+from tesserad.core.config import SECRET_MASK, effective
 from tesserad.core.errors import ConfigError
+from tesserad.daemon import config as cfg
 from tesserad.radius.clients import load_clients
 
 
@@ -26,8 +27,8 @@ def test_clients_are_read_with_their_defaults_and_the_secret_masked(tmp_path: Pa
     assert vpn.secret == "s{data_dir}"  # a secret is taken literally
     assert (vpn.require_message_authenticator, vpn.limit_proxy_state, vpn.realm) == (True, True, "")
     assert fw.secret_file == f"{tmp_path}/var/fw.secret" and fw.require_message_authenticator is False
-    shown = cfg.effective(config)["radius"]["clients"]
-    assert [c["secret"] for c in shown] == [cfg.SECRET_MASK, ""]
+    shown = effective(config)["radius"]["clients"]
+    assert [c["secret"] for c in shown] == [SECRET_MASK, ""]
     assert "s{data_dir}" not in repr(shown)
 
 

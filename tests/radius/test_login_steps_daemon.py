@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tesserad.core import config as configuration
 from tesserad.core.clock import utc_datetime
 from tesserad.core.context import Context
+from tesserad.daemon import config as configuration
 
 from tests.daemon_process import DaemonProcess
 from tests.helpers import daemon_config, free_port, write_config

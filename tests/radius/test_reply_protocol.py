@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from pyrad import packet as rp
 
-from tesserad.core import config as cfg
 from tesserad.core.policy.auth import PolicyAuthPolicies
 from tesserad.core.store.models import CustomUserAttribute
+from tesserad.radius import config as radius_config
 from tesserad.radius.clients import ClientTable, load_clients
 
 from tests.radius.conftest import Edge, build_edge
@@ -26,10 +26,10 @@ GLOBAL = [{"attribute": "Class", "value": "tesserad"},
 
 
 def table(*reply: dict[str, Any], own: tuple[dict[str, Any], ...] = (), **client: Any) -> ClientTable:
-    section = cfg.RadiusSection(
-        reply=[cfg.RadiusReplyConfig(**rule) for rule in reply],
-        clients=[cfg.RadiusClientConfig(name="vpn", address="127.0.0.1", secret=SECRET.decode(),
-                                        reply=[cfg.RadiusReplyConfig(**rule) for rule in own], **client)])
+    section = radius_config.RadiusSection(
+        reply=[radius_config.RadiusReplyConfig(**rule) for rule in reply],
+        clients=[radius_config.RadiusClientConfig(name="vpn", address="127.0.0.1", secret=SECRET.decode(),
+                                        reply=[radius_config.RadiusReplyConfig(**rule) for rule in own], **client)])
     return load_clients(section, "test")
 
 

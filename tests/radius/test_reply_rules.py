@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import tomli_w
 
-from tesserad.core import config as cfg
 from tesserad.core.errors import ConfigError
+from tesserad.daemon import config as cfg
 from tesserad.radius.clients import load_clients
 from tesserad.radius.replyrules import ReplyRule
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from tesserad.core.config import load as load_config
 from tesserad.core.policy.actions import ADMIN, REGISTRY
 from tesserad.core.store import Database
 from tesserad.core.store.models import Policy
+from tesserad.daemon.config import load as load_config
 
 from tests.ui.browser import PASSWORDS, Ui, passwd, running_ui, totp_now
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tesserad.core import config as configuration
 from tesserad.core.context import Context
 from tesserad.core.tokens import oath
 from tesserad.core.tokens.otpauth import otpauth_uri, qr_data_uri
+from tesserad.daemon import config as configuration
 
 from tests.ui.test_browser import PASSWORDS, ROOT_PASSWORD, Ui, ui  # noqa: F401  (ui: a fixture)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from tesserad.core import admins
-from tesserad.core.config import RadiusClientConfig
 from tesserad.core.sessions import Identity
+from tesserad.radius.config import RadiusClientConfig
 
 from tests.http.people import ADMIN_PASSWORD, PASSWORDS
 from tests.http.restapi import Api, resolved
@@ -192,9 +192,9 @@ def test_the_root_leads_to_the_ui(people: Api) -> None:
 
 
 def test_the_radius_page_never_shows_secrets(people: Api) -> None:
-    radius = dataclasses.replace(people.ctx.config.radius, clients=[
+    radius = dataclasses.replace(people.rest.config.radius, clients=[
         RadiusClientConfig(name="vpn", address="10.0.0.0/8", secret="s3cret-shared", realm="sales")])
-    people.ctx.config = dataclasses.replace(people.ctx.config, radius=radius)
+    people.rest.config = dataclasses.replace(people.rest.config, radius=radius)
     token = session(people)
     status, _, content = send(people, "GET", "/ui/radius", headers=cookie_headers(people, token, None))
     assert status == 200 and b"10.0.0.0/8" in content and b"vpn" in content

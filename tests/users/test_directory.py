@@ -17,8 +17,9 @@ from tesserad.core.store import Database
 from tesserad.core.store.models import CustomUserAttribute, Realm, ResolverConfig, Token, TokenOwner
 from tesserad.core.sysconfig import SystemConfig
 from tesserad.core.users.base import ResolverError, User, UserError
-from tesserad.core.users.directory import CENSORED, Directory
+from tesserad.core.users.directory import Directory
 from tesserad.core.users.passwd import PasswdResolver
+from tesserad.core.users.snapshot import CENSORED
 
 from tests.users.conftest import PASSWD
 from tests.users.test_sql import MAP
