@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tesserad.core import config as configuration
 from tesserad.core import radius_servers
 from tesserad.core.context import Context
+from tesserad.daemon import config as configuration
 
 from tests.provision import HOTP_PEOPLE
 from tests.radius.test_login_steps_daemon import dave_server
