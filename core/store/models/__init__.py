@@ -4,6 +4,7 @@ which is what Alembic compares against."""
 from tesserad.core.store.models.audit import AuditEntry
 from tesserad.core.store.models.base import Base, UTCDateTime
 from tesserad.core.store.models.challenges import AuthCache, Challenge
+from tesserad.core.store.models.credentials import TokenCredential
 from tesserad.core.store.models.events import (
     EventCounter,
     EventHandler,
@@ -91,6 +92,7 @@ __all__ = [
     "SMSGatewayOption",
     "SMTPServer",
     "Token",
+    "TokenCredential",
     "TokenGroup",
     "TokenGroupMember",
     "TokenInfo",
