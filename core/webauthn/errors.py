@@ -1,0 +1,14 @@
+"""The two ways a WebAuthn answer fails."""
+
+from tesserad.core.errors import TesseraError
+from tesserad.core.tokens.base import ParameterError
+
+
+class WebAuthnInputError(ParameterError):
+    """A field is not web-safe base64, not CBOR, not JSON, or the wrong ceremony:
+    the request is malformed (privacyIDEA ParameterError), nothing is checked or stored."""
+
+
+class WebAuthnRefused(TesseraError):
+    """A well-formed answer that does not verify (origin, RP ID, challenge, signature,
+    user verification, counter); the message names which check failed, never key material."""

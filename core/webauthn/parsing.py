@@ -1,0 +1,43 @@
+"""Decode the three structures of an answer with py_webauthn's parsers, so that malformed
+input is refused as input (with the field's name) before any verification runs."""
+
+from __future__ import annotations
+
+from webauthn.helpers import parse_attestation_object, parse_authenticator_data, parse_client_data_json
+from webauthn.helpers.structs import AttestationObject, AuthenticatorData, CollectedClientData
+
+from tesserad.core.webauthn.errors import WebAuthnInputError
+
+CREATE = "webauthn.create"
+GET = "webauthn.get"
+
+
+def client_data(raw: bytes, expected_type: str) -> CollectedClientData:
+    """The collected client data of the ceremony ``expected_type`` (create or get)."""
+    try:
+        parsed = parse_client_data_json(raw)
+    except Exception as exc:  # py_webauthn raises several types for one cause: bad JSON
+        raise WebAuthnInputError(f"clientdata is not WebAuthn client data JSON: {_reason(exc)}") from None
+    if parsed.type != expected_type:
+        raise WebAuthnInputError(f"clientdata has type {str(parsed.type)[:40]!r}, expected {expected_type!r}")
+    return parsed
+
+
+def attestation_object(raw: bytes) -> AttestationObject:
+    try:
+        return parse_attestation_object(raw)
+    except Exception:
+        raise WebAuthnInputError("regdata is not a CBOR attestation object (truncated or malformed)") from None
+
+
+def authenticator_data(raw: bytes) -> AuthenticatorData:
+    try:
+        return parse_authenticator_data(raw)
+    except Exception:
+        raise WebAuthnInputError("authenticatordata is truncated or malformed") from None
+
+
+def _reason(exc: Exception) -> str:
+    # py_webauthn's own messages name the missing property; they hold no input bytes.
+    text = str(exc) if type(exc).__name__ == "InvalidJSONStructure" else "not valid JSON"
+    return text[:120]

@@ -1,0 +1,89 @@
+"""Registration ceremony: options for navigator.credentials.create() and the
+verification of its answer, through py_webauthn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from webauthn import generate_registration_options, verify_registration_response
+from webauthn.helpers import bytes_to_base64url
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
+from webauthn.helpers.exceptions import InvalidRegistrationResponse
+from webauthn.helpers.structs import (
+    AttestationConveyancePreference,
+    AuthenticatorAttachment,
+    AuthenticatorAttestationResponse,
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialCreationOptions,
+    PublicKeyCredentialDescriptor,
+    RegistrationCredential,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from tesserad.core.webauthn import parsing
+from tesserad.core.webauthn.credential import StoredCredential
+from tesserad.core.webauthn.errors import WebAuthnRefused
+
+# privacyIDEA's policy names of the algorithms (webauthn_public_key_credential_algorithms),
+# in its order of preference; ``eddsa`` is tesserad's addition.
+ALGORITHMS = {"ecdsa": -7, "rsassa-pss": -37, "rsassa-pkcs1v1_5": -257, "eddsa": -8}
+
+
+@dataclass(frozen=True)
+class Registered:
+    credential: StoredCredential
+    sign_count: int
+    user_verified: bool
+    # The attestation statement's certificate, if any (None for "none" and self attestation).
+    has_certificate: bool
+
+
+def creation_options(*, rp_id: str, rp_name: str, user_name: str, display_name: str, user_id: bytes,
+                     challenge: bytes, timeout_ms: int, algorithms: Sequence[int], user_verification: str,
+                     attachment: str | None = None, resident_key: str = "discouraged",
+                     attestation: str = "direct", exclude: Sequence[bytes] = ()) -> PublicKeyCredentialCreationOptions:
+    selection = AuthenticatorSelectionCriteria(
+        authenticator_attachment=AuthenticatorAttachment(attachment) if attachment else None,
+        resident_key=ResidentKeyRequirement(resident_key),
+        require_resident_key=resident_key == "required",
+        user_verification=UserVerificationRequirement(user_verification))
+    return generate_registration_options(
+        rp_id=rp_id, rp_name=rp_name, user_name=user_name, user_id=user_id, user_display_name=display_name,
+        challenge=challenge, timeout=timeout_ms, attestation=AttestationConveyancePreference(attestation),
+        authenticator_selection=selection,
+        exclude_credentials=[PublicKeyCredentialDescriptor(id=cid) for cid in exclude],
+        supported_pub_key_algs=[COSEAlgorithmIdentifier(alg) for alg in algorithms])
+
+
+def verify_registration(*, clientdata: bytes, regdata: bytes, challenge: bytes, rp_id: str, origin: str,
+                        rp_name: str = "", require_user_verification: bool = False,
+                        algorithms: Sequence[int] = tuple(ALGORITHMS.values()),
+                        trusted_roots: Sequence[bytes] = ()) -> Registered:
+    """Verify the answer to ``challenge``; ``regdata`` is the attestation object."""
+    parsing.client_data(clientdata, parsing.CREATE)
+    attested = parsing.attestation_object(regdata)
+    data = attested.auth_data.attested_credential_data
+    if data is None:
+        raise WebAuthnRefused("the authenticator sent no attested credential data")
+    credential = RegistrationCredential(
+        id=bytes_to_base64url(data.credential_id), raw_id=data.credential_id,
+        response=AuthenticatorAttestationResponse(client_data_json=clientdata, attestation_object=regdata))
+    roots = {attested.fmt: list(trusted_roots)} if trusted_roots else None
+    try:
+        verified = verify_registration_response(
+            credential=credential, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin,
+            require_user_verification=require_user_verification,
+            supported_pub_key_algs=[COSEAlgorithmIdentifier(alg) for alg in algorithms],
+            pem_root_certs_bytes_by_fmt=roots)
+    except InvalidRegistrationResponse as exc:
+        raise WebAuthnRefused(f"registration refused: {exc}") from None
+    except Exception as exc:  # an attestation statement py_webauthn cannot even read
+        raise WebAuthnRefused(f"registration refused: unreadable {attested.fmt} attestation "
+                              f"({type(exc).__name__})") from None
+    fmt = str(getattr(verified.fmt, "value", verified.fmt))  # py_webauthn hands back a plain str
+    stored = StoredCredential(credential_id=verified.credential_id, public_key=verified.credential_public_key,
+                              rp_id=rp_id, rp_name=rp_name, aaguid=verified.aaguid, fmt=fmt)
+    return Registered(credential=stored, sign_count=verified.sign_count, user_verified=verified.user_verified,
+                      has_certificate=bool(attested.att_stmt.x5c))
