@@ -24,6 +24,7 @@ from tesserad.admin_web import api
 from tesserad.admin_web.failure_floor import FailureFloor
 from tesserad.admin_web.params import Params
 from tesserad.core import proxies
+from tesserad.core.auth import passkey_login
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.auth.service import AuthService, Gate
 from tesserad.core.errors import TesseraError
@@ -58,9 +59,17 @@ def auth_request(edge: AuthRequest, params: Params) -> AuthRequest:
         claimed_client=text("client", max_length=255) or None)
 
 
+def origin(request: IRequest) -> str:
+    """The page's Origin header, which a WebAuthn answer must match."""
+    return (request.getHeader(b"origin") or b"").decode("latin-1")[:255]
+
+
 def result_detail(result: AuthResult) -> dict[str, Any]:
     """``detail`` as privacyIDEA shapes it for accept, reject and challenge."""
     detail: dict[str, Any] = {"message": result.message}
+    if result.accepted and result.token_type == "passkey" and result.user is not None:
+        # privacyIDEA 3.11 names the user a passkey identified (the request named none).
+        detail["username"], detail["realm"] = result.user.login, result.user.realm
     if result.serial:
         detail["serial"] = result.serial
     if result.token_type:
@@ -112,16 +121,25 @@ class Validate:
         if self._api_keys is not None:
             keys = {name: request.getHeader(name) or "" for name in KEY_HEADERS}
             gate = functools.partial(self._api_keys.check, keys)
-        return await self._run(self._decide, api.RawInput.of(request), edge_request(request), action, gate)
+        return await self._run(self._decide, api.RawInput.of(request), edge_request(request), action, gate,
+                               origin(request))
 
-    def _decide(self, raw: api.RawInput, edge: AuthRequest, action: str, gate: Gate | None) -> AuthResult:
+    def _decide(self, raw: api.RawInput, edge: AuthRequest, action: str, gate: Gate | None,
+                page_origin: str = "") -> AuthResult:
         """In the core thread pool: decode the parameters, authenticate. Parameters that
-        make no authentication are refused with an audit row, as the engine's refusals are."""
+        make no authentication are refused with an audit row, as the engine's refusals are.
+        A credential without a user is the answer of a usernameless passkey login."""
         try:
-            req = auth_request(edge, Params(raw.decode()))
+            params = Params(raw.decode())
+            if passkey_login.is_passkey_answer(params):
+                answer = passkey_login.parse_answer(params, page_origin)
+            else:
+                req = auth_request(edge, params)
         except ParameterError as exc:
             self._auth.refuse(edge, action, exc)
             raise
+        if passkey_login.is_passkey_answer(params):
+            return self._auth.passkey_login(edge, answer, action, gate)
         return self._auth.authenticate(req, action, gate)
 
     async def _respond(self, request: IRequest, action: str,
@@ -160,6 +178,27 @@ class Validate:
                 del body["detail"]  # no_detail_on_success / no_detail_on_fail
             return api.write_json(request, 200, body)
         return await self._respond(request, "check", render)
+
+    @app.route("/initialize", methods=["GET", "POST"])
+    async def initialize(self, request: IRequest) -> bytes:
+        """privacyIDEA 3.11: a passkey challenge for no user (``type=passkey``); the answer
+        goes to ``/validate/check`` with the transaction id and names the user by itself."""
+        edge = edge_request(request)
+        try:
+            challenge = await self._run(self._initialize, api.RawInput.of(request), edge)
+        except TesseraError as exc:
+            return api.failed(request, exc, request_id=VALIDATE_ID)
+        return api.ok(request, False, {"passkey": challenge, "transaction_id": challenge["transaction_id"]},
+                      request_id=VALIDATE_ID, extra={"authentication": Outcome.CHALLENGE.value})
+
+    def _initialize(self, raw: api.RawInput, edge: AuthRequest) -> dict[str, Any]:
+        action = "POST /validate/initialize"
+        try:
+            token_type = Params(raw.decode()).required("type", max_length=64)
+        except ParameterError as exc:
+            self._auth.refuse(edge, action, exc)
+            raise
+        return self._auth.passkey_initialize(edge, token_type, action)
 
     @app.route("/radiuscheck", methods=["GET", "POST"])
     async def radiuscheck(self, request: IRequest) -> bytes:

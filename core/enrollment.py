@@ -23,6 +23,7 @@ from tesserad.core.clock import utc_datetime
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.rights import PolicyDenied, Rights, Target
 from tesserad.core.token_access import Services, TokenAccess
+from tesserad.core.tokens import passkey
 from tesserad.core.tokens.base import ParameterError, TokenClass, param_bool
 from tesserad.core.tokens.registry import token_class
 from tesserad.core.users.base import User
@@ -107,7 +108,7 @@ class Enrollment:
             TokenAccess(self.session, self.ctx, self.rights).check(existing, action)
             if existing.row.rollout_state == "verify" and wanted.get("verify"):
                 return Enrolled(existing, None, self.verify(existing, wanted["verify"]))
-            if existing.row.rollout_state == CLIENTWAIT and wanted.get("otpkey"):
+            if existing.row.rollout_state == CLIENTWAIT and (wanted.get("otpkey") or wanted.get("attestationObject")):
                 return Enrolled(existing, None, existing.complete_two_step(wanted))
         targets = self._require_rights(cls, action, user, realms)
         if not self.rights.identity.is_admin:
@@ -191,6 +192,8 @@ class Enrollment:
         self._force_parameters(wanted, token_type, target)
         if token_type == "indexedsecret" and user is not None:
             self._force_secret(wanted, user, target)
+        if token_type == "passkey":
+            self._passkey(wanted, user, owner)
         self._two_step(wanted, token_type, target, owner, new)
         for action in TYPE_PARAMETERS.get(token_type, ()):
             value = self.rights.value(action, None, owner, scope=ENROLL)
@@ -236,6 +239,21 @@ class Enrollment:
             raise ParameterError(f"the user has no attribute {attribute!r} to take the secret from")
         wanted["otpkey"] = str(secret)
         wanted.pop("genkey", None)
+
+    def _passkey(self, wanted: dict[str, str], user: User | None, owner: Target | None) -> None:
+        """A passkey belongs to a user: their name and stable user handle, the credentials they
+        hold already, and the relying party of the enrollment policies (never the client's)."""
+        if user is None:
+            raise ParameterError("A user is required to enroll a passkey")
+        for param in passkey.ENROLMENT_PARAMS:
+            wanted.pop(param, None)
+        for action in ("webauthn_relying_party_id", "webauthn_relying_party_name"):
+            value = self.rights.value(action, None, owner, scope=ENROLL)
+            if value:
+                wanted[action] = str(value)
+        wanted[passkey.USER_NAME_PARAM] = user.login
+        wanted[passkey.USER_ID_PARAM] = passkey.user_handle(self.session, user)
+        wanted[passkey.EXCLUDE_PARAM] = " ".join(passkey.credential_ids(self.session, user))
 
     def _two_step(self, wanted: dict[str, str], token_type: str, target: Target | None, owner: Target | None,
                   new: bool) -> None:

@@ -268,6 +268,24 @@ class Engine:
             return AuthResult(Outcome.REJECT, "No active challenge response token found", user=state.user)
         return self._issue_challenges(session, state, capable)
 
+    # ---- a login that names its token instead of its user (core/auth/passkey_login.py) ------
+
+    def state_for(self, session: Session, user: User, client: str) -> RequestState:
+        """The request state of ``user`` from ``client``: their policies, the system settings."""
+        return self._state(session, AuthRequest(password="", user=user.login, realm=user.realm, client=client))
+
+    def verdict(self, session: Session, state: RequestState, token: TokenClass) -> Verdict:
+        """Whether ``token`` may log in now (its state, auth_max_*, last_auth)."""
+        return self._verdict(session, state, token)
+
+    def authorize(self, session: Session, state: RequestState, token: TokenClass, result: AuthResult) -> AuthResult:
+        """``token`` proved possession: the authorization policies may still refuse
+        (``result.refusal``), and decide what the edges may release."""
+        state.accepted = [token]
+        result.refusal = self._authorization_refusal(state, result)
+        self._release(session, state, result)
+        return result
+
     def _decide(self, session: Session, req: AuthRequest, state: RequestState) -> AuthResult:
         if req.serial:
             tokens = self._tokens_by_serial(session, state, req.serial)

@@ -18,6 +18,7 @@ from tesserad.core import proxies
 from tesserad.core.audit import Auditor
 from tesserad.core.auth import challenges
 from tesserad.core.auth.engine import Engine
+from tesserad.core.auth.passkey_login import PasskeyAnswer, PasskeyLogin
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.clock import utc_datetime
 from tesserad.core.errors import DatabaseUnavailable, TesseraError
@@ -40,37 +41,49 @@ class AuthService:
         self.database = database
         self.engine = engine
         self.auditor = auditor
+        self.passkeys = PasskeyLogin(engine)
 
     def authenticate(self, req: AuthRequest, action: str = "POST /validate/check",
                      gate: Gate | None = None) -> AuthResult:
         """``gate`` (the edge's admission check, e.g. api_key_required) runs first in the
         same transaction; its refusal is audited like the engine's."""
+        return self._decided(req, action, gate, self.engine.check)
+
+    def _decided(self, req: AuthRequest, action: str, gate: Gate | None,
+                 decide: Callable[[Session, AuthRequest], AuthResult]) -> AuthResult:
+        """Run ``decide`` in one transaction behind the gate; audit the result or the refusal."""
         started = time.monotonic()
         with self.database.session() as session:
             req = self._behind_proxies(session, req)
             try:
                 if gate is not None:
                     gate(session, req)
-                result = self.engine.check(session, req)
+                result = decide(session, req)
             except TesseraError as exc:
                 session.rollback()
                 if not isinstance(exc, DatabaseUnavailable):  # the audit trail lives there too
                     self._audit_error(req, action, exc, started)
                 raise
-            user, refusal = result.user, result.refusal
-            self.auditor.record(
-                session, action=action, success=result.accepted and refusal is None, started=started,
-                authentication=Outcome.REJECT.value if refusal else result.outcome.value,
-                info=str(refusal) if refusal else result.message,
-                serial=result.serial or ",".join(c.serial for c in result.challenges),
-                token_type=result.token_type or "", user=user.login if user else "",
-                realm=user.realm if user else "", resolver=user.resolver if user else "",
-                client=req.client, user_agent=req.user_agent, action_detail=audit_detail(req.nas, req.attributes),
-                policies=",".join(result.decided_by))
-            session.commit()  # a refused right value stays used up
-            if refusal is not None:
-                raise refusal
-            return result
+            return self._recorded(session, req, action, result, started)
+
+    def _recorded(self, session: Session, req: AuthRequest, action: str, result: AuthResult,
+                  started: float) -> AuthResult:
+        """Audit the decision and commit (a refused right value stays used up); then raise
+        the authorization refusal, if any."""
+        user, refusal = result.user, result.refusal
+        self.auditor.record(
+            session, action=action, success=result.accepted and refusal is None, started=started,
+            authentication=Outcome.REJECT.value if refusal else result.outcome.value,
+            info=str(refusal) if refusal else result.message,
+            serial=result.serial or ",".join(c.serial for c in result.challenges),
+            token_type=result.token_type or "", user=user.login if user else "",
+            realm=user.realm if user else "", resolver=user.resolver if user else "",
+            client=req.client, user_agent=req.user_agent, action_detail=audit_detail(req.nas, req.attributes),
+            policies=",".join(result.decided_by))
+        session.commit()
+        if refusal is not None:
+            raise refusal
+        return result
 
     def _behind_proxies(self, session: Session, req: AuthRequest) -> AuthRequest:
         """``req`` with the client address that trusted proxies speak for (policies and
@@ -121,3 +134,29 @@ class AuthService:
                 return {}
             info = self.engine.directory.user_info(session, user)
         return {**info, "realm": user.realm, "resolver": user.resolver}
+
+    # ---- usernameless passkey login (core/auth/passkey_login.py) ----------------------------
+
+    def passkey_initialize(self, req: AuthRequest, token_type: str,
+                           action: str = "POST /validate/initialize") -> dict[str, Any]:
+        """``/validate/initialize``: open a challenge for no user (audited)."""
+        started = time.monotonic()
+        with self.database.session() as session:
+            req = self._behind_proxies(session, req)
+            try:
+                challenge = self.passkeys.initialize(session, req, token_type)
+            except TesseraError as exc:
+                session.rollback()
+                self._audit_error(req, action, exc, started)
+                raise
+            self.auditor.record(session, action=action, success=True, started=started,
+                                authentication=Outcome.CHALLENGE.value, info="passkey challenge",
+                                token_type="passkey", client=req.client, user_agent=req.user_agent,
+                                action_detail=f"transaction_id: {challenge['transaction_id']}")
+            session.commit()
+            return challenge
+
+    def passkey_login(self, req: AuthRequest, answer: PasskeyAnswer, action: str = "POST /validate/check",
+                      gate: Gate | None = None) -> AuthResult:
+        """The answer to a passkey challenge, which names the user by its credential."""
+        return self._decided(req, action, gate, lambda session, checked: self.passkeys.login(session, checked, answer))

@@ -40,15 +40,15 @@ GENERAL, TOKEN, ENROLLMENT, PIN, SYSTEM = "general", "token", "enrollment", "pin
 USERS, TOOLS, MACHINE, TOKENGROUP = "user", "tools", "machine", "tokengroup"
 RESPONSE, CONDITIONS, SETTINGS = "modifying response", "conditions", "setting actions"
 
-# The spec's 26 token types and privacyIDEA 3.9's daypassword; the user may self-enroll the
-# first 19 of the spec (§1.1) and daypassword.
+# The spec's 26 token types, privacyIDEA 3.9's daypassword and 3.11's passkey; the user may
+# self-enroll the first 19 of the spec (§1.1), daypassword and passkey.
 USER_ENROLLABLE = ("hotp", "totp", "spass", "sms", "email", "push", "webauthn", "yubikey", "sshkey",
                    "paper", "radius", "tan", "motp", "yubico", "question", "indexedsecret",
-                   "certificate", "u2f", "tiqr", "daypassword")
+                   "certificate", "u2f", "tiqr", "daypassword", "passkey")
 TOKEN_TYPES = USER_ENROLLABLE + ("pw", "registration", "remote", "4eyes", "ocra", "daplug", "vasco")
 # The token types tesserad implements (``core.tokens.registry``; a test keeps them equal):
 # the per-type actions of the other types are not offered.
-IMPLEMENTED_TYPES = ("daypassword", "hotp", "indexedsecret", "motp", "paper", "pw", "question",
+IMPLEMENTED_TYPES = ("daypassword", "hotp", "indexedsecret", "motp", "paper", "passkey", "pw", "question",
                      "registration", "spass", "tan", "totp", "yubikey")
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
@@ -624,8 +624,9 @@ def _enrollment() -> list[dict[str, Any]]:
         _a("verify_enrollment", "str", TOKEN, "Token types whose enrollment must be confirmed with an OTP.",
            values=("hotp", "totp", "email", "sms", "indexedsecret"), multiple=True, enforced_by="core.enrollment"),
         _a("webauthn_relying_party_id", "str", TOKEN, "Relying party ID (a domain) of new WebAuthn "
-           "tokens; required."),
-        _a("webauthn_relying_party_name", "text", TOKEN, "Human-readable relying party name; required."),
+           "tokens; required.", enforced_by="core.enrollment"),
+        _a("webauthn_relying_party_name", "text", TOKEN, "Human-readable relying party name; required.",
+           enforced_by="core.enrollment"),
         _a("webauthn_timeout", "int", TOKEN, "Seconds the client waits for the authenticator at "
            "enrollment.", default=60, minimum=1),
         _a("webauthn_authenticator_attachment", "str", TOKEN, "Allow only platform or only "

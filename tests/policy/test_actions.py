@@ -36,7 +36,7 @@ def test_every_documented_action_is_registered(scope: str) -> None:
 
 
 def test_enroll_actions_are_generated_per_token_type() -> None:
-    assert len(TOKEN_TYPES) == 27 and len(USER_ENROLLABLE) == 20  # the spec's, and 3.9's daypassword
+    assert len(TOKEN_TYPES) == 28 and len(USER_ENROLLABLE) == 21  # the spec's, 3.9's daypassword, 3.11's passkey
     assert "enrollDAYPASSWORD" in CATALOGUE["admin"] and "enrollDAYPASSWORD" in CATALOGUE["user"]
     assert "daypassword_max_token_per_user" in CATALOGUE["enrollment"]
     assert {f"enroll{t.upper()}" for t in TOKEN_TYPES} <= set(CATALOGUE["admin"])

@@ -1,0 +1,300 @@
+"""Passkeys through the HTTP API, as privacyIDEA 3.11 speaks them: two-step enrolment with
+/token/init (by the user in self-service and by an admin for a user), then a usernameless
+login: /validate/initialize opens a challenge for nobody, the answer to /validate/check
+names the user by its credential. The authenticator is tests/softauthn.py, which shares no
+code with the server."""
+
+from __future__ import annotations
+
+import base64
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tesserad.core.auth.passkey_login import parse_answer
+from tesserad.core.auth.request import AuthRequest
+from tesserad.core.policy.auth import PolicyAuthPolicies
+from tesserad.core.store.models import AuditEntry, Challenge, Token, TokenCredential
+
+from tests.http.restapi import Api
+from tests.softauthn import SoftAuthenticator, websafe
+
+ORIGIN = "https://tessera.example"
+RP = {"webauthn_relying_party_id": "tessera.example", "webauthn_relying_party_name": "Tessera"}
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@pytest.fixture
+def stored(api: Api) -> Api:
+    """The engine decides by the stored policies; the relying party is set for everyone."""
+    api.core.auth.engine.policies = PolicyAuthPolicies(api.ctx.policies, "node", directory=api.core.directory)
+    api.policy("rp", scope="enrollment", action=f"webauthn_relying_party_id={RP['webauthn_relying_party_id']}, "
+                                                f"webauthn_relying_party_name={RP['webauthn_relying_party_name']}")
+    return api
+
+
+def enroll(api: Api, jwt: str, authenticator: SoftAuthenticator, user: str | None = None,
+           **extra: str) -> tuple[str, dict[str, Any]]:
+    """Both steps; the serial and the second answer's body."""
+    params = {"type": "passkey", **({"user": user} if user else {})}
+    status, body = api.call("POST", "/token/init", jwt, params)
+    assert status == 200, body
+    detail = body["detail"]
+    options = detail["passkey_registration"]
+    authenticator.user_handle = unb64(options["user"]["id"])
+    registration = authenticator.register(unb64(options["challenge"]))
+    second = {"type": "passkey", "serial": detail["serial"], "transaction_id": detail["transaction_id"],
+              "attestationObject": websafe(registration.regdata), "clientDataJSON": websafe(registration.clientdata),
+              "credential_id": websafe(registration.credential_id), "rawId": websafe(registration.credential_id),
+              "authenticatorAttachment": "platform", **({"user": user} if user else {}), **extra}
+    status, body = api.call("POST", "/token/init", jwt, second, headers={"Origin": ORIGIN})
+    return detail["serial"], body
+
+
+def initialize(api: Api) -> dict[str, Any]:
+    status, body = api.call("POST", "/validate/initialize", None, {"type": "passkey"})
+    assert status == 200, body
+    return body
+
+
+def answer(api: Api, transaction_id: str, assertion_wire: dict[str, str], origin: str = ORIGIN) -> tuple[int, Any]:
+    return api.call("POST", "/validate/check", None, {"transaction_id": transaction_id, **assertion_wire},
+                    headers={"Origin": origin})
+
+
+def login(api: Api, authenticator: SoftAuthenticator, **knobs: Any) -> tuple[int, Any]:
+    body = initialize(api)
+    challenge = unb64(body["detail"]["passkey"]["challenge"])
+    return answer(api, body["detail"]["transaction_id"], authenticator.assert_(challenge, **knobs).wire())
+
+
+def counts(api: Api) -> tuple[int, int, int]:
+    with api.core.database.session() as session:
+        return (session.scalar(select(func.count()).select_from(Token)) or 0,
+                session.scalar(select(func.count()).select_from(Challenge)) or 0,
+                session.scalar(select(func.count()).select_from(TokenCredential)) or 0)
+
+
+@pytest.mark.policy_action("enrollment", "webauthn_relying_party_id")
+@pytest.mark.policy_action("enrollment", "webauthn_relying_party_name")
+@pytest.mark.parametrize("alg", ["ES256", "EdDSA", "RS256"])
+def test_self_service_enrolment_then_usernameless_login(stored: Api, alg: str) -> None:
+    authenticator = SoftAuthenticator(alg=alg)
+    alice = stored.user("alice")
+    first = stored.call("POST", "/token/init", alice, {"type": "passkey"})[1]["detail"]
+    options = first["passkey_registration"]
+    assert options["rp"] == {"id": "tessera.example", "name": "Tessera"}
+    assert options["authenticatorSelection"]["residentKey"] == "required"
+    assert options["user"]["name"] == "alice" and first["rollout_state"] == "clientwait"
+    assert first["serial"].startswith("PIPK") and len(first["transaction_id"]) == 20
+    serial, body = enroll(stored, alice, authenticator)
+    assert body["result"]["status"] is True, body
+    token = stored.core.token(serial)
+    assert (token.rollout_state, token.active) == ("enrolled", True)
+
+    status, body = login(stored, authenticator)
+    assert status == 200 and body["result"] == {"status": True, "value": True, "authentication": "ACCEPT"}
+    assert body["detail"]["username"] == "alice" and body["detail"]["realm"] == "example"
+    assert body["detail"]["serial"] == serial and body["detail"]["type"] == "passkey"
+    with stored.core.database.session() as session:
+        row = session.scalars(select(AuditEntry).where(AuditEntry.action == "POST /validate/check")
+                              .order_by(AuditEntry.id.desc())).first()
+        assert row is not None and (row.user, row.success, row.serial) == ("alice", True, serial)
+
+
+def test_admin_enrols_for_a_user_and_the_user_handle_stays(stored: Api) -> None:
+    admin = stored.admin()
+    first, second = SoftAuthenticator(), SoftAuthenticator()
+    serial1, body = enroll(stored, admin, first, user="bob")
+    assert body["result"]["value"] is True
+    serial2, body = enroll(stored, admin, second, user="bob")
+    assert body["result"]["value"] is True
+    assert first.user_handle == second.user_handle  # one account per user on the authenticator
+    status, body = api_init(stored, admin, {"type": "passkey", "user": "bob"})
+    excluded = {unb64(c["id"]) for c in body["detail"]["passkey_registration"]["excludeCredentials"]}
+    assert excluded == {first.credential_id, second.credential_id}
+    assert login(stored, second)[1]["detail"]["username"] == "bob"
+    assert login(stored, first)[1]["detail"]["serial"] == serial1
+
+
+def api_init(api: Api, jwt: str, params: dict[str, str]) -> tuple[int, Any]:
+    return api.call("POST", "/token/init", jwt, params)
+
+
+def test_enrolment_refusals(api: Api, stored: Api) -> None:
+    admin = stored.admin()
+    status, body = api_init(stored, admin, {"type": "passkey"})
+    assert (status, body["result"]["error"]["message"]) == (400, "ERR905: A user is required to enroll a passkey")
+    # The answer must come from the page of the relying party, to the open registration, once.
+    authenticator = SoftAuthenticator()
+    serial, body = enroll(stored, admin, authenticator, user="carol", transaction_id="1" * 20)
+    assert body["result"]["status"] is False and "No open passkey registration" in body["result"]["error"]["message"]
+    assert stored.core.token(serial).rollout_state == "clientwait"
+    _, body = enroll(stored, admin, SoftAuthenticator(origin="https://evil.example"), user="carol")
+    assert body["result"]["status"] is False and "origin" in body["result"]["error"]["message"].lower()
+    before = counts(stored)
+    _, body = enroll(stored, admin, SoftAuthenticator(rp_id="evil.example"), user="carol")
+    assert body["result"]["status"] is False
+    assert counts(stored)[2] == before[2]
+
+
+def test_enrolment_without_relying_party_policy_is_refused(api: Api) -> None:
+    status, body = api_init(api, api.admin(), {"type": "passkey", "user": "alice",
+                                               "webauthn_relying_party_id": "attacker.example",
+                                               "webauthn_relying_party_name": "x"})
+    assert status == 400 and "webauthn_relying_party_id" in body["result"]["error"]["message"]
+
+
+def test_login_refusals(stored: Api) -> None:
+    authenticator = SoftAuthenticator()
+    serial, _ = enroll(stored, stored.user("alice"), authenticator)
+    body = initialize(stored)
+    transaction_id, challenge = body["detail"]["transaction_id"], unb64(body["detail"]["passkey"]["challenge"])
+    assert body["result"]["authentication"] == "CHALLENGE" and body["detail"]["passkey"]["rpId"] == "tessera.example"
+    for knobs, reason in (({"origin": "https://evil.example"}, "origin"), ({"rp_id": "evil.example"}, "rp"),
+                          ({"tamper": True}, "signature")):
+        status, refused = answer(stored, transaction_id, authenticator.assert_(challenge, **knobs).wire(),
+                                 origin=knobs.get("origin", ORIGIN))
+        assert status == 200 and refused["result"]["authentication"] == "REJECT", (knobs, refused)
+        assert reason in refused["detail"]["message"].lower()
+    other = initialize(stored)["detail"]
+    status, refused = answer(stored, transaction_id, authenticator.assert_(unb64(other["passkey"]["challenge"])).wire())
+    assert refused["result"]["value"] is False  # an assertion for another challenge
+    good = authenticator.assert_(challenge).wire()
+    assert answer(stored, transaction_id, good)[1]["result"]["value"] is True
+    status, replayed = answer(stored, transaction_id, good)
+    assert replayed["result"]["value"] is False and "No open passkey challenge" in replayed["detail"]["message"]
+
+
+def test_counter_going_back_is_refused_and_audited(stored: Api) -> None:
+    authenticator = SoftAuthenticator(counter=10)
+    serial, _ = enroll(stored, stored.user("alice"), authenticator)
+    assert login(stored, authenticator)[1]["result"]["value"] is True  # counter 11
+    status, body = login(stored, authenticator, counter=5)
+    assert body["result"]["value"] is False and "cloned" in body["detail"]["message"]
+    assert stored.core.token(serial).count == 11
+    with stored.core.database.session() as session:
+        row = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert row is not None and row.success is False and "cloned" in row.info and row.user == "alice"
+
+
+def test_another_users_credential_cannot_log_in_as_them(stored: Api) -> None:
+    alices, bobs = SoftAuthenticator(), SoftAuthenticator()
+    enroll(stored, stored.user("alice"), alices)
+    enroll(stored, stored.user("bob"), bobs)
+    body = initialize(stored)
+    wire = bobs.assert_(unb64(body["detail"]["passkey"]["challenge"])).wire()
+    wire["credential_id"] = websafe(alices.credential_id)  # bob's signature under alice's credential
+    del wire["credentialid"]
+    status, refused = answer(stored, body["detail"]["transaction_id"], wire)
+    assert refused["result"]["value"] is False and refused["detail"].get("username") is None
+
+
+def test_bad_input_changes_nothing(stored: Api) -> None:
+    authenticator = SoftAuthenticator()
+    enroll(stored, stored.user("alice"), authenticator)
+    body = initialize(stored)
+    transaction_id, challenge = body["detail"]["transaction_id"], unb64(body["detail"]["passkey"]["challenge"])
+    good = authenticator.assert_(challenge).wire()
+    before = counts(stored)
+    cases = {
+        "clientdata": ({**good, "clientdata": "not base64!"}, "clientdata is not web-safe base64"),
+        "truncated": ({**good, "authenticatordata": websafe(b"\x01\x02")}, "authenticatordata is truncated"),
+        "type": ({**good, "clientdata": websafe(b'{"type":"webauthn.create","challenge":"AA","origin":"x"}')},
+                 "expected 'webauthn.get'"),
+        "unknown": ({**good, "credentialid": websafe(b"\x00" * 32)}, "No token found for the given credential ID"),
+    }
+    for name, (wire, message) in cases.items():
+        status, refused = answer(stored, transaction_id, wire)
+        assert status in (400, 404) and refused["result"]["status"] is False, name
+        assert message in refused["result"]["error"]["message"], (name, refused)
+    status, refused = stored.call("POST", "/validate/check", None,
+                                  {"transaction_id": transaction_id, **good, "clientdata": "A" * (1024 * 1024)},
+                                  headers={"Origin": ORIGIN})
+    assert status == 413 or refused["result"]["status"] is False
+    status, refused = answer(stored, transaction_id, good, origin="")
+    assert "Origin header is required" in refused["result"]["error"]["message"]
+    assert counts(stored) == before
+    _, reg = stored.call("POST", "/token/init", stored.user("bob"), {"type": "passkey"})
+    detail = reg["detail"]
+    registration = SoftAuthenticator().register(unb64(detail["passkey_registration"]["challenge"]))
+    status, refused = stored.call("POST", "/token/init", stored.user("bob"), {
+        "type": "passkey", "serial": detail["serial"], "transaction_id": detail["transaction_id"],
+        "attestationObject": websafe(registration.regdata[: len(registration.regdata) // 2]),
+        "clientDataJSON": websafe(registration.clientdata)}, headers={"Origin": ORIGIN})
+    assert status == 400 and "not a CBOR attestation object" in refused["result"]["error"]["message"]
+    assert stored.core.token(detail["serial"]).rollout_state == "clientwait"
+    assert initialize_error(stored, {"type": "hotp"}) == "ERR905: Unsupported token type 'hotp' for " \
+                                                          "authentication initialization!"
+
+
+def initialize_error(api: Api, params: dict[str, str]) -> str:
+    status, body = api.call("POST", "/validate/initialize", None, params)
+    assert status == 400
+    return str(body["result"]["error"]["message"])
+
+
+def test_initialize_needs_the_relying_party_policy(api: Api) -> None:
+    api.core.auth.engine.policies = PolicyAuthPolicies(api.ctx.policies, "node", directory=api.core.directory)
+    status, body = api.call("POST", "/validate/initialize", None, {"type": "passkey"})
+    assert status == 403 and "webauthn_relying_party_id" in body["result"]["error"]["message"]
+
+
+def test_passkeys_are_not_passwords(stored: Api) -> None:
+    """PIN+OTP (what RADIUS and PAM carry) can never use a passkey: a passkey-only user is rejected."""
+    enroll(stored, stored.user("alice"), SoftAuthenticator())
+    for password in ("", "123456"):
+        result = stored.core.check(password, "alice")
+        assert not result.accepted and not result.challenges
+
+
+def test_twenty_concurrent_answers_one_accept(stored: Api) -> None:
+    authenticator = SoftAuthenticator()
+    enroll(stored, stored.user("alice"), authenticator)
+    body = initialize(stored)
+    transaction_id, challenge = body["detail"]["transaction_id"], unb64(body["detail"]["passkey"]["challenge"])
+    # Counter 0 forever (an authenticator without a counter): only the challenge stops a second answer.
+    wire = authenticator.assert_(challenge, counter=0).wire()
+    parsed = parse_answer({"transaction_id": transaction_id, **wire}, ORIGIN)
+    service = stored.core.auth
+
+    def one(_: int) -> bool:
+        return service.passkey_login(AuthRequest(password=""), parsed).accepted
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(one, range(20)))
+    assert results.count(True) == 1
+
+
+@pytest.mark.policy_action("admin", "enrollPASSKEY")
+@pytest.mark.policy_action("user", "enrollPASSKEY")
+def test_enroll_passkey_rights(stored: Api) -> None:
+    stored.policy("admins", scope="admin", action="enrollHOTP, assign")
+    status, body = api_init(stored, stored.admin(), {"type": "passkey", "user": "alice"})
+    assert status == 403 and "enrollPASSKEY" in body["result"]["error"]["message"]
+    stored.policy("admins", scope="admin", action="enrollPASSKEY, assign")
+    assert enroll(stored, stored.admin(), SoftAuthenticator(), user="alice")[1]["result"]["value"] is True
+    stored.policy("users", scope="user", action="enrollHOTP", realm="example")
+    status, body = api_init(stored, stored.user("bob"), {"type": "passkey"})
+    assert status == 403 and "enrollPASSKEY" in body["result"]["error"]["message"]
+    stored.policy("users", scope="user", action="enrollPASSKEY", realm="example")
+    assert enroll(stored, stored.user("bob"), SoftAuthenticator())[1]["result"]["value"] is True
+
+
+@pytest.mark.parametrize("action", [
+    pytest.param("passkey_max_token_per_user", marks=pytest.mark.policy_action("enrollment",
+                                                                                "passkey_max_token_per_user")),
+    pytest.param("passkey_max_active_token_per_user",
+                 marks=pytest.mark.policy_action("enrollment", "passkey_max_active_token_per_user"))])
+def test_passkey_limits_per_user(stored: Api, action: str) -> None:
+    stored.policy("limit", scope="enrollment", action=f"{action}=1")
+    alice = stored.user("alice")
+    assert enroll(stored, alice, SoftAuthenticator())[1]["result"]["value"] is True
+    stored.core.enroll("alice", type="hotp", otpkey="3132333435363738393031323334353637383930")  # another type
+    status, body = api_init(stored, alice, {"type": "passkey"})
+    assert status == 403 and "passkey tokens for this user is limited" in body["result"]["error"]["message"]
