@@ -8,6 +8,7 @@ from tesserad.admin_web.authorization import ANY_ADMIN, Access
 from tesserad.admin_web.remote_user import trusted_remote_user
 from tesserad.admin_web.rest import ADMIN_OR_USER, PUBLIC, Call, Resource, endpoint
 from tesserad.admin_web.validate import result_detail
+from tesserad.core.auth import passkey_login
 from tesserad.core.login import LoginChallenge, LoginService
 from tesserad.core.webui import enrollable_types, granted, login_value
 
@@ -17,7 +18,8 @@ class AuthResource(Resource):
     def login(self, call: Call) -> Any:
         """Check ``username``/``password`` (``realm``, ``transaction_id``) and issue a JWT
         with the role, rights, menus and web UI settings. Without a password, the user a
-        trusted proxy names (``remote_user``) is logged in if the webui policy allows it."""
+        trusted proxy names (``remote_user``) is logged in if the webui policy allows it;
+        without a user name, the user whose passkey answers a ``/validate/initialize`` challenge."""
         params = call.params
         username = params.text("username", "", max_length=320) or ""
         realm = params.text("realm", max_length=255)
@@ -25,7 +27,11 @@ class AuthResource(Resource):
         service = LoginService(call.ctx, call.rest.node, call.rest.config.web)
         password = params.text("password", "") or ""
         remote = trusted_remote_user(call.facts.client, call.facts.headers, call.rest.config.web)
-        if remote and not password and username in ("", remote):
+        if not username and passkey_login.is_passkey_answer(params):
+            answer = passkey_login.parse_answer(params.texts(), call.facts.headers.get("origin", "")[:255])
+            identity = service.passkey_login(call.session, answer, client=call.client,
+                                             user_agent=call.facts.user_agent)
+        elif remote and not password and username in ("", remote):
             call.audit.update(user=remote, info="login as the remote user")
             identity = service.remote_login(call.session, remote, client=call.client)
         else:

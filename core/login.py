@@ -11,6 +11,9 @@ A reverse proxy that authenticated the user itself (Kerberos, client certificate
 name the user (privacyIDEA's REMOTE_USER; the HTTP edge decides whom to believe,
 admin_web/remote_user.py); the name is used only while the webui policy ``remote_user``
 (matched with that user, client and node) is ``allowed`` or ``force``.
+
+Without a user name, a passkey answer to a ``/validate/initialize`` challenge logs in the
+user it belongs to (privacyIDEA 3.11), where ``login_mode`` lets tokens log in.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from tesserad.core import admins
+from tesserad.core.auth.passkey_login import PasskeyAnswer
 from tesserad.core.auth.request import AuthRequest, AuthResult, Outcome
 from tesserad.core.context import Context
 from tesserad.core.login_throttle import CLIENT, USER, Budget, LoginThrottle, user_key
@@ -94,14 +98,34 @@ class LoginService:
         self._throttle.give_back(budgets)
         return identity
 
+    def passkey_login(self, session: Session, answer: PasskeyAnswer, *, client: str, user_agent: str = "") -> Identity:
+        """A usernameless login to the UI: the passkey names its user, whose webui
+        ``login_mode`` must be ``privacyIDEA`` (the mode in which tokens log in)."""
+        web = self._settings
+        budgets = [Budget(CLIENT, client or "unknown", web.login_failures_per_client)]
+        if not self._throttle.take(budgets, web.login_failure_window):
+            raise AuthError("Authentication failure. Too many failed logins; try again later")
+        result = self._ctx.auth.passkey_login(AuthRequest(password="", client=client, user_agent=user_agent),
+                                              answer, "POST /auth")
+        if not result.accepted or result.user is None:
+            raise AuthError(WRONG)
+        if self._login_mode(session, result.user, client) != "privacyIDEA":
+            raise AuthError("Authentication failure. Passkeys do not log in to the UI for this user")
+        self._throttle.give_back(budgets)
+        return self._identity(result.user, "pi")
+
+    def _login_mode(self, session: Session, user: User, client: str) -> str:
+        policies = self._ctx.policies.snapshot(session)
+        mode, _ = policies.get_value(PolicyQuery(scope=WEBUI, action="login_mode", user_object=user,
+                                                 client=client, node=self._node), "userstore")
+        return str(mode)
+
     def _realm_user(self, session: Session, user: User, password: str, client: str, user_agent: str,
                     transaction_id: str | None) -> Identity:
         if not user.exists:
             self._ctx.hasher.verify_nothing(password)
             raise AuthError(WRONG)
-        policies = self._ctx.policies.snapshot(session)
-        mode, _ = policies.get_value(PolicyQuery(scope=WEBUI, action="login_mode", user_object=user,
-                                                 client=client, node=self._node), "userstore")
+        mode = self._login_mode(session, user, client)
         if mode == "disable":
             raise AuthError("Authentication failure. The login for this user is disabled")
         if mode == "privacyIDEA":

@@ -298,3 +298,30 @@ def test_passkey_limits_per_user(stored: Api, action: str) -> None:
     stored.core.enroll("alice", type="hotp", otpkey="3132333435363738393031323334353637383930")  # another type
     status, body = api_init(stored, alice, {"type": "passkey"})
     assert status == 403 and "passkey tokens for this user is limited" in body["result"]["error"]["message"]
+
+
+@pytest.mark.policy_action("webui", "login_mode")
+def test_usernameless_login_to_the_ui(stored: Api) -> None:
+    authenticator = SoftAuthenticator()
+    enroll(stored, stored.user("alice"), authenticator)
+
+    def ui_login() -> tuple[int, Any]:
+        body = initialize(stored)
+        wire = authenticator.assert_(unb64(body["detail"]["passkey"]["challenge"])).wire()
+        return stored.call("POST", "/auth", None, {"transaction_id": body["detail"]["transaction_id"], **wire},
+                           headers={"Origin": ORIGIN})
+
+    status, body = ui_login()  # login_mode userstore: tokens do not log in to the UI
+    assert status == 401 and "Passkeys do not log in" in body["result"]["error"]["message"]
+    stored.policy("ui", scope="webui", action="login_mode=privacyIDEA", realm="example")
+    status, body = ui_login()
+    assert status == 200, body
+    value = body["result"]["value"]
+    assert (value["role"], value["username"], value["realm"]) == ("user", "alice", "example")
+    status, body = stored.call("GET", "/token/", value["token"])
+    assert status == 200 and body["result"]["value"]["count"] == 1
+    body = initialize(stored)
+    wire = authenticator.assert_(unb64(body["detail"]["passkey"]["challenge"]), tamper=True).wire()
+    status, body = stored.call("POST", "/auth", None, {"transaction_id": body["detail"]["transaction_id"], **wire},
+                               headers={"Origin": ORIGIN})
+    assert status == 401 and body["result"]["error"]["message"].endswith("Wrong credentials")
