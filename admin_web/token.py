@@ -153,8 +153,10 @@ class TokenResource(Resource):
     def init(self, call: Call) -> Any:
         """Enroll a token (type-specific parameters), or confirm one with ``verify``."""
         realms = [name.lower() for name in call.params.names("tokenrealm") or []]
-        enrolled = Enrollment(call.session, call.ctx, call.rights).enroll(call.params.texts(), call.user_param(),
-                                                                          realms)
+        params = call.params.texts()
+        # privacyIDEA's name for the Origin header, which WebAuthn registrations are bound to.
+        params["HTTP_ORIGIN"] = call.facts.headers.get("origin", "")
+        enrolled = Enrollment(call.session, call.ctx, call.rights).enroll(params, call.user_param(), realms)
         _audit(call, [enrolled.token], _access(call), enrolled.user)
         call.detail.update(enrolled.detail)
         return True
