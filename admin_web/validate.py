@@ -30,6 +30,9 @@ from tesserad.core.auth.service import AuthService, Gate
 from tesserad.core.errors import TesseraError
 from tesserad.core.policy.apikey import ApiKeyGate
 from tesserad.core.tokens.base import ParameterError
+from tesserad.core.webauthn import wire
+from tesserad.core.webauthn.encoding import MAX_FIELD_LENGTH
+from tesserad.core.webauthn.wire import SignResponse
 
 Runner = Callable[..., Deferred[Any]]
 VALIDATE_ID = 2  # privacyIDEA answers validate requests with id 2
@@ -40,10 +43,13 @@ def edge_request(request: IRequest, protocol: str = "http") -> AuthRequest:
     """What the connection says about an authentication (peer, proxies, user agent), read
     on the reactor thread; the parameters are added by ``auth_request``."""
     client = request.getClientAddress()
+    origin = request.getHeader(b"origin")
     return AuthRequest(
         password="", client=getattr(client, "host", "") or "", protocol=protocol,
         forwarded=proxies.forwarded_hops((request.getHeader(b"x-forwarded-for") or b"").decode("latin-1")),
-        user_agent=(request.getHeader(b"user-agent") or b"").decode("latin-1")[:255])
+        user_agent=(request.getHeader(b"user-agent") or b"").decode("latin-1")[:255],
+        # The Origin header, for a WebAuthn answer among the parameters (see ``auth_request``).
+        webauthn=SignResponse(origin=origin.decode("latin-1")[:255]) if origin else None)
 
 
 def auth_request(edge: AuthRequest, params: Params) -> AuthRequest:
@@ -51,17 +57,16 @@ def auth_request(edge: AuthRequest, params: Params) -> AuthRequest:
     if "pass" not in params:
         raise ParameterError("missing parameter: pass")
     text = params.text
+    answer = {name: text(name, max_length=MAX_FIELD_LENGTH) or "" for name in wire.FIELDS}
+    webauthn = None
+    if any(answer[name] for name in wire.FIELDS[:4]):
+        webauthn = SignResponse(**answer, origin=edge.webauthn.origin if edge.webauthn else None)
     return dataclasses.replace(
-        edge, password=text("pass") or "", user=text("user", max_length=320) or None,
+        edge, webauthn=webauthn, password=text("pass") or "", user=text("user", max_length=320) or None,
         realm=text("realm", max_length=255) or None, serial=text("serial", max_length=255) or None,
         transaction_id=text("transaction_id", max_length=255) or text("state", max_length=255) or None,
         token_type=text("type", max_length=64) or None, otp_only=text("otponly") in ("1", "true"),
         claimed_client=text("client", max_length=255) or None)
-
-
-def origin(request: IRequest) -> str:
-    """The page's Origin header, which a WebAuthn answer must match."""
-    return (request.getHeader(b"origin") or b"").decode("latin-1")[:255]
 
 
 def result_detail(result: AuthResult) -> dict[str, Any]:
@@ -121,18 +126,16 @@ class Validate:
         if self._api_keys is not None:
             keys = {name: request.getHeader(name) or "" for name in KEY_HEADERS}
             gate = functools.partial(self._api_keys.check, keys)
-        return await self._run(self._decide, api.RawInput.of(request), edge_request(request), action, gate,
-                               origin(request))
+        return await self._run(self._decide, api.RawInput.of(request), edge_request(request), action, gate)
 
-    def _decide(self, raw: api.RawInput, edge: AuthRequest, action: str, gate: Gate | None,
-                page_origin: str = "") -> AuthResult:
+    def _decide(self, raw: api.RawInput, edge: AuthRequest, action: str, gate: Gate | None) -> AuthResult:
         """In the core thread pool: decode the parameters, authenticate. Parameters that
         make no authentication are refused with an audit row, as the engine's refusals are.
         A credential without a user is the answer of a usernameless passkey login."""
         try:
             params = Params(raw.decode())
             if passkey_login.is_passkey_answer(params):
-                answer = passkey_login.parse_answer(params, page_origin)
+                answer = passkey_login.parse_answer(params, edge.webauthn.origin or "" if edge.webauthn else "")
             else:
                 req = auth_request(edge, params)
         except ParameterError as exc:

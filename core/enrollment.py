@@ -23,7 +23,7 @@ from tesserad.core.clock import utc_datetime
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.rights import PolicyDenied, Rights, Target
 from tesserad.core.token_access import Services, TokenAccess
-from tesserad.core.tokens import passkey
+from tesserad.core.tokens import passkey, webauthn
 from tesserad.core.tokens.base import ParameterError, TokenClass, param_bool
 from tesserad.core.tokens.registry import token_class
 from tesserad.core.users.base import User
@@ -50,6 +50,11 @@ TWO_STEP = {
     "totp": ("totp_2step", {"2step_clientsize": "totp_2step_clientsize", "2step_serversize": "totp_2step_serversize",
                             "2step_difficulty": "totp_2step_difficulty"}),
 }
+# The enrollment actions that shape step 1 of a WebAuthn enrollment (core/tokens/webauthn.py).
+WEBAUTHN_ENROLLMENT = ("webauthn_relying_party_id", "webauthn_relying_party_name", "webauthn_timeout",
+                       "webauthn_user_verification_requirement", "webauthn_public_key_credential_algorithms",
+                       "webauthn_authenticator_attestation_form", "webauthn_authenticator_selection_list",
+                       "webauthn_challenge_text")
 FORCE_APP_PIN = {"hotp": "hotp_force_app_pin", "totp": "totp_force_app_pin"}
 _LEGACY_TAGS = {"<u>": "{user}", "<r>": "{realm}", "<s>": "{serial}"}
 
@@ -103,12 +108,14 @@ class Enrollment:
         wanted = dict(params)
         cls = token_class(wanted.get("type") or "hotp")
         action = f"enroll{cls.type.upper()}"
+        if not wanted.get("serial") and wanted.get("transaction_id") and cls.type == "webauthn":
+            wanted["serial"] = webauthn.pending_serial(self.session, wanted["transaction_id"]) or ""
         existing = self.ctx.tokens.find(self.session, wanted["serial"]) if wanted.get("serial") else None
         if existing is not None:
             TokenAccess(self.session, self.ctx, self.rights).check(existing, action)
             if existing.row.rollout_state == "verify" and wanted.get("verify"):
                 return Enrolled(existing, None, self.verify(existing, wanted["verify"]))
-            if existing.row.rollout_state == CLIENTWAIT and (wanted.get("otpkey") or wanted.get("attestationObject")):
+            if existing.row.rollout_state == CLIENTWAIT and wanted.get(existing.second_step_parameter):
                 return Enrolled(existing, None, existing.complete_two_step(wanted))
         targets = self._require_rights(cls, action, user, realms)
         if not self.rights.identity.is_admin:
@@ -195,6 +202,8 @@ class Enrollment:
         if token_type == "passkey":
             self._passkey(wanted, user, owner)
         self._two_step(wanted, token_type, target, owner, new)
+        if token_type == "webauthn":
+            self._webauthn(wanted, user, owner)
         for action in TYPE_PARAMETERS.get(token_type, ()):
             value = self.rights.value(action, None, owner, scope=ENROLL)
             if value is not None:
@@ -271,6 +280,22 @@ class Enrollment:
             value = self.rights.value(action, None, owner, scope=ENROLL)
             if value is not None:
                 wanted[param] = str(value)
+
+    def _webauthn(self, wanted: dict[str, str], user: User | None, owner: Target | None) -> None:
+        """Step 1 of a WebAuthn enrollment: the enrollment policies' choices become its
+        parameters; the request may not name any of them itself."""
+        for name in [name for name in wanted if name.startswith("webauthn_")]:
+            del wanted[name]
+        if user is None:
+            raise ParameterError("missing parameter: user (a WebAuthn token is registered for a user)")
+        for action in WEBAUTHN_ENROLLMENT:
+            value = self.rights.value(action, None, owner, scope=ENROLL)
+            if value is not None:
+                wanted[action] = str(value)
+        wanted[webauthn.USER_NAME] = user.login
+        wanted[webauthn.DISPLAY_NAME] = f"<{user.login}.{user.resolver}@{user.realm}>"
+        if self.rights.switch("webauthn_avoid_double_registration", owner, scope=ENROLL):
+            wanted[webauthn.EXCLUDE] = " ".join(webauthn.credential_ids(self.session, user, self.ctx.tokens))
 
     def _app_parameters(self, wanted: dict[str, str], token_type: str, owner: Target | None) -> None:
         """What the enrollment policies put into the otpauth URL for the authenticator app."""

@@ -60,7 +60,7 @@ class Assertion:
         out = {"credentialid": websafe(self.credential_id), "clientdata": websafe(self.clientdata),
                "authenticatordata": websafe(self.authenticatordata), "signaturedata": websafe(self.signature)}
         if self.userhandle is not None:
-            out["userhandle"] = websafe(self.userhandle)
+            out["userhandle"] = self.userhandle.decode()  # privacyIDEA: the handle as text
         return out
 
 

@@ -84,6 +84,7 @@ from tesserad.core.tokens.registry import token_class
 from tesserad.core.tokens.service import TokenService
 from tesserad.core.users.base import User, UserError
 from tesserad.core.users.directory import Directory
+from tesserad.core.webauthn.errors import WebAuthnRefused
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,8 @@ class Walk:
     invalid: list[TokenClass] = field(default_factory=list)
     # The OTP part was wrong and the PIN too costly to check for nothing (with "replayed").
     unchecked: list[tuple[TokenClass, bool]] = field(default_factory=list)
+    # Why WebAuthn answers were refused (origin, signature, a counter that went back), for the audit.
+    refusals: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -175,6 +178,10 @@ def validate_request(req: AuthRequest) -> None:
         raise ParameterError("missing parameter: user or serial")
     if req.transaction_id is not None and not challenges.is_transaction_id(req.transaction_id):
         raise ParameterError("transaction_id is malformed")
+    if req.webauthn is not None:
+        if not req.transaction_id:
+            raise ParameterError("missing parameter: transaction_id (a WebAuthn answer answers a challenge)")
+        req.webauthn.decoded  # noqa: B018 -- decoding is the check: WebAuthnInputError names the field
 
 
 class Engine:
@@ -263,7 +270,8 @@ class Engine:
                 raise UserError("The user can not be found in any resolver in this realm!")
             tokens = [t for t in self._tokens_of(session, state, state.user)
                       if not req.token_type or t.type == req.token_type.lower()]
-        capable = [t for t in tokens if not t.row.revoked and (t.challenge_always or t.challenge_by_policy)]
+        capable = [t for t in tokens if not t.row.revoked and (t.challenge_always or t.challenge_by_policy)
+                   and t.triggerable(state.settings.challenge_response)]
         if not capable:
             return AuthResult(Outcome.REJECT, "No active challenge response token found", user=state.user)
         return self._issue_challenges(session, state, capable)
@@ -605,11 +613,18 @@ class Engine:
                 walk.invalid.append(token)
                 continue
             challenges.count_attempt(session, challenge.id)
-            if resync.is_resync(challenge):
-                matched = resync.answer(token, req.password, challenge)
-            else:
-                matched = token.check_challenge_response(req.password, challenge.data)
-            if matched >= 0 and token.consume(session, matched):
+            try:
+                if resync.is_resync(challenge):
+                    matched = resync.answer(token, req.password, challenge)
+                elif token.answers_assertions:
+                    matched = token.check_assertion(req.webauthn, challenge.data)
+                else:
+                    matched = token.check_challenge_response(req.password, challenge.data)
+                consumed = matched >= 0 and token.consume(session, matched)
+            except WebAuthnRefused as refused:
+                walk.refusals.append(f"{token.serial}: {refused}")
+                consumed = False
+            if consumed:
                 walk.answered.append((token, challenge))
             else:
                 walk.unanswered.append(token)
@@ -719,6 +734,8 @@ class Engine:
                                 count_auth=state.count_auth)
         message = ("Response did not match the challenge." if len(failed) == 1
                    else f"Response did not match for {len(failed)} tokens.")
+        if walk.refusals:
+            message = f"{message} {'; '.join(walk.refusals)}"
         return self._described(AuthResult(Outcome.REJECT, message, user=state.user), failed)
 
     def _issue_challenges(self, session: Session, state: RequestState, tokens: list[TokenClass]) -> AuthResult:

@@ -11,13 +11,13 @@ The user is the token's owner, and the usual authorization policies then apply t
 
 from __future__ import annotations
 
-import logging
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tesserad.core.auth import challenges
@@ -27,29 +27,13 @@ from tesserad.core.clock import utc_datetime
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.policy.errors import PolicyError
 from tesserad.core.store.models import Challenge, Token, TokenCredential
-from tesserad.core.store.prepared import Prepared
 from tesserad.core.sysconfig import challenge_validity
 from tesserad.core.tokens.base import ChallengeSpec, ParameterError, TokenNotFound
-from tesserad.core.tokens.passkey import RP_ID_PARAM, USER_ID, credential_hash, origin_fits
-from tesserad.core.tokens.registry import token_class
-from tesserad.core.webauthn.assertion import AssertionAnswer, verify_assertion
-from tesserad.core.webauthn.credential import StoredCredential
+from tesserad.core.tokens.passkey import MESSAGE, RP_ID_PARAM, PasskeyToken, credential_hash
+from tesserad.core.webauthn.assertion import AssertionAnswer
 from tesserad.core.webauthn.encoding import b64url_decode, b64url_encode
 from tesserad.core.webauthn.errors import WebAuthnRefused
 
-log = logging.getLogger(__name__)
-
-MESSAGE = "Please authenticate with your passkey!"
-DEFAULT_USER_VERIFICATION = "preferred"
-_UV_PREFIX = "user_verification="
-# The counter moves forward only: a value not above the stored one (except an authenticator
-# that keeps none and sends 0 forever) is a replay or a clone; the UPDATE then changes nothing.
-_COUNTER = Prepared(update(Token).where(
-    Token.id == bindparam("token_id"),
-    (Token.count < bindparam("presented")) | ((Token.count == 0) & (bindparam("presented") == 0)))
-    .values({Token.count: bindparam("presented"), Token.failcount: 0, Token.failcount_exceeded_at: None,
-             Token.last_auth_at: bindparam("now"), Token.count_auth: Token.count_auth + 1,
-             Token.count_auth_success: Token.count_auth_success + 1}))
 # Answer fields: privacyIDEA 3.11's names first, then the webauthn token's.
 FIELDS = {"credential_id": ("credential_id", "credentialid", "rawId"),
           "clientdata": ("clientDataJSON", "clientdata"),
@@ -113,12 +97,13 @@ class PasskeyLogin:
         rp_id = rights.value(RP_ID_PARAM, None, scope=ENROLL)
         if not rp_id:
             raise PolicyError(f"Missing policy for {RP_ID_PARAM}, unable to create challenge!")
-        verification = DEFAULT_USER_VERIFICATION
+        # The authentication policy webauthn_user_verification_requirement, as privacyIDEA reads it.
+        verification = self.engine.policies.for_request(session, None, req.client).webauthn_user_verification
         snapshot = self.engine.sysconfig.snapshot(session)
         nonce = b64url_encode(os.urandom(32))
         transaction_id = challenges.new_transaction_id()
         challenges.create(session, transaction_id, "", ChallengeSpec(
-            message=MESSAGE, challenge=nonce, data=_UV_PREFIX + verification),
+            message=MESSAGE, challenge=nonce, data=json.dumps({"nonce": nonce, "uv": verification})),
             utc_datetime(self.engine.clock), challenge_validity(snapshot.settings, snapshot.extra, "passkey"))
         return {"transaction_id": transaction_id, "challenge": nonce, "message": MESSAGE, "rpId": str(rp_id),
                 "user_verification": verification}
@@ -130,7 +115,8 @@ class PasskeyLogin:
         now = utc_datetime(engine.clock)
         row = session.scalar(select(Token).join(TokenCredential, TokenCredential.token_id == Token.id)
                              .where(TokenCredential.credential_id_hash
-                                    == credential_hash(answer.assertion.credential_id))
+                                    == credential_hash(answer.assertion.credential_id),
+                                    Token.tokentype == PasskeyToken.type)
                              .options(selectinload(Token.info), selectinload(Token.owners)))
         if row is None:
             raise TokenNotFound("No token found for the given credential ID!")
@@ -140,7 +126,7 @@ class PasskeyLogin:
         owner = row.owners[0]
         user = engine.directory.user_from_owner(session, owner.realm.name, owner.resolver, owner.user_id)
         state = engine.state_for(session, user, req.client)
-        token = token_class(row.tokentype)(row, state.env)
+        token = PasskeyToken(row, state.env)
         refused = AuthResult(Outcome.REJECT, "", user=user, serial=row.serial, token_type=row.tokentype)
         challenge = session.scalar(select(Challenge).where(Challenge.transaction_id == answer.transaction_id,
                                                            Challenge.serial.in_(("", row.serial)),
@@ -152,27 +138,16 @@ class PasskeyLogin:
         if not verdict.ok:
             refused.message = verdict.problem or verdict.denial or ""
             return refused
-        credential = StoredCredential.from_info(token.info_dict())
-        if not origin_fits(answer.origin, credential.rp_id):
-            refused.message = f"The origin {answer.origin[:100]!r} is not on the relying party's domain"
-            return refused
-        verification = challenge.data.removeprefix(_UV_PREFIX)
+        stored = json.loads(challenge.data)
         try:
-            asserted = verify_assertion(
-                answer=answer.assertion, credential=credential,
-                challenge=b64url_decode(challenge.challenge, "challenge"), origin=answer.origin,
-                require_user_verification=verification == "required",
-                user_id=b64url_decode(token.info(USER_ID) or "", USER_ID))
+            presented = token.verify(answer.assertion, answer.origin, b64url_decode(stored["nonce"], "nonce"),
+                                     require_user_verification=stored["uv"] == "required")
+            if not challenges.finish(session, answer.transaction_id):
+                refused.message = "The challenge was answered already"
+                return refused
+            token.consume(session, presented, state.success)  # a counter that goes back: WebAuthnRefused
         except WebAuthnRefused as exc:
             refused.message = str(exc)
-            return refused
-        if not challenges.finish(session, answer.transaction_id):
-            refused.message = "The challenge was answered already"
-            return refused
-        if _COUNTER.execute(session, {"token_id": row.id, "presented": asserted.sign_count,
-                                      "now": now}).rowcount != 1:
-            log.warning("passkey %s: signature counter went back; a cloned authenticator?", row.serial)
-            refused.message = "The signature counter went back: the authenticator may be cloned"
             return refused
         return engine.authorize(session, state, token, AuthResult(
             Outcome.ACCEPT, "Found matching challenge", user=user, serial=row.serial, token_type=row.tokentype,

@@ -65,6 +65,11 @@ class AuthSettings:
     # indexedsecret_count (None: the system setting) and question_number.
     indexedsecret_count: int | None = None
     question_number: int = 1
+    # webauthn_challenge_text, _allowed_transports, _timeout (seconds), _user_verification_requirement.
+    webauthn_text: str | None = None
+    webauthn_transports: tuple[str, ...] = ("usb", "ble", "nfc", "internal")
+    webauthn_timeout: int = 60
+    webauthn_user_verification: str = "preferred"
     # Authorization scope: successes and failures per user and period (from the audit
     # trail), and the longest a token may have gone without a successful authentication.
     auth_max_success: RateLimit | None = None
@@ -91,7 +96,9 @@ class AuthSettings:
 
     @property
     def challenge_options(self) -> ChallengeOptions:
-        return ChallengeOptions(self.challenge_text, self.indexedsecret_count, self.question_number)
+        return ChallengeOptions(self.challenge_text, self.indexedsecret_count, self.question_number,
+                                self.webauthn_text, self.webauthn_transports, self.webauthn_timeout,
+                                self.webauthn_user_verification)
 
 
 class AuthPolicies(Protocol):

@@ -14,6 +14,7 @@ from typing import Any
 
 from tesserad.core.errors import TesseraError
 from tesserad.core.users.base import User
+from tesserad.core.webauthn.wire import SignResponse
 
 # Longest accepted ``pass``: PIN + OTP, or a WebAuthn assertion later. A 10 MB password
 # is refused before any work is done.
@@ -46,6 +47,8 @@ class AuthRequest:
     nas: str = ""
     user_agent: str = ""
     attributes: Mapping[str, str] = field(default_factory=dict)
+    # An answer to a WebAuthn challenge (with the Origin header), decoded by the core.
+    webauthn: SignResponse | None = None
 
 
 @dataclass(frozen=True)

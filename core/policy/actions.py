@@ -49,7 +49,7 @@ TOKEN_TYPES = USER_ENROLLABLE + ("pw", "registration", "remote", "4eyes", "ocra"
 # The token types tesserad implements (``core.tokens.registry``; a test keeps them equal):
 # the per-type actions of the other types are not offered.
 IMPLEMENTED_TYPES = ("daypassword", "hotp", "indexedsecret", "motp", "paper", "passkey", "pw", "question",
-                     "registration", "spass", "tan", "totp", "yubikey")
+                     "registration", "spass", "tan", "totp", "webauthn", "yubikey")
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
@@ -445,6 +445,8 @@ def _authentication() -> list[dict[str, Any]]:
            "user/regex/replacement/.", check=_mangle, enforced_by="core.policy.auth"),
         _a("challenge_response", "str", TOKEN, "Token types for which the PIN alone triggers a "
            "challenge, blank-separated.", values=TOKEN_TYPES, multiple=True, enforced_by="core.policy.auth"),
+        _bool("passkey_trigger_by_pin", TOKEN, "A PIN (or /validate/triggerchallenge) starts a passkey "
+              "challenge, as for a webauthn token (privacyIDEA 3.11).", enforced_by="core.policy.auth"),
         _bool("change_pin_via_validate", PIN, "Ask for a new PIN during authentication when it is due.",
               enforced_by="core.policy.auth"),
         _bool("resync_via_multichallenge", TOKEN, "Resynchronise with a second OTP via a challenge.",
@@ -476,7 +478,8 @@ def _authentication() -> list[dict[str, Any]]:
            "header).", enforced_by="core.policy.auth"),
         _a("indexedsecret_challenge_text", "text", TOKEN, "Challenge text of indexed secret tokens; {0!s} "
            "is replaced by the positions."),
-        _a("webauthn_challenge_text", "text", TOKEN, "Challenge text of WebAuthn tokens."),
+        _a("webauthn_challenge_text", "text", TOKEN, "Challenge text of WebAuthn tokens.",
+           enforced_by="core.policy.auth"),
         _a("email_challenge_text", "text", TOKEN, "Challenge text of email tokens."),
         _a("sms_challenge_text", "text", TOKEN, "Challenge text of SMS tokens."),
         _a("u2f_challenge_text", "text", TOKEN, "Challenge text of U2F tokens."),
@@ -484,12 +487,12 @@ def _authentication() -> list[dict[str, Any]]:
            enforced_by="core.policy.auth"),
         _a("webauthn_allowed_transports", "str", TOKEN, "Transports to the authenticator allowed at "
            "authentication.", values=("usb", "ble", "nfc", "internal"), multiple=True,
-           default="usb ble nfc internal"),
+           default="usb ble nfc internal", enforced_by="core.policy.auth"),
         _a("webauthn_timeout", "int", TOKEN, "Seconds the client waits for the WebAuthn authenticator.",
-           default=60, minimum=1),
+           default=60, minimum=1, enforced_by="core.policy.auth"),
         _a("webauthn_user_verification_requirement", "str", TOKEN, "Whether the authenticator must "
            "verify the user at authentication.", values=("required", "preferred", "discouraged"),
-           default="preferred"),
+           default="preferred", enforced_by="core.policy.auth"),
         _a("question_number", "int", TOKEN, "Questions asked per authentication.", default=1, minimum=1,
            enforced_by="core.policy.auth"),
         _a("preferred_client_mode", "str", GENERAL, "Client modes in order of preference, blank-separated.",
@@ -628,27 +631,27 @@ def _enrollment() -> list[dict[str, Any]]:
         _a("webauthn_relying_party_name", "text", TOKEN, "Human-readable relying party name; required.",
            enforced_by="core.enrollment"),
         _a("webauthn_timeout", "int", TOKEN, "Seconds the client waits for the authenticator at "
-           "enrollment.", default=60, minimum=1),
+           "enrollment.", default=60, minimum=1, enforced_by="core.enrollment"),
         _a("webauthn_authenticator_attachment", "str", TOKEN, "Allow only platform or only "
            "cross-platform authenticators (unset: both).", values=("platform", "cross-platform")),
         _a("webauthn_authenticator_selection_list", "str", TOKEN, "AAGUIDs of the authenticator models "
-           "that may be enrolled, blank-separated."),
+           "that may be enrolled, blank-separated.", enforced_by="core.enrollment"),
         _a("webauthn_user_verification_requirement", "str", TOKEN, "Whether the authenticator must "
            "verify the user at enrollment.", values=("required", "preferred", "discouraged"),
-           default="preferred"),
+           default="preferred", enforced_by="core.enrollment"),
         _a("webauthn_public_key_credential_algorithms", "str", TOKEN, "Key algorithms offered, "
            "blank-separated.", values=("ecdsa", "rsassa-pss", "rsassa-pkcs1v1_5"), multiple=True,
-           default="ecdsa rsassa-pss"),
+           default="ecdsa rsassa-pss", enforced_by="core.enrollment"),
         _a("webauthn_authenticator_attestation_form", "str", TOKEN, "Attestation requested at enrollment.",
-           values=("direct", "indirect", "none"), default="direct"),
+           values=("direct", "indirect", "none"), default="direct", enforced_by="core.enrollment"),
         _a("webauthn_authenticator_attestation_level", "str", TOKEN, "How strictly attestation is checked.",
            values=("untrusted", "trusted", "none"), default="untrusted"),
         _a("webauthn_req", "str", TOKEN, "Only authenticators whose attestation matches may be enrolled: "
            "subject|issuer|serial/regex/.", check=_keyed_regex(("subject", "issuer", "serial"))),
         _a("webauthn_challenge_text", "text", TOKEN, "Text asking to confirm enrollment on the "
-           "authenticator."),
+           "authenticator.", enforced_by="core.enrollment"),
         _bool("webauthn_avoid_double_registration", TOKEN, "The same authenticator may be registered "
-              "once per user."),
+              "once per user.", enforced_by="core.enrollment"),
         _a("certificate_require_attestation", "str", TOKEN, "Whether certificate requests need a "
            "verified attestation certificate.", values=("ignore", "verify", "require_and_verify"),
            default="ignore"),

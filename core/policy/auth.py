@@ -125,11 +125,19 @@ class PolicyAuthPolicies:
                     "preferred_client_mode": tuple(str(modes).split()) if modes else CLIENT_MODES,
                     "mangle": _mangle_rules(policies, auth, decided),
                     "auth_cache": CacheLimit.parse(cache) if cache else None,
-                    "challenge_response": _types(policies, auth, decided),
+                    # privacyIDEA 3.11: passkey_trigger_by_pin lets a PIN start a passkey challenge.
+                    "challenge_response": _types(policies, auth, decided)
+                    | ({"passkey"} if switch("passkey_trigger_by_pin") else set()),
                     "enroll_via_multichallenge": value(auth, "enroll_via_multichallenge", None),
                     **{field: switch(action) for field, action in _SWITCHES.items()},
                     "indexedsecret_count": value(auth, "indexedsecret_count", None),
-                    "question_number": value(auth, "question_number", 1)}
+                    "question_number": value(auth, "question_number", 1),
+                    "webauthn_text": value(auth, "webauthn_challenge_text", None) or None,
+                    "webauthn_transports": tuple(str(value(auth, "webauthn_allowed_transports",
+                                                           "usb ble nfc internal")).split()),
+                    "webauthn_timeout": int(value(auth, "webauthn_timeout", 60)),
+                    "webauthn_user_verification": str(value(auth, "webauthn_user_verification_requirement",
+                                                            "preferred"))}
         for field, (action, parse) in _AUTHZ_VALUES.items():
             found = value(authz, action, None)
             settings[field] = parse(found) if found is not None else None

@@ -115,6 +115,11 @@ class ChallengeOptions:
     position_count: int | None = None
     # question_number: questions asked one after the other in one authentication.
     question_number: int = 1
+    # The webauthn_* authentication actions (read by core/tokens/webauthn.py).
+    webauthn_text: str | None = None
+    webauthn_transports: tuple[str, ...] = ("usb", "ble", "nfc", "internal")
+    webauthn_timeout: int = 60
+    webauthn_user_verification: str = "preferred"
 
 
 @dataclass
@@ -189,6 +194,11 @@ class TokenClass:
     verifiable_at_enrollment: ClassVar[bool] = False
     # Out-of-band or slow (push): the engine tries the user's other tokens first.
     sort_last: ClassVar[bool] = False
+    # The /token/init parameter whose presence makes a request the second enrollment step.
+    second_step_parameter: ClassVar[str] = "otpkey"
+    # A WebAuthn assertion (AuthRequest.webauthn), not ``pass``, answers its challenges;
+    # RADIUS and PAM cannot carry one.
+    answers_assertions: ClassVar[bool] = False
 
     def __init__(self, row: Token | TokenRecord, env: TokenEnv, info: Iterable[InfoItem] | None = None):
         """``row``: the ORM object, or (the engine's hot path) a TokenRecord with ``info``
@@ -386,12 +396,22 @@ class TokenClass:
         whole ``pass`` is the PIN.) ``policy_types`` is the challenge_response policy."""
         return self.challenge_always or (self.challenge_by_policy and self.type in policy_types)
 
+    def triggerable(self, policy_types: frozenset[str]) -> bool:
+        """May ``/validate/triggerchallenge`` start a challenge for this challenge-capable
+        token? ``policy_types``: the challenge_response types (a passkey needs its policy)."""
+        return True
+
     def create_challenge(self, options: ChallengeOptions = ChallengeOptions()) -> ChallengeSpec:
         return ChallengeSpec(message=options.text or DEFAULT_CHALLENGE_TEXT)
 
     def check_challenge_response(self, answer: str, challenge_data: str) -> int:
         """Check the answer to a challenge this token issued; counter or -1."""
         return self.check_otp(answer)
+
+    def check_assertion(self, response: Any, challenge_data: str) -> int:
+        """Types that ``answers_assertions``: the counter the WebAuthn answer ``response``
+        (a core.webauthn.wire.SignResponse, or None) presents, or -1."""
+        return -1
 
     def next_challenge(self, challenge_data: str, options: ChallengeOptions) -> ChallengeSpec | None:
         """After a right answer to the challenge with ``challenge_data``: the next challenge

@@ -8,8 +8,9 @@ required) and a ``transaction_id``; the second carries the authenticator's answe
 so the authenticator keeps one account for the user per relying party.
 
 A passkey is never a password: ``check_otp`` refuses everything, so a PIN+OTP request
-(RADIUS, PAM, ``pass=...``) cannot use it and no PIN triggers a challenge for it. It logs
-in through ``/validate/initialize`` and the assertion answer (``core.auth.passkey_login``).
+(RADIUS, PAM, ``pass=...``) cannot use it. It logs in through ``/validate/initialize`` and
+the assertion answer (``core.auth.passkey_login``), or, with the authentication policy
+``passkey_trigger_by_pin``, as a challenge that its PIN starts like a webauthn token's.
 The signature counter lives in the token's ``count`` column, moved by a conditional UPDATE.
 """
 
@@ -20,6 +21,7 @@ import hmac
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,15 +32,18 @@ from webauthn import options_to_json
 from tesserad.core.auth.challenges import new_transaction_id
 from tesserad.core.store.models import Token, TokenCredential, TokenInfo, TokenOwner
 from tesserad.core.sysconfig import challenge_validity
-from tesserad.core.tokens.base import ParameterError, TokenClass, TokenError
+from tesserad.core.tokens.base import ChallengeOptions, ChallengeSpec, ParameterError, TokenClass, TokenError
 from tesserad.core.tokens.ownership import owner_is
 from tesserad.core.tokens.record import settle
 from tesserad.core.tokens.registry import register
+from tesserad.core.tokens.webauthn import WebAuthnToken
 from tesserad.core.users.base import User
+from tesserad.core.webauthn.assertion import AssertionAnswer, verify_assertion
 from tesserad.core.webauthn.credential import CREDENTIAL_ID, StoredCredential
 from tesserad.core.webauthn.encoding import b64url_decode, b64url_encode
 from tesserad.core.webauthn.errors import WebAuthnRefused
 from tesserad.core.webauthn.registration import creation_options, verify_registration
+from tesserad.core.webauthn.wire import SignResponse
 
 # Parameters the enrolment policies put into /token/init (never the client's own values).
 RP_ID_PARAM = "webauthn_relying_party_id"
@@ -58,6 +63,7 @@ RP_NAME = "relying_party_name"
 # The open registration: its nonce, transaction id and end (epoch seconds).
 NONCE, TRANSACTION, UNTIL = "passkey_nonce", "passkey_transaction_id", "passkey_nonce_until"
 
+MESSAGE = "Please authenticate with your passkey!"
 ENROLLED = "enrolled"
 CLIENTWAIT = "clientwait"
 # privacyIDEA's default, ES256 then RS256 (Windows Hello), and EdDSA (tesserad's addition).
@@ -106,25 +112,24 @@ def _required(params: Mapping[str, Any], key: str, why: str) -> str:
 
 
 @register
-class PasskeyToken(TokenClass):
+class PasskeyToken(WebAuthnToken):
+    """A WebAuthn token whose credential is resident and names its user: it shares the
+    webauthn type's challenge, credential record and counter, not its enrolment."""
+
     type = "passkey"
     prefix = "PIPK"
     title = "Passkey"
-    client_mode = "webauthn"
-    has_otp = False
-    generates_otp = False
-
-    def check_otp(self, otp: str) -> int:
-        return -1  # a passkey answers only a WebAuthn assertion
-
-    def next_count(self, matched: int) -> None:
-        return None
+    # A PIN starts a challenge only with passkey_trigger_by_pin (core/policy/auth.py).
+    challenge_always = False
+    challenge_by_policy = True
+    # privacyIDEA 3.11's step 2 carries the attestation object instead of ``regdata``.
+    second_step_parameter = "attestationObject"
 
     # ---- enrolment -----------------------------------------------------------------------
 
     def enroll(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Step one: the registration options and the transaction id to answer."""
-        detail = super().enroll(params)
+        detail = TokenClass.enroll(self, params)
         user_name = _required(params, USER_NAME_PARAM, "A user is required to enroll a passkey")
         rp_id = _required(params, RP_ID_PARAM, f"Missing enrollment policy for {RP_ID_PARAM}")
         rp_name = _required(params, RP_NAME_PARAM, f"Missing enrollment policy for {RP_NAME_PARAM}")
@@ -196,3 +201,37 @@ class PasskeyToken(TokenClass):
             self.set_info(key, value)
         for key in (NONCE, TRANSACTION, UNTIL):
             self.del_info(key)
+
+    # ---- authentication --------------------------------------------------------------------
+
+    def triggerable(self, policy_types: frozenset[str]) -> bool:
+        return self.type in policy_types
+
+    def create_challenge(self, options: ChallengeOptions = ChallengeOptions()) -> ChallengeSpec:
+        spec = super().create_challenge(options)
+        if not (options.webauthn_text or options.text):
+            spec.message = MESSAGE
+        return spec
+
+    def check_assertion(self, response: SignResponse | None, challenge_data: str) -> int:
+        """The answer to a challenge a PIN started (passkey_trigger_by_pin)."""
+        if response is None:
+            return -1
+        stored = json.loads(challenge_data)
+        answer = response.decoded
+        if answer.userhandle is not None:  # a passkey's handle is the user id, web-safe base64 on the wire
+            answer = replace(answer, userhandle=b64url_decode(answer.userhandle.decode("ascii", "replace"),
+                                                              "userhandle"))
+        return self.verify(answer, response.origin or "", b64url_decode(stored["nonce"], "nonce"),
+                           require_user_verification=stored["uv"] == "required")
+
+    def verify(self, answer: AssertionAnswer, origin: str, challenge: bytes, *,
+               require_user_verification: bool) -> int:
+        """The signature counter the answer presents; raises WebAuthnRefused when the page is
+        not on the relying party's domain, the user handle is not the user's, or it does not verify."""
+        stored = self.credential()
+        if not origin_fits(origin, stored.rp_id):
+            raise WebAuthnRefused(f"the origin {origin[:100]!r} is not on the relying party's domain")
+        return verify_assertion(answer=answer, credential=stored, challenge=challenge, origin=origin,
+                                require_user_verification=require_user_verification,
+                                user_id=b64url_decode(self.info(USER_ID) or "", USER_ID)).sign_count

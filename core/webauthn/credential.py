@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from tesserad.core.webauthn.encoding import b64url_decode, b64url_encode
 
@@ -30,6 +31,8 @@ class StoredCredential:
     aaguid: str = ""
     fmt: str = "none"
     transports: tuple[str, ...] = ()
+
+    KEYS: ClassVar[tuple[str, ...]] = (CREDENTIAL_ID, PUBLIC_KEY, RP_ID, RP_NAME, AAGUID, FMT, TRANSPORTS)
 
     def to_info(self) -> dict[str, str]:
         return {CREDENTIAL_ID: b64url_encode(self.credential_id), PUBLIC_KEY: b64url_encode(self.public_key),

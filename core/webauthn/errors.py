@@ -1,7 +1,6 @@
 """The two ways a WebAuthn answer fails."""
 
-from tesserad.core.errors import TesseraError
-from tesserad.core.tokens.base import ParameterError
+from tesserad.core.tokens.base import ParameterError, TokenError
 
 
 class WebAuthnInputError(ParameterError):
@@ -9,6 +8,7 @@ class WebAuthnInputError(ParameterError):
     the request is malformed (privacyIDEA ParameterError), nothing is checked or stored."""
 
 
-class WebAuthnRefused(TesseraError):
+class WebAuthnRefused(TokenError):
     """A well-formed answer that does not verify (origin, RP ID, challenge, signature,
-    user verification, counter); the message names which check failed, never key material."""
+    user verification, counter); the message names which check failed, never key material.
+    At enrollment it is the error answer (privacyIDEA TokenAdminError); at authentication a reject."""

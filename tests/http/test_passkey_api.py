@@ -19,7 +19,7 @@ from tesserad.core.policy.auth import PolicyAuthPolicies
 from tesserad.core.store.models import AuditEntry, Challenge, Token, TokenCredential
 
 from tests.http.restapi import Api
-from tests.softauthn import SoftAuthenticator, websafe
+from tests.softauthn import Assertion, SoftAuthenticator, websafe
 
 ORIGIN = "https://tessera.example"
 RP = {"webauthn_relying_party_id": "tessera.example", "webauthn_relying_party_name": "Tessera"}
@@ -56,6 +56,13 @@ def enroll(api: Api, jwt: str, authenticator: SoftAuthenticator, user: str | Non
     return detail["serial"], body
 
 
+def fido2(assertion: Assertion) -> dict[str, str]:
+    """privacyIDEA 3.11's names of a passkey answer (userHandle web-safe base64, as browsers' JSON)."""
+    return {"credential_id": websafe(assertion.credential_id), "clientDataJSON": websafe(assertion.clientdata),
+            "authenticatorData": websafe(assertion.authenticatordata), "signature": websafe(assertion.signature),
+            "userHandle": websafe(assertion.userhandle or b"")}
+
+
 def initialize(api: Api) -> dict[str, Any]:
     status, body = api.call("POST", "/validate/initialize", None, {"type": "passkey"})
     assert status == 200, body
@@ -70,7 +77,7 @@ def answer(api: Api, transaction_id: str, assertion_wire: dict[str, str], origin
 def login(api: Api, authenticator: SoftAuthenticator, **knobs: Any) -> tuple[int, Any]:
     body = initialize(api)
     challenge = unb64(body["detail"]["passkey"]["challenge"])
-    return answer(api, body["detail"]["transaction_id"], authenticator.assert_(challenge, **knobs).wire())
+    return answer(api, body["detail"]["transaction_id"], fido2(authenticator.assert_(challenge, **knobs)))
 
 
 def counts(api: Api) -> tuple[int, int, int]:
@@ -158,14 +165,14 @@ def test_login_refusals(stored: Api) -> None:
     assert body["result"]["authentication"] == "CHALLENGE" and body["detail"]["passkey"]["rpId"] == "tessera.example"
     for knobs, reason in (({"origin": "https://evil.example"}, "origin"), ({"rp_id": "evil.example"}, "rp"),
                           ({"tamper": True}, "signature")):
-        status, refused = answer(stored, transaction_id, authenticator.assert_(challenge, **knobs).wire(),
+        status, refused = answer(stored, transaction_id, fido2(authenticator.assert_(challenge, **knobs)),
                                  origin=knobs.get("origin", ORIGIN))
         assert status == 200 and refused["result"]["authentication"] == "REJECT", (knobs, refused)
         assert reason in refused["detail"]["message"].lower()
     other = initialize(stored)["detail"]
-    status, refused = answer(stored, transaction_id, authenticator.assert_(unb64(other["passkey"]["challenge"])).wire())
+    status, refused = answer(stored, transaction_id, fido2(authenticator.assert_(unb64(other["passkey"]["challenge"]))))
     assert refused["result"]["value"] is False  # an assertion for another challenge
-    good = authenticator.assert_(challenge).wire()
+    good = fido2(authenticator.assert_(challenge))
     assert answer(stored, transaction_id, good)[1]["result"]["value"] is True
     status, replayed = answer(stored, transaction_id, good)
     assert replayed["result"]["value"] is False and "No open passkey challenge" in replayed["detail"]["message"]
@@ -188,9 +195,8 @@ def test_another_users_credential_cannot_log_in_as_them(stored: Api) -> None:
     enroll(stored, stored.user("alice"), alices)
     enroll(stored, stored.user("bob"), bobs)
     body = initialize(stored)
-    wire = bobs.assert_(unb64(body["detail"]["passkey"]["challenge"])).wire()
+    wire = fido2(bobs.assert_(unb64(body["detail"]["passkey"]["challenge"])))
     wire["credential_id"] = websafe(alices.credential_id)  # bob's signature under alice's credential
-    del wire["credentialid"]
     status, refused = answer(stored, body["detail"]["transaction_id"], wire)
     assert refused["result"]["value"] is False and refused["detail"].get("username") is None
 
@@ -200,21 +206,21 @@ def test_bad_input_changes_nothing(stored: Api) -> None:
     enroll(stored, stored.user("alice"), authenticator)
     body = initialize(stored)
     transaction_id, challenge = body["detail"]["transaction_id"], unb64(body["detail"]["passkey"]["challenge"])
-    good = authenticator.assert_(challenge).wire()
+    good = fido2(authenticator.assert_(challenge))
     before = counts(stored)
     cases = {
-        "clientdata": ({**good, "clientdata": "not base64!"}, "clientdata is not web-safe base64"),
-        "truncated": ({**good, "authenticatordata": websafe(b"\x01\x02")}, "authenticatordata is truncated"),
-        "type": ({**good, "clientdata": websafe(b'{"type":"webauthn.create","challenge":"AA","origin":"x"}')},
+        "clientdata": ({**good, "clientDataJSON": "not base64!"}, "clientDataJSON is not web-safe base64"),
+        "truncated": ({**good, "authenticatorData": websafe(b"\x01\x02")}, "authenticatordata is truncated"),
+        "type": ({**good, "clientDataJSON": websafe(b'{"type":"webauthn.create","challenge":"AA","origin":"x"}')},
                  "expected 'webauthn.get'"),
-        "unknown": ({**good, "credentialid": websafe(b"\x00" * 32)}, "No token found for the given credential ID"),
+        "unknown": ({**good, "credential_id": websafe(b"\x00" * 32)}, "No token found for the given credential ID"),
     }
     for name, (wire, message) in cases.items():
         status, refused = answer(stored, transaction_id, wire)
         assert status in (400, 404) and refused["result"]["status"] is False, name
         assert message in refused["result"]["error"]["message"], (name, refused)
     status, refused = stored.call("POST", "/validate/check", None,
-                                  {"transaction_id": transaction_id, **good, "clientdata": "A" * (1024 * 1024)},
+                                  {"transaction_id": transaction_id, **good, "clientDataJSON": "A" * (1024 * 1024)},
                                   headers={"Origin": ORIGIN})
     assert status == 413 or refused["result"]["status"] is False
     status, refused = answer(stored, transaction_id, good, origin="")
@@ -259,7 +265,7 @@ def test_twenty_concurrent_answers_one_accept(stored: Api) -> None:
     body = initialize(stored)
     transaction_id, challenge = body["detail"]["transaction_id"], unb64(body["detail"]["passkey"]["challenge"])
     # Counter 0 forever (an authenticator without a counter): only the challenge stops a second answer.
-    wire = authenticator.assert_(challenge, counter=0).wire()
+    wire = fido2(authenticator.assert_(challenge, counter=0))
     parsed = parse_answer({"transaction_id": transaction_id, **wire}, ORIGIN)
     service = stored.core.auth
 
@@ -307,7 +313,7 @@ def test_usernameless_login_to_the_ui(stored: Api) -> None:
 
     def ui_login() -> tuple[int, Any]:
         body = initialize(stored)
-        wire = authenticator.assert_(unb64(body["detail"]["passkey"]["challenge"])).wire()
+        wire = fido2(authenticator.assert_(unb64(body["detail"]["passkey"]["challenge"])))
         return stored.call("POST", "/auth", None, {"transaction_id": body["detail"]["transaction_id"], **wire},
                            headers={"Origin": ORIGIN})
 
@@ -321,7 +327,50 @@ def test_usernameless_login_to_the_ui(stored: Api) -> None:
     status, body = stored.call("GET", "/token/", value["token"])
     assert status == 200 and body["result"]["value"]["count"] == 1
     body = initialize(stored)
-    wire = authenticator.assert_(unb64(body["detail"]["passkey"]["challenge"]), tamper=True).wire()
+    wire = fido2(authenticator.assert_(unb64(body["detail"]["passkey"]["challenge"]), tamper=True))
     status, body = stored.call("POST", "/auth", None, {"transaction_id": body["detail"]["transaction_id"], **wire},
                                headers={"Origin": ORIGIN})
     assert status == 401 and body["result"]["error"]["message"].endswith("Wrong credentials")
+
+
+@pytest.mark.policy_action("authentication", "passkey_trigger_by_pin")
+def test_passkey_as_second_step_after_the_pin(stored: Api) -> None:
+    authenticator = SoftAuthenticator()
+    serial, _ = enroll(stored, stored.user("alice"), authenticator)
+    admin = stored.admin()
+    assert stored.call("POST", "/token/setpin", admin, {"serial": serial, "otppin": "4321"})[0] == 200
+    check = {"user": "alice", "pass": "4321"}
+    body = stored.call("POST", "/validate/check", None, check)[1]
+    assert body["result"]["authentication"] == "REJECT"  # without the policy a PIN starts nothing
+    assert stored.call("POST", "/validate/triggerchallenge", admin, {"user": "alice"})[1]["result"]["value"] == 0
+    stored.policy("pin", scope="authentication", action="passkey_trigger_by_pin")
+    body = stored.call("POST", "/validate/check", None, check)[1]
+    assert body["result"]["authentication"] == "CHALLENGE", body
+    (offered,) = body["detail"]["multi_challenge"]
+    assert (offered["serial"], offered["client_mode"]) == (serial, "webauthn")
+    sign_request = offered["attributes"]["webAuthnSignRequest"]
+    assert sign_request["rpId"] == "tessera.example"
+    assert sign_request["allowCredentials"][0]["id"] == websafe(authenticator.credential_id)
+    signed = authenticator.assert_(unb64(sign_request["challenge"]))
+    wire = {"credentialid": websafe(signed.credential_id), "clientdata": websafe(signed.clientdata),
+            "authenticatordata": websafe(signed.authenticatordata), "signaturedata": websafe(signed.signature),
+            "userhandle": websafe(signed.userhandle or b"")}
+    answer_params = {"user": "alice", "pass": "", "transaction_id": offered["transaction_id"], **wire}
+    status, body = stored.call("POST", "/validate/check", None, answer_params, headers={"Origin": ORIGIN})
+    assert status == 200 and body["result"]["value"] is True, body
+    status, body = stored.call("POST", "/validate/check", None, answer_params, headers={"Origin": ORIGIN})
+    assert body["result"]["value"] is False  # answered once
+    assert stored.call("POST", "/validate/triggerchallenge", admin, {"user": "alice"})[1]["result"]["value"] == 1
+
+
+@pytest.mark.policy_action("authentication", "webauthn_user_verification_requirement")
+def test_user_verification_required_by_policy(stored: Api) -> None:
+    authenticator = SoftAuthenticator()
+    enroll(stored, stored.user("alice"), authenticator)
+    assert login(stored, authenticator, user_verified=False)[1]["result"]["value"] is True  # preferred
+    stored.policy("uv", scope="authentication", action="webauthn_user_verification_requirement=required")
+    body = initialize(stored)
+    assert body["detail"]["passkey"]["user_verification"] == "required"
+    status, body = login(stored, authenticator, user_verified=False)
+    assert body["result"]["value"] is False and "verif" in body["detail"]["message"].lower()
+    assert login(stored, authenticator)[1]["result"]["value"] is True

@@ -16,7 +16,7 @@ from tests.http.test_config_api import admin, error, ok  # noqa: F401  (admin: a
 
 
 @pytest.mark.parametrize("scope, action", [
-    ("authentication", "webauthn_timeout=30"), ("enrollment", "push_ttl=10"),
+    ("authentication", "u2f_challenge_text=x"), ("enrollment", "push_ttl=10"),
     ("authentication", "push_wait=20"), ("admin", "smtpserver_write"),
     ("admin", "enrollSMS"), ("enrollment", "email_max_token_per_user=2"),
 ])

@@ -26,6 +26,8 @@ def generated(scope: str) -> set[str]:
                 and not n.startswith("max_")}
     if scope == "webui":
         return {"logout_redirect"}  # in the 3.8 source, not in the manual
+    if scope == "authentication":
+        return {"passkey_trigger_by_pin"}  # privacyIDEA 3.11
     return set()
 
 
