@@ -539,7 +539,13 @@ class Engine:
         if walk.answered or walk.unanswered:
             return self._answer(session, req, state, walk, tokens)
         if walk.challenge_requested:
-            return self._issue_challenges(session, state, walk.challenge_requested)
+            offered = [t for t in walk.challenge_requested if req.carries_assertions or not t.answers_assertions]
+            if not offered:
+                return self._described(AuthResult(
+                    Outcome.REJECT, f"WebAuthn tokens cannot be used over {req.protocol.upper()}: "
+                    "they need a browser or a privacyIDEA-compatible HTTP client", user=state.user),
+                    walk.challenge_requested)
+            return self._issue_challenges(session, state, offered)
         if walk.resync_requested:
             timeout = state.system.AutoResyncTimeout
             return self._challenge(session, state, challenges.new_transaction_id(),

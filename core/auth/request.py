@@ -50,6 +50,11 @@ class AuthRequest:
     # An answer to a WebAuthn challenge (with the Origin header), decoded by the core.
     webauthn: SignResponse | None = None
 
+    @property
+    def carries_assertions(self) -> bool:
+        """Only HTTP can carry a WebAuthn assertion: RADIUS and PAM have no field for one."""
+        return self.protocol == "http"
+
 
 @dataclass(frozen=True)
 class IssuedChallenge:

@@ -39,5 +39,5 @@ def authenticator_data(raw: bytes) -> AuthenticatorData:
 
 def _reason(exc: Exception) -> str:
     # py_webauthn's own messages name the missing property; they hold no input bytes.
-    text = str(exc) if type(exc).__name__ == "InvalidJSONStructure" else "not valid JSON"
+    text = str(exc) if type(exc).__name__ == "InvalidJSONStructure" else "a field of the wrong form"
     return text[:120]
