@@ -133,7 +133,7 @@ class Validate:
         make no authentication are refused with an audit row, as the engine's refusals are.
         A credential without a user is the answer of a usernameless passkey login."""
         try:
-            params = Params(raw.decode())
+            params = Params(passkey_login.webauthn_names(raw.decode()))
             if passkey_login.is_passkey_answer(params):
                 answer = passkey_login.parse_answer(params, edge.webauthn.origin or "" if edge.webauthn else "")
             else:

@@ -40,6 +40,8 @@ FIELDS = {"credential_id": ("credential_id", "credentialid", "rawId"),
           "authenticatordata": ("authenticatorData", "authenticatordata"),
           "signature": ("signature", "signaturedata"),
           "userhandle": ("userHandle", "userhandle")}
+_WEBAUTHN_NAMES = {"credential_id": "credentialid", "rawId": "credentialid", "clientDataJSON": "clientdata",
+                   "authenticatorData": "authenticatordata", "signature": "signaturedata", "userHandle": "userhandle"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,17 @@ class PasskeyAnswer:
     assertion: AssertionAnswer
     # The page's Origin header.
     origin: str
+
+
+def webauthn_names(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with privacyIDEA 3.11's names of an answer also under the webauthn token's
+    (``clientDataJSON`` as ``clientdata``, ...), where those are not given, so that an answer
+    to a challenge a PIN started may use either."""
+    renamed = dict(params)
+    for name, legacy in _WEBAUTHN_NAMES.items():
+        if params.get(name) and not renamed.get(legacy):
+            renamed[legacy] = params[name]
+    return renamed
 
 
 def is_passkey_answer(params: Mapping[str, Any]) -> bool:

@@ -334,7 +334,8 @@ def test_usernameless_login_to_the_ui(stored: Api) -> None:
 
 
 @pytest.mark.policy_action("authentication", "passkey_trigger_by_pin")
-def test_passkey_as_second_step_after_the_pin(stored: Api) -> None:
+@pytest.mark.parametrize("names", ["webauthn", "fido2"])
+def test_passkey_as_second_step_after_the_pin(stored: Api, names: str) -> None:
     authenticator = SoftAuthenticator()
     serial, _ = enroll(stored, stored.user("alice"), authenticator)
     admin = stored.admin()
@@ -354,7 +355,7 @@ def test_passkey_as_second_step_after_the_pin(stored: Api) -> None:
     signed = authenticator.assert_(unb64(sign_request["challenge"]))
     wire = {"credentialid": websafe(signed.credential_id), "clientdata": websafe(signed.clientdata),
             "authenticatordata": websafe(signed.authenticatordata), "signaturedata": websafe(signed.signature),
-            "userhandle": websafe(signed.userhandle or b"")}
+            "userhandle": websafe(signed.userhandle or b"")} if names == "webauthn" else fido2(signed)
     answer_params = {"user": "alice", "pass": "", "transaction_id": offered["transaction_id"], **wire}
     status, body = stored.call("POST", "/validate/check", None, answer_params, headers={"Origin": ORIGIN})
     assert status == 200 and body["result"]["value"] is True, body
