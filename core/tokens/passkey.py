@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, object_session
 from webauthn import options_to_json
 
@@ -196,6 +196,8 @@ class PasskeyToken(WebAuthnToken):
             raise TokenError(f"The passkey registration of {self.serial} is already complete")
         for name, value in (("rollout_state", ENROLLED), ("active", True), ("count", sign_count)):
             settle(self.row, name, value)
+        # A token enrolled again forgets its former credential.
+        session.execute(delete(TokenCredential).where(TokenCredential.token_id == self.row.id))
         session.add(TokenCredential(credential_id_hash=digest, token_id=self.row.id))
         for key, value in credential.to_info().items():
             self.set_info(key, value)

@@ -38,10 +38,10 @@ def stored(api: Api) -> Api:
     return api
 
 
-def enroll(api: Api, jwt: str, authenticator: SoftAuthenticator, user: str | None = None,
+def enroll(api: Api, jwt: str, authenticator: SoftAuthenticator, user: str | None = None, serial: str | None = None,
            **extra: str) -> tuple[str, dict[str, Any]]:
-    """Both steps; the serial and the second answer's body."""
-    params = {"type": "passkey", **({"user": user} if user else {})}
+    """Both steps (of the token ``serial``, or a new one); the serial and the second answer's body."""
+    params = {"type": "passkey", **({"user": user} if user else {}), **({"serial": serial} if serial else {})}
     status, body = api.call("POST", "/token/init", jwt, params)
     assert status == 200, body
     detail = body["detail"]
@@ -375,3 +375,18 @@ def test_user_verification_required_by_policy(stored: Api) -> None:
     status, body = login(stored, authenticator, user_verified=False)
     assert body["result"]["value"] is False and "verif" in body["detail"]["message"].lower()
     assert login(stored, authenticator)[1]["result"]["value"] is True
+
+
+def test_a_deleted_or_reenrolled_passkey_forgets_its_credential(stored: Api) -> None:
+    admin, first, second = stored.admin(), SoftAuthenticator(), SoftAuthenticator()
+    serial, _ = enroll(stored, admin, first, user="alice")
+    assert stored.call("POST", "/token/unassign", admin, {"serial": serial})[0] == 200
+    enroll(stored, admin, second, user="alice", serial=serial)  # the same token enrolled again
+    assert login(stored, second)[1]["result"]["value"] is True
+    status, body = login(stored, first)
+    assert status == 404 and "No token found" in body["result"]["error"]["message"]
+    assert counts(stored)[2] == 1
+    assert stored.call("DELETE", f"/token/{serial}", admin)[0] == 200
+    assert counts(stored)[2] == 0
+    again, body = enroll(stored, admin, second, user="bob")  # the credential may be registered anew
+    assert body["result"]["value"] is True and login(stored, second)[1]["detail"]["username"] == "bob"
