@@ -251,12 +251,14 @@ class Enrollment:
 
     def _passkey(self, wanted: dict[str, str], user: User | None, owner: Target | None) -> None:
         """A passkey belongs to a user: their name and stable user handle, the credentials they
-        hold already, and the relying party of the enrollment policies (never the client's)."""
+        hold already, and the relying party and user verification of the enrollment policies
+        (never the client's)."""
         if user is None:
             raise ParameterError("A user is required to enroll a passkey")
         for param in passkey.ENROLMENT_PARAMS:
             wanted.pop(param, None)
-        for action in ("webauthn_relying_party_id", "webauthn_relying_party_name"):
+        for action in ("webauthn_relying_party_id", "webauthn_relying_party_name",
+                       "webauthn_user_verification_requirement"):
             value = self.rights.value(action, None, owner, scope=ENROLL)
             if value:
                 wanted[action] = str(value)

@@ -39,7 +39,7 @@ from tesserad.core.tokens.registry import register
 from tesserad.core.tokens.webauthn import WebAuthnToken
 from tesserad.core.users.base import User
 from tesserad.core.webauthn.assertion import AssertionAnswer, verify_assertion
-from tesserad.core.webauthn.credential import CREDENTIAL_ID, StoredCredential
+from tesserad.core.webauthn.credential import CREDENTIAL_ID, RP_ID, RP_NAME, StoredCredential
 from tesserad.core.webauthn.encoding import b64url_decode, b64url_encode
 from tesserad.core.webauthn.errors import WebAuthnRefused
 from tesserad.core.webauthn.registration import creation_options, verify_registration
@@ -58,8 +58,6 @@ ENROLMENT_PARAMS = (RP_ID_PARAM, RP_NAME_PARAM, UV_PARAM, USER_NAME_PARAM, USER_
 
 # Tokeninfo of a passkey (privacyIDEA's names where it has them).
 USER_ID = "fido2_user_id"
-RP_ID = "relying_party_id"
-RP_NAME = "relying_party_name"
 # The open registration: its nonce, transaction id and end (epoch seconds).
 NONCE, TRANSACTION, UNTIL = "passkey_nonce", "passkey_transaction_id", "passkey_nonce_until"
 
@@ -69,7 +67,6 @@ CLIENTWAIT = "clientwait"
 # privacyIDEA's default, ES256 then RS256 (Windows Hello), and EdDSA (tesserad's addition).
 ALGORITHMS = (-7, -257, -8)
 REGISTRATION_TIMEOUT_MS = 120000
-USER_VERIFICATION = ("required", "preferred", "discouraged")
 
 
 def credential_hash(credential_id: bytes) -> str:

@@ -390,3 +390,13 @@ def test_a_deleted_or_reenrolled_passkey_forgets_its_credential(stored: Api) -> 
     assert counts(stored)[2] == 0
     again, body = enroll(stored, admin, second, user="bob")  # the credential may be registered anew
     assert body["result"]["value"] is True and login(stored, second)[1]["detail"]["username"] == "bob"
+
+
+@pytest.mark.policy_action("enrollment", "webauthn_user_verification_requirement")
+def test_enrolment_may_require_user_verification(stored: Api) -> None:
+    stored.policy("uv", scope="enrollment", action="webauthn_user_verification_requirement=required")
+    status, body = api_init(stored, stored.user("alice"), {"type": "passkey"})
+    assert body["detail"]["passkey_registration"]["authenticatorSelection"]["userVerification"] == "required"
+    _, body = enroll(stored, stored.user("alice"), SoftAuthenticator(user_verified=False))
+    assert body["result"]["status"] is False and "verif" in body["result"]["error"]["message"].lower()
+    assert enroll(stored, stored.user("alice"), SoftAuthenticator())[1]["result"]["value"] is True
