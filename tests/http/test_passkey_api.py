@@ -400,3 +400,24 @@ def test_enrolment_may_require_user_verification(stored: Api) -> None:
     _, body = enroll(stored, stored.user("alice"), SoftAuthenticator(user_verified=False))
     assert body["result"]["status"] is False and "verif" in body["result"]["error"]["message"].lower()
     assert enroll(stored, stored.user("alice"), SoftAuthenticator())[1]["result"]["value"] is True
+
+
+def test_bad_enrolment_input_changes_nothing(stored: Api) -> None:
+    bob = stored.user("bob")
+    detail = api_init(stored, bob, {"type": "passkey"})[1]["detail"]
+    registration = SoftAuthenticator().register(unb64(detail["passkey_registration"]["challenge"]))
+    good = {"type": "passkey", "serial": detail["serial"], "transaction_id": detail["transaction_id"],
+            "attestationObject": websafe(registration.regdata), "clientDataJSON": websafe(registration.clientdata)}
+    before = counts(stored)
+    for params, headers, message in (
+            ({**good, "attestationObject": "%%%"}, {"Origin": ORIGIN}, "attestationObject is not web-safe base64"),
+            ({**good, "clientDataJSON": "A" * 20000}, {"Origin": ORIGIN}, "clientDataJSON is longer than"),
+            (good, {}, "The Origin header is required"),
+            ({**good, "credential_id": websafe(b"other")}, {"Origin": ORIGIN}, "not the id of the attested")):
+        status, body = stored.call("POST", "/token/init", bob, params, headers=headers)
+        assert status == 400 and message in body["result"]["error"]["message"], (message, body)
+    assert counts(stored) == before and stored.core.token(detail["serial"]).rollout_state == "clientwait"
+    status, body = stored.call("POST", "/token/init", bob, {**good, "clientDataJSON": "A" * (1024 * 1024)},
+                               headers={"Origin": ORIGIN})
+    assert body["result"]["status"] is False and counts(stored) == before
+    assert stored.call("POST", "/token/init", bob, good, headers={"Origin": ORIGIN})[1]["result"]["value"] is True
