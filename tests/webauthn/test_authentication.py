@@ -145,3 +145,17 @@ def test_an_otp_cannot_answer_a_webauthn_challenge(wa: Api) -> None:
     detail = challenge(wa)
     status, body = check(wa, user="alice", transaction_id=detail["transaction_id"], **{"pass": "123456"})
     assert not accepted(body)
+
+
+@pytest.mark.policy_action("authorization", "webauthn_authenticator_selection_list")
+def test_only_listed_authenticator_models_authorize(wa: Api) -> None:
+    listed = SoftAuthenticator(aaguid=bytes.fromhex("22" * 16))
+    other = SoftAuthenticator()
+    register(wa, listed, user="alice")
+    register(wa, other, user="bob")
+    wa.policy("models", scope="authorization",
+              action="webauthn_authenticator_selection_list=22222222-2222-2222-2222-222222222222")
+    assert accepted(answer(wa, listed, challenge(wa, "alice"), user="alice")[1])
+    status, body = answer(wa, other, challenge(wa, "bob"), user="bob")
+    assert (status, body["result"]["error"]["message"]) == (
+        403, "ERR303: The WebAuthn token is not allowed to authenticate due to a policy restriction.")

@@ -80,12 +80,15 @@ def test_step_two_with_a_foreign_transaction_id_is_refused(wa: Api) -> None:
 @pytest.mark.policy_action("enrollment", "webauthn_challenge_text")
 @pytest.mark.policy_action("enrollment", "webauthn_authenticator_attestation_form")
 @pytest.mark.policy_action("enrollment", "webauthn_public_key_credential_algorithms")
+@pytest.mark.policy_action("enrollment", "webauthn_authenticator_attachment")
 def test_enrollment_policies_shape_the_register_request(wa: Api) -> None:
     wa.policy("shape", scope="enrollment", action="webauthn_timeout=30, webauthn_challenge_text=Touch it, "
-              "webauthn_authenticator_attestation_form=none, "
+              "webauthn_authenticator_attestation_form=none, webauthn_authenticator_attachment=cross-platform, "
               "webauthn_public_key_credential_algorithms=rsassa-pkcs1v1_5")
     request = init(wa, type="webauthn", user="alice")[1]["detail"]["webAuthnRegisterRequest"]
     assert (request["timeout"], request["message"], request["attestation"]) == (30000, "Touch it", "none")
+    assert request["authenticatorSelection"] == {"userVerification": "preferred",
+                                                 "authenticatorAttachment": "cross-platform"}
     assert request["pubKeyCredAlgorithms"] == [{"alg": -257, "type": "public-key"}]
     assert "Unsupported credential public key alg" in refused(wa, SoftAuthenticator(alg="ES256"))
     register(wa, SoftAuthenticator(alg="RS256"))
