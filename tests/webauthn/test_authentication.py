@@ -77,9 +77,14 @@ def test_a_wrong_answer_is_rejected_with_its_reason_in_the_audit(wa: Api, knobs:
 def test_the_origin_header_must_match_the_client_data(wa: Api) -> None:
     auth = SoftAuthenticator()
     register(wa, auth)
-    status, body = answer(wa, auth, challenge(wa), origin="https://evil.example")
+    status, body = answer(wa, auth, challenge(wa), header="https://evil.example")
     assert not accepted(body)
-    status, body = answer(wa, auth, challenge(wa), origin=None)
+    assert "is not of the relying party" in last_audit_info(wa)
+    # Both agree on an origin outside the relying party: refused all the same.
+    status, body = answer(wa, auth, challenge(wa), header="https://evil.example", origin="https://evil.example")
+    assert not accepted(body)
+    assert "the origin 'https://evil.example' is not of the relying party 'tessera.example'" in last_audit_info(wa)
+    status, body = answer(wa, auth, challenge(wa), header=None)
     assert (status, body["result"]["error"]["code"]) == (400, 905)
     assert "Origin header" in body["result"]["error"]["message"]
 

@@ -63,7 +63,7 @@ def test_step_two_needs_the_origin_header_and_the_right_origin(wa: Api) -> None:
     assert (status, body["result"]["error"]["message"]) == (
         400, "ERR905: The ORIGIN HTTP header must be included, when enrolling a new WebAuthn token.")
     status, body = init(wa, origin="https://evil.example", **step2)
-    assert status == 400 and "Unexpected client data origin" in body["result"]["error"]["message"]
+    assert status == 400 and "is not of the relying party" in body["result"]["error"]["message"]
     assert tokens(wa)[0]["rollout_state"] == "clientwait"
     assert init(wa, **step2)[0] == 200
 
