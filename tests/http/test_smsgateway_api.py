@@ -1,0 +1,113 @@
+"""/smsgateway/ in memory: definitions as privacyIDEA 3.8 shapes them (secrets stored
+encrypted and listed censored), the provider list, bad input refused with nothing stored,
+and the admin rights smsgateway_read/_write (system-wide: only admins bound to no realm)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tesserad.core.sms import gateways
+from tesserad.core.store.models import SMSGatewayOption
+
+from tests.http.restapi import Api
+from tests.http.test_token_api import error, ok
+
+HTTP = "privacyidea.lib.smsprovider.HttpSMSProvider.HttpSMSProvider"
+SECRET = "Gw-secret-7731"
+DEFINITION = {"name": "gw1", "module": HTTP, "description": "test gateway", "option.URL": "https://sms.example/send",
+              "option.HTTP_METHOD": "POST", "option.PASSWORD": SECRET, "option.USERNAME": "acct",
+              "option.to": "{phone}", "option.text": "{otp}", "option.api_key": "K-" + SECRET,
+              "header.X-Tenant": "t1"}
+
+
+def definitions(api: Api, token: str) -> list[dict[str, Any]]:
+    return ok(api.call("GET", "/smsgateway/", token))
+
+
+def stored_values(api: Api) -> list[str]:
+    with api.core.database.session() as session:
+        return [o.value for o in session.scalars(select(SMSGatewayOption))]
+
+
+def test_define_list_update_and_delete(api: Api) -> None:
+    admin = api.admin()
+    gid = ok(api.call("POST", "/smsgateway", admin, DEFINITION))
+    assert isinstance(gid, int)
+    (shown,) = definitions(api, admin)
+    assert shown == {"id": gid, "name": "gw1", "providermodule": HTTP, "description": "test gateway",
+                     "options": {"HTTP_METHOD": "POST", "PASSWORD": "__CENSORED__", "URL": "https://sms.example/send",
+                                 "USERNAME": "acct", "api_key": "__CENSORED__", "text": "{otp}", "to": "{phone}"},
+                     "headers": {"X-Tenant": "t1"}}
+    assert ok(api.call("GET", f"/smsgateway/{gid}", admin)) == [shown]
+    assert not any(SECRET in value for value in stored_values(api))
+    assert SECRET not in str(api.call("GET", "/smsgateway/", admin)[1])
+    # Posting the censored value back keeps the secret; other values are replaced.
+    again = {**DEFINITION, "option.PASSWORD": "__CENSORED__", "option.api_key": "__CENSORED__", "option.to": "0{phone}"}
+    assert ok(api.call("POST", "/smsgateway", admin, again)) == gid
+    with api.core.database.session() as session:
+        config = gateways.config(session, api.ctx.keys.security, "gw1")
+    assert config.options["PASSWORD"] == SECRET and config.options["api_key"] == "K-" + SECRET
+    assert config.options["to"] == "0{phone}" and config.headers == {"X-Tenant": "t1"}
+    assert ok(api.call("DELETE", f"/smsgateway/option/{gid}/text", admin)) is True
+    assert "text" not in definitions(api, admin)[0]["options"]
+    assert error(api.call("DELETE", f"/smsgateway/option/{gid}/URL", admin)) == (400, 905)
+    assert error(api.call("DELETE", f"/smsgateway/option/{gid}/nothing", admin)) == (404, 601)
+    assert ok(api.call("DELETE", "/smsgateway/gw1", admin)) is True
+    assert definitions(api, admin) == [] and stored_values(api) == []
+    assert error(api.call("DELETE", "/smsgateway/gw1", admin)) == (404, 601)
+
+
+def test_providers_lists_the_modules(api: Api) -> None:
+    shown = ok(api.call("GET", "/smsgateway/providers", api.admin()))
+    assert set(shown) == {HTTP, "privacyidea.lib.smsprovider.SipgateSMSProvider.SipgateSMSProvider",
+                          "privacyidea.lib.smsprovider.ScriptSMSProvider.ScriptSMSProvider"}
+    assert shown[HTTP]["parameters"]["URL"]["required"] is True
+
+
+@pytest.mark.parametrize("change", [
+    {"name": ""}, {"module": "privacyidea.lib.smsprovider.SmppSMSProvider.SmppSMSProvider"},
+    {"option.URL": "file:///etc/passwd"}, {"option.HTTP_METHOD": "DELETE"}, {"option.RETURN_SUCCESS": "(("},
+    {"option.PASSWORD": "__CENSORED__"}, {"header.X-A": "a\nb"}, {"server": "x"}, {"name": "n" * 300},
+])
+def test_bad_definitions_are_refused(api: Api, change: dict[str, str]) -> None:
+    admin = api.admin()
+    assert error(api.call("POST", "/smsgateway", admin, {**DEFINITION, **change})) == (400, 905)
+    assert definitions(api, admin) == [] and stored_values(api) == []
+
+
+def test_bad_paths_are_refused(api: Api) -> None:
+    admin = api.admin()
+    gid = ok(api.call("POST", "/smsgateway", admin, DEFINITION))
+    assert error(api.call("GET", "/smsgateway/x1", admin)) == (400, 905)
+    assert error(api.call("DELETE", "/smsgateway/option/x/URL", admin)) == (400, 905)
+    assert error(api.call("DELETE", f"/smsgateway/option/{gid + 1}/URL", admin)) == (404, 601)
+    assert len(definitions(api, admin)[0]["options"]) == 7
+
+
+@pytest.mark.policy_action("admin", "smsgateway_read")
+@pytest.mark.policy_action("admin", "smsgateway_write")
+def test_each_right_opens_its_calls_only(api: Api) -> None:
+    admin, other = api.admin(), api.admin("other")
+    gid = ok(api.call("POST", "/smsgateway", admin, DEFINITION))
+    api.policy("others", scope="admin", action="tokenlist", adminuser="other")
+    api.policy("root", scope="admin", action="tokenlist", adminuser="admin")
+    writes = (("POST", "/smsgateway", {**DEFINITION, "name": "new"}), ("DELETE", "/smsgateway/gw1", {}),
+              ("DELETE", f"/smsgateway/option/{gid}/text", {}))
+    reads = (("GET", "/smsgateway/", {}), ("GET", "/smsgateway/providers", {}), ("GET", f"/smsgateway/{gid}", {}))
+    for method, path, params in (*reads, *writes):
+        assert error(api.call(method, path, other, params)) == (403, 303)
+    api.policy("others", scope="admin", action="smsgateway_read", adminuser="other")
+    assert [d["name"] for d in definitions(api, other)] == ["gw1"]
+    for method, path, params in writes:
+        assert error(api.call(method, path, other, params)) == (403, 303)
+    api.policy("others", scope="admin", action="smsgateway_write", adminuser="other")
+    assert isinstance(ok(api.call("POST", "/smsgateway", other, {**DEFINITION, "name": "new"})), int)
+    assert ok(api.call("DELETE", "/smsgateway/new", other)) is True
+    assert error(api.call("GET", "/smsgateway/", other)) == (403, 303)
+    # An admin bound to a realm does not reach definitions, which belong to no realm.
+    api.policy("root", scope="admin", action="smsgateway_read, smsgateway_write", adminuser="admin", realm="example")
+    for method, path, params in (*reads, *writes):
+        assert error(api.call(method, path, admin, params)) == (403, 303)
