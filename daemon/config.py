@@ -16,7 +16,7 @@ from typing import Any
 
 from tesserad.admin_web.config import WebSection
 from tesserad.core import config as configuration
-from tesserad.core.config import DatabaseSection, LogSection, SecuritySection, ServerSection
+from tesserad.core.config import DatabaseSection, LogSection, OutboxSection, SecuritySection, ServerSection
 from tesserad.pam_module.config import PamSection
 from tesserad.radius.config import RadiusSection
 
@@ -35,6 +35,7 @@ class Config:
     pam: PamSection = field(default_factory=PamSection)
     log: LogSection = field(default_factory=LogSection)
     security: SecuritySection = field(default_factory=SecuritySection)
+    outbox: OutboxSection = field(default_factory=OutboxSection)
     source: str = field(default="<embedded default>", compare=False)
 
     @property

@@ -1,0 +1,39 @@
+"""Channel kinds: what the outbox needs to know about a message's ``<kind>:<identifier>``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tesserad.core.errors import TesseraError
+from tesserad.core.security.base import SecurityModule
+
+# loader(session, security, identifier) -> the transport's settings for that definition.
+Loader = Callable[[Session, SecurityModule, str], Any]
+LOADERS: dict[str, Loader] = {}
+
+
+class DeliveryError(TesseraError):
+    """A message could not be delivered. ``permanent``: retrying cannot help (a refused
+    recipient, a definition that no longer exists). The text goes to the audit, so it
+    never holds the message itself."""
+
+    def __init__(self, reason: str, *, permanent: bool = False):
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+def split(channel: str) -> tuple[str, str]:
+    """``"smtp:mail1"`` -> ``("smtp", "mail1")``."""
+    kind, _, identifier = channel.partition(":")
+    return kind, identifier
+
+
+def load(session: Session, security: SecurityModule, channel: str) -> Any:
+    kind, identifier = split(channel)
+    loader = LOADERS.get(kind)
+    if loader is None:
+        raise DeliveryError(f"unknown channel kind {kind!r}", permanent=True)
+    return loader(session, security, identifier)

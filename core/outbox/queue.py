@@ -1,0 +1,179 @@
+"""Enqueue, claim and settle outbox messages (``tesserad.core.outbox`` explains the flow)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from tesserad.core.audit import Auditor
+from tesserad.core.clock import Clock, utc_datetime
+from tesserad.core.outbox.channels import DeliveryError, load, split
+from tesserad.core.security.base import SecurityModule
+from tesserad.core.store.models import OutboxMessage
+from tesserad.core.store.writes import begin_write
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+_NO_SYNC = {"synchronize_session": False}
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    max_attempts: int = 5
+    # Seconds before the 2nd, 3rd, ... attempt; the last one repeats.
+    retry_delays: tuple[float, ...] = (5, 30, 120, 600)
+    # How long a claimed message stays with its sender; longer than any transport timeout,
+    # so a message is only claimed again when its sender died.
+    lease_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed message, ready for its transport."""
+
+    id: int
+    channel: str
+    recipient: str
+    payload: dict[str, str] = field(repr=False)
+    attempt: int
+    lease: str
+    settings: Any = field(repr=False)
+    serial: str = ""
+    transaction_id: str = ""
+
+    @property
+    def kind(self) -> str:
+        return split(self.channel)[0]
+
+    @property
+    def identifier(self) -> str:
+        return split(self.channel)[1]
+
+
+def _context(channel: str, recipient: str) -> bytes:
+    return f"outbox:{channel}:{recipient}".encode()
+
+
+class Outbox:
+    def __init__(self, security: SecurityModule, clock: Clock, auditor: Auditor,
+                 settings: OutboxSettings | None = None):
+        self._security = security
+        self._clock = clock
+        self._auditor = auditor
+        self.settings = settings or OutboxSettings()
+
+    def enqueue(self, session: Session, channel: str, recipient: str, payload: Mapping[str, str], *,
+                serial: str = "", transaction_id: str = "", expires_at: datetime | None = None) -> int:
+        """Add a message in the caller's transaction; its id."""
+        now = utc_datetime(self._clock)
+        row = OutboxMessage(channel=channel, recipient=recipient, serial=serial, transaction_id=transaction_id,
+                            payload_enc=self._security.encrypt(json.dumps(dict(payload)).encode(),
+                                                               context=_context(channel, recipient)),
+                            state=PENDING, attempts=0, max_attempts=self.settings.max_attempts, created_at=now,
+                            next_attempt_at=now, expires_at=expires_at, last_error="")
+        session.add(row)
+        session.flush()
+        return row.id
+
+    def claim(self, session: Session, limit: int, *, busy: Mapping[str, int] | None = None,
+              per_channel: int | None = None) -> list[Outgoing]:
+        """Lease up to ``limit`` due messages to the caller and commit; a channel with
+        ``busy[channel] >= per_channel`` messages in flight gets none. Each lease is one
+        conditional UPDATE, so of several processes claiming at once one wins each row."""
+        now = utc_datetime(self._clock)
+        until = now + timedelta(seconds=self.settings.lease_seconds)
+        candidates = session.execute(
+            select(OutboxMessage.id, OutboxMessage.channel)
+            .where(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at <= now,
+                   or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit * 4)).all()
+        session.rollback()  # end the read transaction: the writes below are short and separate
+        counts = dict(busy or {})
+        claimed: list[Outgoing] = []
+        for message_id, channel in candidates:
+            if len(claimed) >= limit:
+                break
+            if per_channel is not None and counts.get(channel, 0) >= per_channel:
+                continue
+            outgoing = self._lease(session, message_id, now, until)
+            if outgoing is not None:
+                claimed.append(outgoing)
+                counts[channel] = counts.get(channel, 0) + 1
+        return claimed
+
+    def _lease(self, session: Session, message_id: int, now: datetime, until: datetime) -> Outgoing | None:
+        lease = uuid.uuid4().hex
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.state == PENDING,
+                   or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now))
+            .values(lease_owner=lease, lease_until=until, attempts=OutboxMessage.attempts + 1)
+            .execution_options(**_NO_SYNC))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            return None
+        row = session.get_one(OutboxMessage, message_id, populate_existing=True)
+        try:
+            if row.expires_at is not None and row.expires_at <= now:
+                raise DeliveryError("expired before it could be sent", permanent=True)
+            settings = load(session, self._security, row.channel)
+        except DeliveryError as exc:
+            self._finish(session, row, FAILED, str(exc), now)
+            session.commit()
+            return None
+        payload = json.loads(self._security.decrypt(row.payload_enc, context=_context(row.channel, row.recipient)))
+        outgoing = Outgoing(row.id, row.channel, row.recipient, payload, row.attempts, lease, settings,
+                            row.serial, row.transaction_id)
+        session.commit()
+        return outgoing
+
+    def delivered(self, session: Session, message: Outgoing) -> bool:
+        """The transport accepted ``message``: mark it sent and audit it (the caller commits).
+        False when the lease had expired and the row was no longer this sender's."""
+        row = self._owned(session, message)
+        if row is None:
+            return False
+        self._finish(session, row, SENT, "", utc_datetime(self._clock))
+        return True
+
+    def failed(self, session: Session, message: Outgoing, error: DeliveryError) -> str:
+        """An attempt failed: schedule the next one or give up (audited); the new state."""
+        row = self._owned(session, message)
+        if row is None:
+            return PENDING
+        now = utc_datetime(self._clock)
+        if error.permanent or row.attempts >= row.max_attempts:
+            self._finish(session, row, FAILED, str(error), now)
+            return FAILED
+        delays = self.settings.retry_delays
+        row.next_attempt_at = now + timedelta(seconds=delays[min(row.attempts, len(delays)) - 1])
+        row.lease_owner, row.lease_until, row.last_error = None, None, str(error)
+        self._audit(session, row, False, f"attempt {row.attempts} failed, retrying: {error}")
+        return PENDING
+
+    def _owned(self, session: Session, message: Outgoing) -> OutboxMessage | None:
+        begin_write(session)
+        return session.scalars(select(OutboxMessage).where(
+            and_(OutboxMessage.id == message.id, OutboxMessage.lease_owner == message.lease,
+                 OutboxMessage.state == PENDING)).with_for_update()).first()
+
+    def _finish(self, session: Session, row: OutboxMessage, state: str, error: str, now: datetime) -> None:
+        row.state, row.finished_at, row.last_error = state, now, error
+        row.lease_owner, row.lease_until, row.payload_enc = None, None, b""
+        self._audit(session, row, state == SENT,
+                    f"sent (attempt {row.attempts})" if state == SENT else f"given up: {error}")
+
+    def _audit(self, session: Session, row: OutboxMessage, success: bool, outcome: str) -> None:
+        self._auditor.record(session, action="OUTBOX send", success=success, serial=row.serial,
+                             info=f"{row.channel} to {row.recipient}: {outcome}",
+                             action_detail=f"message {row.id} transaction {row.transaction_id}".strip())
+
+    def state(self, session: Session, message_id: int) -> str | None:
+        """The state of one message (tests, the challenge answer)."""
+        return session.scalar(select(OutboxMessage.state).where(OutboxMessage.id == message_id))
