@@ -59,6 +59,7 @@ from tesserad.core.clock import Clock, utc_datetime
 from tesserad.core.enrollment import Enrollment
 from tesserad.core.errors import TesseraError
 from tesserad.core.machines import offline
+from tesserad.core.outbox import Outbox
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.policy.errors import PolicyError
 from tesserad.core.rights import PolicyDenied, Target
@@ -71,6 +72,8 @@ from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import (
     NEXT_PIN_CHANGE,
     ChallengeSpec,
+    NotSent,
+    OutgoingMessage,
     ParameterError,
     Success,
     TokenClass,
@@ -180,13 +183,15 @@ def validate_request(req: AuthRequest) -> None:
 class Engine:
     def __init__(self, *, security: SecurityModule, hasher: SecretHasher, clock: Clock,
                  directory: Directory, sysconfig: SystemConfig, policies: AuthPolicies,
-                 tokens: TokenService | None = None):
+                 tokens: TokenService | None = None, outbox: Outbox | None = None):
         self.security = security
         self.hasher = hasher
         self.clock = clock
         self.directory = directory
         self.sysconfig = sysconfig
         self.policies = policies
+        # Where challenges queue their out-of-band messages (SMS); None: no token may send.
+        self.outbox = outbox
         self.services = Services(tokens or TokenService(security, hasher, clock, sysconfig), directory)
 
     # ---- entry point ---------------------------------------------------------------------
@@ -714,8 +719,21 @@ class Engine:
         if expired:
             counters.reset_failcount(session, expired)  # the spec: a triggered challenge clears it too
         options = state.settings.challenge_options
-        return self._challenge(session, state, challenges.new_transaction_id(),
-                               [(t, t.create_challenge(options)) for t in active])
+        if state.user is not None and any(t.needs_owner for t in active):
+            owner = {**self.directory.user_info(session, state.user), "login": state.user.login,
+                     "realm": state.user.realm}
+            options = dataclasses.replace(options, owner=owner)
+        specs: list[tuple[TokenClass, ChallengeSpec]] = []
+        unsent: list[str] = []
+        for token in active:
+            try:
+                specs.append((token, token.create_challenge(options)))
+            except NotSent as exc:
+                unsent.append(str(exc))
+        if not specs:
+            return self._described(AuthResult(Outcome.REJECT, ", ".join(dict.fromkeys(unsent)), user=state.user),
+                                   active)
+        return self._challenge(session, state, challenges.new_transaction_id(), specs)
 
     def _challenge(self, session: Session, state: RequestState, transaction_id: str,
                    specs: list[tuple[TokenClass, ChallengeSpec]], *, step: int = 0,
@@ -726,6 +744,8 @@ class Engine:
         for token, spec in specs:
             row = challenges.create(session, transaction_id, token.serial, spec, state.now,
                                     challenge_validity(state.system, state.env.extra, token.type), step=step)
+            if spec.outgoing is not None:
+                self._queue(session, token, transaction_id, spec.outgoing, row.expires_at)
             issued.append(IssuedChallenge(token.serial, transaction_id, spec.message, token.type,
                                           row.expires_at, token.client_mode, spec.attributes))
         ids = [t.row.id for t, _ in specs]
@@ -740,6 +760,13 @@ class Engine:
                             preferred_client_mode=preferred_client_mode([c.client_mode for c in issued],
                                                                         settings.preferred_client_mode))
         return self._described(result, [t for t, _ in specs])
+
+    def _queue(self, session: Session, token: TokenClass, transaction_id: str, message: OutgoingMessage,
+               expires_at: datetime) -> None:
+        if self.outbox is None:
+            raise TokenError(f"{token.type} tokens cannot send their challenge here (no outbox)")
+        self.outbox.enqueue(session, message.channel, message.recipient, message.payload, serial=token.serial,
+                            transaction_id=transaction_id, expires_at=expires_at)
 
     def _pin_matching(self, session: Session, state: RequestState,
                       tokens: list[tuple[TokenClass, bool]]) -> AuthResult:

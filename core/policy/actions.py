@@ -49,7 +49,7 @@ TOKEN_TYPES = USER_ENROLLABLE + ("pw", "registration", "remote", "4eyes", "ocra"
 # The token types tesserad implements (``core.tokens.registry``; a test keeps them equal):
 # the per-type actions of the other types are not offered.
 IMPLEMENTED_TYPES = ("daypassword", "hotp", "indexedsecret", "motp", "paper", "pw", "question",
-                     "registration", "spass", "tan", "totp", "yubikey")
+                     "registration", "sms", "spass", "tan", "totp", "yubikey")
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
@@ -436,7 +436,7 @@ def _authentication() -> list[dict[str, Any]]:
               enforced_by="core.policy.auth"),
         _bool("passOnNoUser", GENERAL, "Accept users who do not exist. Use with care.", enforced_by="core.policy.auth"),
         _a("smstext", "text", TOKEN, "Text of the SMS with the OTP; tags like {otp} and {serial}.",
-           default="<otp>"),
+           default="<otp>", enforced_by="core.policy.auth"),
         _bool("smsautosend", TOKEN, "Send the next SMS OTP after a successful authentication."),
         _a("emailtext", "text", TOKEN, "Body of the OTP email; tags like {otp}; file:/path for an HTML "
            "template.", default="<otp>"),
@@ -479,7 +479,7 @@ def _authentication() -> list[dict[str, Any]]:
            "is replaced by the positions."),
         _a("webauthn_challenge_text", "text", TOKEN, "Challenge text of WebAuthn tokens."),
         _a("email_challenge_text", "text", TOKEN, "Challenge text of email tokens."),
-        _a("sms_challenge_text", "text", TOKEN, "Challenge text of SMS tokens."),
+        _a("sms_challenge_text", "text", TOKEN, "Challenge text of SMS tokens.", enforced_by="core.policy.auth"),
         _a("u2f_challenge_text", "text", TOKEN, "Challenge text of U2F tokens."),
         _a("indexedsecret_count", "int", TOKEN, "Number of secret positions asked.", default=2, minimum=1,
            enforced_by="core.policy.auth"),

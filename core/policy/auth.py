@@ -129,7 +129,9 @@ class PolicyAuthPolicies:
                     "enroll_via_multichallenge": value(auth, "enroll_via_multichallenge", None),
                     **{field: switch(action) for field, action in _SWITCHES.items()},
                     "indexedsecret_count": value(auth, "indexedsecret_count", None),
-                    "question_number": value(auth, "question_number", 1)}
+                    "question_number": value(auth, "question_number", 1),
+                    "smstext": value(auth, "smstext", None) or "<otp>",
+                    "sms_challenge_text": value(auth, "sms_challenge_text", None) or None}
         for field, (action, parse) in _AUTHZ_VALUES.items():
             found = value(authz, action, None)
             settings[field] = parse(found) if found is not None else None

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tesserad.core.errors import DeliveryError
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.sms.delivery import Delivery
 from tesserad.core.sms.providers import PROVIDERS, provider
@@ -151,3 +152,11 @@ def delivery(gateway: GatewayConfig, phone: str, message: str) -> Delivery:
     if not _PHONE.fullmatch(phone):
         raise ParameterError("the phone number may hold only digits, a leading + and ( ) / . - or blanks")
     return provider(gateway.module).delivery(gateway, phone, message)
+
+
+def loaded(session: Session, security: SecurityModule, identifier: str) -> GatewayConfig:
+    """The outbox's loader of channel kind ``sms``: a gateway that is gone fails for good."""
+    try:
+        return config(session, security, identifier)
+    except SMSGatewayNotFound as exc:
+        raise DeliveryError(str(exc), permanent=True) from None
