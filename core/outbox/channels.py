@@ -7,22 +7,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tesserad.core.errors import TesseraError
+from tesserad.core import smtp_servers
+from tesserad.core.errors import DeliveryError
 from tesserad.core.security.base import SecurityModule
 
 # loader(session, security, identifier) -> the transport's settings for that definition.
 Loader = Callable[[Session, SecurityModule, str], Any]
-LOADERS: dict[str, Loader] = {}
+LOADERS: dict[str, Loader] = {smtp_servers.KIND: smtp_servers.delivery_settings}
 
 
-class DeliveryError(TesseraError):
-    """A message could not be delivered. ``permanent``: retrying cannot help (a refused
-    recipient, a definition that no longer exists). The text goes to the audit, so it
-    never holds the message itself."""
-
-    def __init__(self, reason: str, *, permanent: bool = False):
-        super().__init__(reason)
-        self.permanent = permanent
+__all__ = ["LOADERS", "DeliveryError", "Loader", "load", "split"]
 
 
 def split(channel: str) -> tuple[str, str]:

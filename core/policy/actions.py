@@ -305,7 +305,8 @@ def _admin() -> list[dict[str, Any]]:
     ]
     # (prefix, what, the module that reads <prefix>_write/_read: None for no endpoint)
     servers = [
-        ("smtpserver", "SMTP server definitions", None), ("smsgateway", "SMS gateway definitions", None),
+        ("smtpserver", "SMTP server definitions", "admin_web.smtpserver"),
+        ("smsgateway", "SMS gateway definitions", None),
         ("periodictask", "periodic tasks", None), ("eventhandling", "event handler definitions", None),
         ("radiusserver", "RADIUS server definitions", "admin_web.radiusserver"),
         ("privacyideaserver", "remote privacyIDEA server definitions", None),
