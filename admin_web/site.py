@@ -27,6 +27,7 @@ from tesserad.admin_web.openapi import OpenApiResource
 from tesserad.admin_web.radiusserver import RadiusServerResource
 from tesserad.admin_web.rest import Resource, Rest, Runner
 from tesserad.admin_web.smsgateway import SMSGatewayResource
+from tesserad.admin_web.smtpserver import SMTPServerResource
 from tesserad.admin_web.token import TokenResource
 from tesserad.admin_web.tokengroup import TokenGroupResource
 from tesserad.admin_web.trigger import TriggerResource
@@ -40,7 +41,7 @@ from tesserad.core.tokens.base import ParameterError
 RESOURCES: tuple[type[Resource], ...] = (AuthResource, TokenResource, TokenGroupResource, TriggerResource,
                                          OpenApiResource, *CONFIG_RESOURCES, MachineResource,
                                          MachineResolverResource, ApplicationResource, RadiusServerResource,
-                                         SMSGatewayResource)
+                                         SMSGatewayResource, SMTPServerResource)
 
 
 class Root:

@@ -136,7 +136,8 @@ class Daemon(MultiService):
         """Every process sends: the outbox's leases give each message to one of them."""
         box = self.config.outbox
         return OutboxSender(self.reactor, self.executor.run, context.database, context.outbox,
-                            build_transports(self.reactor, self.config.sms), poll_interval=box.poll_interval_ms / 1000,
+                            build_transports(self.reactor, box, self.config.sms),
+                            poll_interval=box.poll_interval_ms / 1000,
                             batch=box.batch, per_channel=box.concurrency)
 
     def _pam_listeners(self, context: Context) -> StreamListeners:

@@ -8,7 +8,7 @@ Interface (for token types and channel kinds):
   transaction rolls back. ``channel`` is ``"<kind>:<identifier>"`` (``smtp:mail1``,
   ``sms:gw1``); ``payload`` is a ``dict[str, str]`` (email: ``subject``, ``body``,
   ``mime`` ``text/plain`` or ``text/html``; SMS: ``text``), stored encrypted.
-- A channel kind registers a ``Loader`` in ``channels.LOADERS``: ``loader(session,
+- A channel kind registers a ``Loader`` in ``channels.LOADERS`` (as ``smtp`` does): ``loader(session,
   security, identifier)`` runs in a core thread at claim time and returns the settings the
   transport needs (secrets decrypted) or raises ``DeliveryError(permanent=True)`` when the
   definition is gone.

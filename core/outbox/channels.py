@@ -7,13 +7,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tesserad.core import smtp_servers
 from tesserad.core.errors import DeliveryError
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.sms import gateways
 
 # loader(session, security, identifier) -> the transport's settings for that definition.
 Loader = Callable[[Session, SecurityModule, str], Any]
-LOADERS: dict[str, Loader] = {"sms": gateways.loaded}
+LOADERS: dict[str, Loader] = {"sms": gateways.loaded, smtp_servers.KIND: smtp_servers.delivery_settings}
 
 
 __all__ = ["LOADERS", "DeliveryError", "Loader", "load", "split"]

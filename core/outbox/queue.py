@@ -69,14 +69,16 @@ class Outbox:
         self.settings = settings or OutboxSettings()
 
     def enqueue(self, session: Session, channel: str, recipient: str, payload: Mapping[str, str], *,
-                serial: str = "", transaction_id: str = "", expires_at: datetime | None = None) -> int:
-        """Add a message in the caller's transaction; its id."""
+                serial: str = "", transaction_id: str = "", expires_at: datetime | None = None,
+                max_attempts: int | None = None) -> int:
+        """Add a message in the caller's transaction; its id. ``max_attempts`` overrides
+        the configured number (a test message is tried once)."""
         now = utc_datetime(self._clock)
         row = OutboxMessage(channel=channel, recipient=recipient, serial=serial, transaction_id=transaction_id,
                             payload_enc=self._security.encrypt(json.dumps(dict(payload)).encode(),
                                                                context=_context(channel, recipient)),
-                            state=PENDING, attempts=0, max_attempts=self.settings.max_attempts, created_at=now,
-                            next_attempt_at=now, expires_at=expires_at, last_error="")
+                            state=PENDING, attempts=0, max_attempts=max_attempts or self.settings.max_attempts,
+                            created_at=now, next_attempt_at=now, expires_at=expires_at, last_error="")
         session.add(row)
         session.flush()
         return row.id

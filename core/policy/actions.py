@@ -305,7 +305,7 @@ def _admin() -> list[dict[str, Any]]:
     ]
     # (prefix, what, the module that reads <prefix>_write/_read: None for no endpoint)
     servers = [
-        ("smtpserver", "SMTP server definitions", None),
+        ("smtpserver", "SMTP server definitions", "admin_web.smtpserver"),
         ("smsgateway", "SMS gateway definitions", "admin_web.smsgateway"),
         ("periodictask", "periodic tasks", None), ("eventhandling", "event handler definitions", None),
         ("radiusserver", "RADIUS server definitions", "admin_web.radiusserver"),
