@@ -42,14 +42,12 @@ class HttpRequest:
 @dataclass(frozen=True)
 class Command:
     """Run ``script`` from the daemon's script directory with ``arguments`` (no shell) and
-    ``stdin`` as its input; it succeeded if it exits 0 within ``timeout`` seconds. With
-    ``background`` the sender does not wait for the exit status."""
+    ``stdin`` as its input; it succeeded if it exits 0 within ``timeout`` seconds."""
 
     script: str
     arguments: tuple[str, ...] = field(repr=False)
     stdin: bytes = field(repr=False)
     timeout: float = 10.0
-    background: bool = False
 
     def describe(self) -> str:
         return f"script {self.script}"

@@ -55,7 +55,7 @@ class _NoCheck:
 
 
 class _Exit(ProcessProtocol):
-    def __init__(self, stdin: bytes, done: Deferred[int | None]):
+    def __init__(self, stdin: bytes, done: Deferred[int]):
         self.stdin = stdin
         self.done = done
 
@@ -66,8 +66,7 @@ class _Exit(ProcessProtocol):
 
     def processEnded(self, reason: Failure) -> None:  # noqa: N802 (Twisted's name)
         code = reason.value.exitCode if isinstance(reason.value, net_error.ProcessTerminated) else 0
-        if not self.done.called:
-            self.done.callback(code)
+        self.done.callback(-1 if code is None else code)
 
 
 class SmsSender:
@@ -111,22 +110,22 @@ class SmsSender:
         path = self.script_directory / command.script
         if not path.is_file() or not os.access(path, os.X_OK):
             return Outcome(False, f"{command.describe()} is no executable file in {self.script_directory}")
-        done: Deferred[int | None] = Deferred()
+        done: Deferred[int] = Deferred()
         process = self.reactor.spawnProcess(_Exit(command.stdin, done), str(path), [str(path), *command.arguments],
                                             env={}, path=str(self.script_directory))
-        if command.background:
-            return Outcome(True)
-        timer = self.reactor.callLater(command.timeout, self._kill, process, done)
+        killed: list[bool] = []
+        timer = self.reactor.callLater(command.timeout, self._kill, process, killed)
         code = await done
         if timer.active():
             timer.cancel()
-        if code is None:
+        if killed:
             return Outcome(False, f"{command.describe()} ran longer than {command.timeout:g} s")
         return Outcome(code == 0, "" if code == 0 else f"{command.describe()} exited with {code}")
 
     @staticmethod
-    def _kill(process: Any, done: Deferred[int | None]) -> None:
-        done.callback(None)
+    def _kill(process: Any, killed: list[bool]) -> None:
+        """Past its timeout: killed, and the outcome waits until it is reaped."""
+        killed.append(True)
         try:
             process.signalProcess("KILL")
         except net_error.ProcessExitedAlready:

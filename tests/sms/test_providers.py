@@ -68,7 +68,7 @@ def test_sipgate_calls_session_initiate() -> None:
 
 def test_script_gets_the_phone_as_argument_and_the_text_on_stdin() -> None:
     command = built(SCRIPT, {"SCRIPT": "send-sms.sh", "TIMEOUT": "2"})
-    assert command == Command("send-sms.sh", ("0123456",), b"Your OTP 123456", 2.0, False)
+    assert command == Command("send-sms.sh", ("0123456",), b"Your OTP 123456", 2.0)
 
 
 @pytest.mark.parametrize(("module", "options", "headers"), [
@@ -86,7 +86,7 @@ def test_script_gets_the_phone_as_argument_and_the_text_on_stdin() -> None:
     (SIPGATE, {"USERNAME": "u", "PASSWORD": "p"}, {"X-A": "1"}),
     (SCRIPT, {"SCRIPT": "../bin/sh"}, {}),
     (SCRIPT, {"SCRIPT": "-x"}, {}),
-    (SCRIPT, {"SCRIPT": "s", "BACKGROUND": "later"}, {}),
+    (SCRIPT, {"SCRIPT": "s", "BACKGROUND": "background"}, {}),
 ])
 def test_bad_definitions_are_refused(module: str, options: dict[str, str], headers: dict[str, str]) -> None:
     with pytest.raises(ParameterError):

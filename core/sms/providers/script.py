@@ -1,6 +1,7 @@
 """privacyIDEA's ScriptSMSProvider: the executable ``SCRIPT`` from the daemon's script
 directory gets the phone number as its only argument and the text on stdin; it sent the SMS
-if it exits 0 within ``TIMEOUT`` seconds. ``BACKGROUND=background`` does not wait for it.
+if it exits 0 within ``TIMEOUT`` seconds. ``BACKGROUND`` is not offered: the outbox
+already keeps the login from waiting, and a script left running could not be judged.
 The name is a plain file name: no directory part, no shell, so the definition cannot reach
 outside the directory the operator filled.
 """
@@ -20,8 +21,6 @@ class ScriptProvider(Provider):
     module = "privacyidea.lib.smsprovider.ScriptSMSProvider.ScriptSMSProvider"
     parameters = {
         "SCRIPT": Parameter("File name of the script in the script directory.", required=True),
-        "BACKGROUND": Parameter("wait: the SMS counts as sent when the script exits 0; "
-                                "background: start it and do not wait.", values=("wait", "background")),
         "TIMEOUT": Parameter("Seconds the script may run (default 10)."),
     }
 
@@ -30,5 +29,4 @@ class ScriptProvider(Provider):
         script = options.get("SCRIPT", "")
         if not _NAME.fullmatch(script):
             raise ParameterError("option.SCRIPT must be a plain file name in the script directory")
-        return Command(script, (phone,), message.encode("utf-8"), seconds(options.get("TIMEOUT"), 10.0),
-                       options.get("BACKGROUND") == "background")
+        return Command(script, (phone,), message.encode("utf-8"), seconds(options.get("TIMEOUT"), 10.0))
