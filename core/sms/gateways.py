@@ -10,6 +10,7 @@ and listed as ``__CENSORED__``; posting ``__CENSORED__`` back keeps the stored v
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,11 +18,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tesserad.core import smtp_servers
 from tesserad.core.errors import DeliveryError
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.sms.delivery import Delivery
 from tesserad.core.sms.providers import PROVIDERS, provider
 from tesserad.core.sms.providers.base import GatewayConfig
+from tesserad.core.sms.providers.smtp import SmtpProvider
 from tesserad.core.store.models import SMSGateway, SMSGatewayOption
 from tesserad.core.store.models.base import NAME_LENGTH
 from tesserad.core.tokens.base import ParameterError, TokenError
@@ -97,6 +100,9 @@ def save(session: Session, security: SecurityModule, identifier: str, *, module:
     if any(CENSORED in values.values() for values in given.values()):
         raise ParameterError(f"{CENSORED} stands only for a value stored before")
     chosen.check(given["option"], given["header"])
+    mail_server = given["option"].get("SMTPIDENTIFIED", "")
+    if module == SmtpProvider.module and not smtp_servers.exists(session, mail_server):
+        raise ParameterError(f"option.SMTPIDENTIFIED: the SMTP server {mail_server[:NAME_LENGTH]!r} does not exist")
     if row is None:
         row = SMSGateway(name=identifier)
         session.add(row)
@@ -157,6 +163,10 @@ def delivery(gateway: GatewayConfig, phone: str, message: str) -> Delivery:
 def loaded(session: Session, security: SecurityModule, identifier: str) -> GatewayConfig:
     """The outbox's loader of channel kind ``sms``: a gateway that is gone fails for good."""
     try:
-        return config(session, security, identifier)
+        gateway = config(session, security, identifier)
     except SMSGatewayNotFound as exc:
         raise DeliveryError(str(exc), permanent=True) from None
+    if gateway.module == SmtpProvider.module:
+        mail_server = smtp_servers.delivery_settings(session, security, gateway.options.get("SMTPIDENTIFIED", ""))
+        gateway = dataclasses.replace(gateway, smtp=mail_server)
+    return gateway

@@ -14,5 +14,5 @@ from tesserad.daemon.sms.transport import SmsTransport
 
 def build_transports(reactor: Any, config: OutboxSection, sms: SmsSection) -> dict[str, Transport]:
     """One transport per channel kind, on ``reactor``."""
-    return {"smtp": SMTPTransport(reactor, trust_root(config.ca_file)),
-            "sms": SmsTransport(reactor, Path(sms.script_directory))}
+    smtp = SMTPTransport(reactor, trust_root(config.ca_file))
+    return {"smtp": smtp, "sms": SmsTransport(reactor, Path(sms.script_directory), smtp)}

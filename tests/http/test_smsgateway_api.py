@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tesserad.core.errors import DeliveryError
 from tesserad.core.sms import gateways
 from tesserad.core.store.models import SMSGatewayOption
 
@@ -16,6 +17,7 @@ from tests.http.restapi import Api
 from tests.http.test_token_api import error, ok
 
 HTTP = "privacyidea.lib.smsprovider.HttpSMSProvider.HttpSMSProvider"
+SMTP = "privacyidea.lib.smsprovider.SmtpSMSProvider.SmtpSMSProvider"
 SECRET = "Gw-secret-7731"
 DEFINITION = {"name": "gw1", "module": HTTP, "description": "test gateway", "option.URL": "https://sms.example/send",
               "option.HTTP_METHOD": "POST", "option.PASSWORD": SECRET, "option.USERNAME": "acct",
@@ -63,7 +65,7 @@ def test_define_list_update_and_delete(api: Api) -> None:
 def test_providers_lists_the_modules(api: Api) -> None:
     shown = ok(api.call("GET", "/smsgateway/providers", api.admin()))
     assert set(shown) == {HTTP, "privacyidea.lib.smsprovider.SipgateSMSProvider.SipgateSMSProvider",
-                          "privacyidea.lib.smsprovider.ScriptSMSProvider.ScriptSMSProvider"}
+                          "privacyidea.lib.smsprovider.ScriptSMSProvider.ScriptSMSProvider", SMTP}
     assert shown[HTTP]["parameters"]["URL"]["required"] is True
 
 
@@ -111,3 +113,19 @@ def test_each_right_opens_its_calls_only(api: Api) -> None:
     api.policy("root", scope="admin", action="smsgateway_read, smsgateway_write", adminuser="admin", realm="example")
     for method, path, params in (*reads, *writes):
         assert error(api.call(method, path, admin, params)) == (403, 303)
+
+
+def test_the_smtp_provider_needs_a_defined_smtp_server(api: Api) -> None:
+    admin = api.admin()
+    gateway = {"name": "mailgw", "module": SMTP, "option.SMTPIDENTIFIED": "mail1",
+               "option.MAILTO": "{phone}@sms.example.org"}
+    assert error(api.call("POST", "/smsgateway", admin, gateway)) == (400, 905)
+    assert definitions(api, admin) == []
+    ok(api.call("POST", "/smtpserver/mail1", admin, {"server": "127.0.0.1", "sender": "otp@example.org"}))
+    assert isinstance(ok(api.call("POST", "/smsgateway", admin, gateway)), int)
+    with api.core.database.session() as session:
+        loaded = gateways.loaded(session, api.ctx.keys.security, "mailgw")
+        assert loaded.options["MAILTO"] == "{phone}@sms.example.org" and loaded.smtp.server == "127.0.0.1"
+        with pytest.raises(DeliveryError) as gone:
+            gateways.loaded(session, api.ctx.keys.security, "nothing")
+        assert gone.value.permanent

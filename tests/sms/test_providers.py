@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tesserad.core.sms.delivery import Command, HttpRequest
+from tesserad.core.sms.delivery import Command, HttpRequest, Mail
 from tesserad.core.sms.gateways import delivery
 from tesserad.core.sms.providers import PROVIDERS, provider
 from tesserad.core.sms.providers.base import GatewayConfig
@@ -17,6 +17,7 @@ from tesserad.core.tokens.base import ParameterError
 HTTP = "privacyidea.lib.smsprovider.HttpSMSProvider.HttpSMSProvider"
 SIPGATE = "privacyidea.lib.smsprovider.SipgateSMSProvider.SipgateSMSProvider"
 SCRIPT = "privacyidea.lib.smsprovider.ScriptSMSProvider.ScriptSMSProvider"
+SMTP = "privacyidea.lib.smsprovider.SmtpSMSProvider.SmtpSMSProvider"
 
 
 def built(module: str, options: dict[str, str], headers: dict[str, str] | None = None,
@@ -106,4 +107,13 @@ def test_providers_are_described_as_privacyidea_does() -> None:
     assert shown["parameters"]["URL"] == {"description": "The base URL of the HTTP gateway (http or https).",
                                           "required": True}
     assert shown["parameters"]["HTTP_METHOD"]["values"] == ["GET", "POST"]
-    assert set(PROVIDERS) == {HTTP, SIPGATE, SCRIPT}
+    assert set(PROVIDERS) == {HTTP, SIPGATE, SCRIPT, SMTP}
+
+
+def test_smtp_mails_the_gateway_with_the_tags_filled_in() -> None:
+    mail = built(SMTP, {"SMTPIDENTIFIED": "mail1", "MAILTO": "{phone}@sms.example.org"}, phone="+49 170 12")
+    assert mail == Mail("mail1", "+4917012@sms.example.org", "+49 170 12", "Your OTP 123456")
+    with pytest.raises(ParameterError):
+        built(SMTP, {"SMTPIDENTIFIED": "mail1", "MAILTO": "a@b, c@d"})
+    with pytest.raises(ParameterError):
+        provider(SMTP).check({"MAILTO": "x@example.org"}, {})

@@ -7,9 +7,11 @@ from tesserad.core.sms.providers.base import Provider
 from tesserad.core.sms.providers.http import HttpProvider
 from tesserad.core.sms.providers.script import ScriptProvider
 from tesserad.core.sms.providers.sipgate import SipgateProvider
+from tesserad.core.sms.providers.smtp import SmtpProvider
 from tesserad.core.tokens.base import ParameterError
 
-PROVIDERS: dict[str, Provider] = {p.module: p for p in (HttpProvider(), SipgateProvider(), ScriptProvider())}
+PROVIDERS: dict[str, Provider] = {p.module: p for p in (HttpProvider(), SipgateProvider(), ScriptProvider(),
+                                                        SmtpProvider())}
 
 
 def provider(module: str) -> Provider:

@@ -40,6 +40,8 @@ class GatewayConfig:
     module: str
     options: Mapping[str, str]
     headers: Mapping[str, str]
+    # The SMTP provider's mail server (core.smtp_servers.SMTPSettings), loaded with the gateway.
+    smtp: Any = None
 
 
 def fill(template: str, phone: str, message: str) -> str:
