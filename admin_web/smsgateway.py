@@ -16,6 +16,7 @@ from tesserad.core.store.models.base import NAME_LENGTH
 from tesserad.core.tokens.base import ParameterError
 
 _KNOWN = {"name", "module", "description", "id"}
+TEST_TEXT = "tesserad test SMS through the gateway {identifier}"
 
 
 def _gateway_id(text: str) -> int:
@@ -65,6 +66,22 @@ class SMSGatewayResource(Resource):
         return gateways.save(call.session, call.ctx.keys.security, name, module=params.required("module"),
                              description=params.text("description", "", max_length=NAME_LENGTH) or "",
                              options=options, headers=headers)
+
+    @endpoint("POST", "/smsgateway/send_test_sms", roles=ADMIN_ONLY, access=Access("smsgateway_write", NO_REALM))
+    def send_test_sms(self, call: Call) -> Any:
+        """Queue a test SMS to ``phone`` through the saved gateway ``identifier`` (one attempt;
+        the audit of the outbox tells how it went); True once queued (``detail.message_id``)."""
+        call.require("smsgateway_write")
+        params = call.params
+        identifier = params.required("identifier", max_length=NAME_LENGTH)
+        if not gateways.exists(call.session, identifier):
+            raise gateways.SMSGatewayNotFound(f"The SMS gateway {identifier!r} does not exist")
+        phone = gateways.checked_phone(params.required("phone", max_length=40))
+        call.audit["info"] = f"{identifier} to {phone}"[:NAME_LENGTH]
+        call.detail["message_id"] = call.ctx.outbox.enqueue(
+            call.session, f"sms:{identifier}", phone, {"text": TEST_TEXT.format(identifier=identifier)},
+            max_attempts=1)
+        return True
 
     @endpoint("DELETE", "/smsgateway/<identifier>", roles=ADMIN_ONLY, access=Access("smsgateway_write", NO_REALM))
     def delete(self, call: Call, identifier: str) -> Any:

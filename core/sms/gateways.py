@@ -155,9 +155,13 @@ def config(session: Session, security: SecurityModule, identifier: str) -> Gatew
 
 def delivery(gateway: GatewayConfig, phone: str, message: str) -> Delivery:
     """What sending ``message`` to ``phone`` through ``gateway`` takes."""
+    return provider(gateway.module).delivery(gateway, checked_phone(phone), message)
+
+
+def checked_phone(phone: str) -> str:
     if not _PHONE.fullmatch(phone):
         raise ParameterError("the phone number may hold only digits, a leading + and ( ) / . - or blanks")
-    return provider(gateway.module).delivery(gateway, phone, message)
+    return phone
 
 
 def loaded(session: Session, security: SecurityModule, identifier: str) -> GatewayConfig:

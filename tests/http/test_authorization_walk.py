@@ -103,6 +103,7 @@ CALLS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("POST", "/smsgateway/"): ("/smsgateway/", {"name": "g1", "module": "x"}),
     ("DELETE", "/smsgateway/{identifier}"): ("/smsgateway/g1", {}),
     ("DELETE", "/smsgateway/option/{gwid}/{key}"): ("/smsgateway/option/1/URL", {}),
+    ("POST", "/smsgateway/send_test_sms"): ("/smsgateway/send_test_sms", {"identifier": "g1", "phone": "0123"}),
     ("GET", "/smtpserver/"): ("/smtpserver/", {}),
     ("POST", "/smtpserver/{identifier}"): ("/smtpserver/m1", {"server": "127.0.0.1", "sender": "a@example.org"}),
     ("DELETE", "/smtpserver/{identifier}"): ("/smtpserver/m1", {}),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tesserad.core.errors import DeliveryError
 from tesserad.core.sms import gateways
-from tesserad.core.store.models import SMSGatewayOption
+from tesserad.core.store.models import OutboxMessage, SMSGatewayOption
 
 from tests.http.restapi import Api
 from tests.http.test_token_api import error, ok
@@ -97,7 +97,8 @@ def test_each_right_opens_its_calls_only(api: Api) -> None:
     api.policy("others", scope="admin", action="tokenlist", adminuser="other")
     api.policy("root", scope="admin", action="tokenlist", adminuser="admin")
     writes = (("POST", "/smsgateway", {**DEFINITION, "name": "new"}), ("DELETE", "/smsgateway/gw1", {}),
-              ("DELETE", f"/smsgateway/option/{gid}/text", {}))
+              ("DELETE", f"/smsgateway/option/{gid}/text", {}),
+              ("POST", "/smsgateway/send_test_sms", {"identifier": "gw1", "phone": "0123"}))
     reads = (("GET", "/smsgateway/", {}), ("GET", "/smsgateway/providers", {}), ("GET", f"/smsgateway/{gid}", {}))
     for method, path, params in (*reads, *writes):
         assert error(api.call(method, path, other, params)) == (403, 303)
@@ -129,3 +130,19 @@ def test_the_smtp_provider_needs_a_defined_smtp_server(api: Api) -> None:
         with pytest.raises(DeliveryError) as gone:
             gateways.loaded(session, api.ctx.keys.security, "nothing")
         assert gone.value.permanent
+
+
+def test_send_test_sms_queues_one_attempt(api: Api) -> None:
+    admin = api.admin()
+    ok(api.call("POST", "/smsgateway", admin, DEFINITION))
+    for params, expected in (({"identifier": "nothing", "phone": "0123"}, (404, 601)),
+                             ({"identifier": "gw1", "phone": "-rf"}, (400, 905)), ({"identifier": "gw1"}, (400, 905))):
+        assert error(api.call("POST", "/smsgateway/send_test_sms", admin, params)) == expected
+    with api.core.database.session() as session:
+        assert session.scalars(select(OutboxMessage)).all() == []
+    status, body = api.call("POST", "/smsgateway/send_test_sms", admin, {"identifier": "gw1", "phone": "+49 170 1"})
+    assert (status, body["result"]["value"]) == (200, True)
+    with api.core.database.session() as session:
+        (row,) = session.scalars(select(OutboxMessage)).all()
+    assert (row.id, row.channel, row.recipient, row.max_attempts) == (body["detail"]["message_id"], "sms:gw1",
+                                                                       "+49 170 1", 1)
