@@ -58,13 +58,14 @@ class Context:
         node = socket.gethostname()
         store = PolicyStore(clock)
         tokens = TokenService(keys.security, hasher, clock, sysconfig)
-        engine = Engine(security=keys.security, hasher=hasher, clock=clock, directory=directory,
-                        sysconfig=sysconfig,
-                        policies=policies or PolicyAuthPolicies(store, node, directory=directory), tokens=tokens)
         auditor = Auditor(keys.audit_signer, clock, node)
         box = config.outbox
         outbox = Outbox(keys.security, clock, auditor,
                         OutboxSettings(box.max_attempts, tuple(box.retry_delays), box.lease_seconds))
+        engine = Engine(security=keys.security, hasher=hasher, clock=clock, directory=directory,
+                        sysconfig=sysconfig,
+                        policies=policies or PolicyAuthPolicies(store, node, directory=directory), tokens=tokens,
+                        outbox=outbox)
         return cls(config, database, keys, hasher, clock, sysconfig, directory, tokens, store, auditor, engine,
                    AuthService(database, engine, auditor), outbox)
 

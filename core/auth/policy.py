@@ -65,6 +65,8 @@ class AuthSettings:
     # indexedsecret_count (None: the system setting) and question_number.
     indexedsecret_count: int | None = None
     question_number: int = 1
+    # Type-specific texts by action (emailtext, emailsubject, email_challenge_text), as pairs.
+    token_texts: tuple[tuple[str, str], ...] = ()
     # Authorization scope: successes and failures per user and period (from the audit
     # trail), and the longest a token may have gone without a successful authentication.
     auth_max_success: RateLimit | None = None
@@ -91,7 +93,8 @@ class AuthSettings:
 
     @property
     def challenge_options(self) -> ChallengeOptions:
-        return ChallengeOptions(self.challenge_text, self.indexedsecret_count, self.question_number)
+        return ChallengeOptions(self.challenge_text, self.indexedsecret_count, self.question_number,
+                                dict(self.token_texts))
 
 
 class AuthPolicies(Protocol):

@@ -115,6 +115,24 @@ class ChallengeOptions:
     position_count: int | None = None
     # question_number: questions asked one after the other in one authentication.
     question_number: int = 1
+    # Type-specific texts by policy action (emailtext, emailsubject, email_challenge_text).
+    texts: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message that carries a challenge's OTP to the user (email, SMS). The engine
+    renders ``templates`` (payload key -> text with tags such as ``{otp}``) with ``tags``
+    and the owner's attributes and queues it in the outbox with the challenge."""
+
+    channel: str
+    templates: Mapping[str, str]
+    tags: Mapping[str, str] = field(repr=False)
+    # None: the owner's user-store attribute ``recipient_attribute`` (dynamic_email).
+    recipient: str | None = None
+    recipient_attribute: str = "email"
+    # The challenge message when the message cannot be sent.
+    failure: str = "The PIN was correct, but the message could not be sent!"
 
 
 @dataclass
@@ -126,6 +144,7 @@ class ChallengeSpec:
     challenge: str = ""
     attributes: dict[str, Any] | None = None
     validity: int | None = None
+    notice: Notice | None = None
 
 
 def param_bool(params: Mapping[str, Any], key: str, default: bool = False) -> bool:
