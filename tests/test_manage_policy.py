@@ -25,7 +25,7 @@ active = True
 
 [helpdesk]
 scope = admin
-action = tokenlist, smtpserver_write
+action = tokenlist, privacyideaserver_write
 active = True
 """
 
@@ -75,14 +75,15 @@ def test_import_names_every_unsupported_action_and_imports_nothing(config: Path,
     export.write_text(PRIVACYIDEA_EXPORT)
     refused = manage("policy", "import", str(export), config=config)
     assert refused.returncode == 1
-    for policy, action in (("texts", "u2f_challenge_text"), ("texts", "push_wait"), ("helpdesk", "smtpserver_write")):
+    for policy, action in (("texts", "u2f_challenge_text"), ("texts", "push_wait"),
+                           ("helpdesk", "privacyideaserver_write")):
         assert f"policy {policy!r}: {action!r}" in refused.stderr
     assert ok("list", config=config).strip() == "no policies"
 
     skipped = ok("import", "--skip-unsupported", "-", config=config, stdin=PRIVACYIDEA_EXPORT).splitlines()
     assert skipped == ["imported 2 policies", "dropped from policy 'texts': u2f_challenge_text (not supported yet)",
                        "dropped from policy 'texts': push_wait (not supported yet)",
-                       "dropped from policy 'helpdesk': smtpserver_write (not supported yet)"]
+                       "dropped from policy 'helpdesk': privacyideaserver_write (not supported yet)"]
     assert ok("list", config=config).splitlines() == [
         "helpdesk\tadmin\tactive\tpriority 1\ttokenlist", "texts\tauthentication\tactive\tpriority 1\totppin=tokenpin"]
 

@@ -15,7 +15,7 @@ from tesserad.core.auth.policy import AuthSettings, StaticPolicies
 from tesserad.core.auth.request import AuthRequest, AuthResult
 from tesserad.core.auth.service import AuthService
 from tesserad.core.clock import FixedClock
-from tesserad.core.outbox import Outbox, OutboxSettings
+from tesserad.core.outbox import Outbox
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
 from tesserad.core.security.signing import Signer
@@ -99,7 +99,7 @@ def core(db_url: str, tmp_path: Path) -> Iterator[Core]:
         session.commit()
     policies = StaticPolicies(AuthSettings())
     auditor = Auditor(Signer.generate(), clock, "test-node")
-    outbox = Outbox(security, clock, auditor, OutboxSettings())
+    outbox = Outbox(security, clock, auditor)
     engine = Engine(security=security, hasher=hasher, clock=clock, directory=directory,
                     sysconfig=sysconfig, policies=policies, outbox=outbox)
     yield Core(database, clock, sysconfig, directory, TokenService(security, hasher, clock, sysconfig),

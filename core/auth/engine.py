@@ -60,6 +60,7 @@ from tesserad.core.enrollment import Enrollment
 from tesserad.core.errors import TesseraError
 from tesserad.core.machines import offline
 from tesserad.core.outbox import Outbox
+from tesserad.core.outbox.templates import owner_tags, render
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.policy.errors import PolicyError
 from tesserad.core.rights import PolicyDenied, Target
@@ -72,8 +73,7 @@ from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import (
     NEXT_PIN_CHANGE,
     ChallengeSpec,
-    NotSent,
-    OutgoingMessage,
+    Notice,
     ParameterError,
     Success,
     TokenClass,
@@ -185,13 +185,13 @@ class Engine:
                  directory: Directory, sysconfig: SystemConfig, policies: AuthPolicies,
                  tokens: TokenService | None = None, outbox: Outbox | None = None):
         self.security = security
+        # Where the messages of email (and SMS) challenges are queued; without one they cannot be sent.
+        self.outbox = outbox
         self.hasher = hasher
         self.clock = clock
         self.directory = directory
         self.sysconfig = sysconfig
         self.policies = policies
-        # Where challenges queue their out-of-band messages (SMS); None: no token may send.
-        self.outbox = outbox
         self.services = Services(tokens or TokenService(security, hasher, clock, sysconfig), directory)
 
     # ---- entry point ---------------------------------------------------------------------
@@ -719,21 +719,8 @@ class Engine:
         if expired:
             counters.reset_failcount(session, expired)  # the spec: a triggered challenge clears it too
         options = state.settings.challenge_options
-        if state.user is not None and any(t.needs_owner for t in active):
-            owner = {**self.directory.user_info(session, state.user), "login": state.user.login,
-                     "realm": state.user.realm}
-            options = dataclasses.replace(options, owner=owner)
-        specs: list[tuple[TokenClass, ChallengeSpec]] = []
-        unsent: list[str] = []
-        for token in active:
-            try:
-                specs.append((token, token.create_challenge(options)))
-            except NotSent as exc:
-                unsent.append(str(exc))
-        if not specs:
-            return self._described(AuthResult(Outcome.REJECT, ", ".join(dict.fromkeys(unsent)), user=state.user),
-                                   active)
-        return self._challenge(session, state, challenges.new_transaction_id(), specs)
+        return self._challenge(session, state, challenges.new_transaction_id(),
+                               [(t, t.create_challenge(options)) for t in active])
 
     def _challenge(self, session: Session, state: RequestState, transaction_id: str,
                    specs: list[tuple[TokenClass, ChallengeSpec]], *, step: int = 0,
@@ -744,9 +731,10 @@ class Engine:
         for token, spec in specs:
             row = challenges.create(session, transaction_id, token.serial, spec, state.now,
                                     challenge_validity(state.system, state.env.extra, token.type), step=step)
-            if spec.outgoing is not None:
-                self._queue(session, token, transaction_id, spec.outgoing, row.expires_at)
-            issued.append(IssuedChallenge(token.serial, transaction_id, spec.message, token.type,
+            message = spec.message
+            if spec.notice is not None and not self._notify(session, state, token, spec.notice, row):
+                message = spec.notice.failure
+            issued.append(IssuedChallenge(token.serial, transaction_id, message, token.type,
                                           row.expires_at, token.client_mode, spec.attributes))
         ids = [t.row.id for t, _ in specs]
         if counted and state.settings.increase_failcounter_on_challenge:
@@ -761,12 +749,23 @@ class Engine:
                                                                         settings.preferred_client_mode))
         return self._described(result, [t for t, _ in specs])
 
-    def _queue(self, session: Session, token: TokenClass, transaction_id: str, message: OutgoingMessage,
-               expires_at: datetime) -> None:
+    def _notify(self, session: Session, state: RequestState, token: TokenClass, notice: Notice,
+                challenge: Challenge) -> bool:
+        """Queue the challenge's message in its transaction; False when it cannot be sent
+        (no outbox, no address, or the last attempt on its channel failed)."""
         if self.outbox is None:
-            raise TokenError(f"{token.type} tokens cannot send their challenge here (no outbox)")
-        self.outbox.enqueue(session, message.channel, message.recipient, message.payload, serial=token.serial,
-                            transaction_id=transaction_id, expires_at=expires_at)
+            return False
+        user = state.user
+        info = self.directory.user_info(session, user) if user is not None else {}
+        recipient = notice.recipient or str(info.get(notice.recipient_attribute) or "")
+        if not recipient:
+            return False
+        tags = {**owner_tags(info, user.realm if user else "", state.now), **notice.tags}
+        self.outbox.enqueue(session, notice.channel, recipient,
+                            {key: render(text, tags) for key, text in notice.templates.items()},
+                            serial=token.serial, transaction_id=challenge.transaction_id,
+                            expires_at=challenge.expires_at)
+        return not self.outbox.failing(session, notice.channel)
 
     def _pin_matching(self, session: Session, state: RequestState,
                       tokens: list[tuple[TokenClass, bool]]) -> AuthResult:

@@ -65,9 +65,8 @@ class AuthSettings:
     # indexedsecret_count (None: the system setting) and question_number.
     indexedsecret_count: int | None = None
     question_number: int = 1
-    # smstext and sms_challenge_text (core.tokens.sms).
-    smstext: str = "<otp>"
-    sms_challenge_text: str | None = None
+    # Type-specific texts by action (emailtext, emailsubject, email_challenge_text), as pairs.
+    token_texts: tuple[tuple[str, str], ...] = ()
     # Authorization scope: successes and failures per user and period (from the audit
     # trail), and the longest a token may have gone without a successful authentication.
     auth_max_success: RateLimit | None = None
@@ -95,7 +94,7 @@ class AuthSettings:
     @property
     def challenge_options(self) -> ChallengeOptions:
         return ChallengeOptions(self.challenge_text, self.indexedsecret_count, self.question_number,
-                                self.smstext, self.sms_challenge_text)
+                                dict(self.token_texts))
 
 
 class AuthPolicies(Protocol):

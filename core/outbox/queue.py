@@ -176,6 +176,15 @@ class Outbox:
                              info=f"{row.channel} to {row.recipient}: {outcome}",
                              action_detail=f"message {row.id} transaction {row.transaction_id}".strip())
 
+    def failing(self, session: Session, channel: str) -> bool:
+        """Whether the last attempt on ``channel`` failed (the server is down or refusing),
+        so that a new challenge can say its message may not arrive."""
+        last = session.execute(
+            select(OutboxMessage.state, OutboxMessage.last_error)
+            .where(OutboxMessage.channel == channel, OutboxMessage.attempts > 0)
+            .order_by(OutboxMessage.id.desc()).limit(1)).first()
+        return last is not None and last.state != SENT and bool(last.last_error)
+
     def state(self, session: Session, message_id: int) -> str | None:
         """The state of one message (tests, the challenge answer)."""
         return session.scalar(select(OutboxMessage.state).where(OutboxMessage.id == message_id))

@@ -48,7 +48,7 @@ USER_ENROLLABLE = ("hotp", "totp", "spass", "sms", "email", "push", "webauthn", 
 TOKEN_TYPES = USER_ENROLLABLE + ("pw", "registration", "remote", "4eyes", "ocra", "daplug", "vasco")
 # The token types tesserad implements (``core.tokens.registry``; a test keeps them equal):
 # the per-type actions of the other types are not offered.
-IMPLEMENTED_TYPES = ("daypassword", "hotp", "indexedsecret", "motp", "paper", "pw", "question",
+IMPLEMENTED_TYPES = ("daypassword", "email", "hotp", "indexedsecret", "motp", "paper", "pw", "question",
                      "registration", "sms", "spass", "tan", "totp", "yubikey")
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
@@ -439,8 +439,9 @@ def _authentication() -> list[dict[str, Any]]:
            default="<otp>", enforced_by="core.policy.auth"),
         _bool("smsautosend", TOKEN, "Send the next SMS OTP after a successful authentication."),
         _a("emailtext", "text", TOKEN, "Body of the OTP email; tags like {otp}; file:/path for an HTML "
-           "template.", default="<otp>"),
-        _a("emailsubject", "text", TOKEN, "Subject of the OTP email.", default="Your OTP"),
+           "template.", default="<otp>", enforced_by="core.policy.auth"),
+        _a("emailsubject", "text", TOKEN, "Subject of the OTP email.", default="Your OTP",
+           enforced_by="core.policy.auth"),
         _bool("emailautosend", TOKEN, "Send the next OTP email after a successful authentication."),
         _a("mangle", "text", GENERAL, "Rewrite user, pass or realm before authenticating: "
            "user/regex/replacement/.", check=_mangle, enforced_by="core.policy.auth"),
@@ -478,7 +479,7 @@ def _authentication() -> list[dict[str, Any]]:
         _a("indexedsecret_challenge_text", "text", TOKEN, "Challenge text of indexed secret tokens; {0!s} "
            "is replaced by the positions."),
         _a("webauthn_challenge_text", "text", TOKEN, "Challenge text of WebAuthn tokens."),
-        _a("email_challenge_text", "text", TOKEN, "Challenge text of email tokens."),
+        _a("email_challenge_text", "text", TOKEN, "Challenge text of email tokens.", enforced_by="core.policy.auth"),
         _a("sms_challenge_text", "text", TOKEN, "Challenge text of SMS tokens.", enforced_by="core.policy.auth"),
         _a("u2f_challenge_text", "text", TOKEN, "Challenge text of U2F tokens."),
         _a("indexedsecret_count", "int", TOKEN, "Number of secret positions asked.", default=2, minimum=1,

@@ -66,11 +66,6 @@ class TokenNotFound(TokenError):
     """No token has this serial (privacyIDEA ResourceNotFound, 601)."""
 
 
-class NotSent(TokenError):
-    """The PIN was right, but the challenge's message cannot be sent (no number, no gateway):
-    the token issues no challenge and the answer says why."""
-
-
 class ParameterError(TesseraError):
     """A request parameter is missing or malformed (privacyIDEA ParameterError, 905)."""
 
@@ -120,22 +115,24 @@ class ChallengeOptions:
     position_count: int | None = None
     # question_number: questions asked one after the other in one authentication.
     question_number: int = 1
-    # smstext (the SMS with the OTP; tags such as {otp}) and sms_challenge_text.
-    sms_text: str = "<otp>"
-    sms_challenge_text: str | None = None
-    # The token owner's attributes (login, realm, givenname, mobile, ...) for types that
-    # set ``needs_owner``: a dynamic phone number, the tags of a text.
-    owner: Mapping[str, Any] = field(default_factory=dict)
+    # Type-specific texts by policy action (emailtext, emailsubject, email_challenge_text).
+    texts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class OutgoingMessage:
-    """A message a challenge sends out of band (an SMS), queued by the engine in the
-    outbox in the challenge's transaction: sent once if that commits, never if not."""
+class Notice:
+    """A message that carries a challenge's OTP to the user (email, SMS). The engine
+    renders ``templates`` (payload key -> text with tags such as ``{otp}``) with ``tags``
+    and the owner's attributes and queues it in the outbox with the challenge."""
 
     channel: str
-    recipient: str
-    payload: Mapping[str, str] = field(repr=False)
+    templates: Mapping[str, str]
+    tags: Mapping[str, str] = field(repr=False)
+    # None: the owner's user-store attribute ``recipient_attribute`` (dynamic_email).
+    recipient: str | None = None
+    recipient_attribute: str = "email"
+    # The challenge message when the message cannot be sent.
+    failure: str = "The PIN was correct, but the message could not be sent!"
 
 
 @dataclass
@@ -147,7 +144,7 @@ class ChallengeSpec:
     challenge: str = ""
     attributes: dict[str, Any] | None = None
     validity: int | None = None
-    outgoing: OutgoingMessage | None = None
+    notice: Notice | None = None
 
 
 def param_bool(params: Mapping[str, Any], key: str, default: bool = False) -> bool:
@@ -211,8 +208,6 @@ class TokenClass:
     verifiable_at_enrollment: ClassVar[bool] = False
     # Out-of-band or slow (push): the engine tries the user's other tokens first.
     sort_last: ClassVar[bool] = False
-    # create_challenge reads the owner's attributes (ChallengeOptions.owner).
-    needs_owner: ClassVar[bool] = False
 
     def __init__(self, row: Token | TokenRecord, env: TokenEnv, info: Iterable[InfoItem] | None = None):
         """``row``: the ORM object, or (the engine's hot path) a TokenRecord with ``info``

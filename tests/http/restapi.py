@@ -25,7 +25,6 @@ from tesserad.admin_web.rest import Rest
 from tesserad.admin_web.site import Root, build_site
 from tesserad.core import admins
 from tesserad.core.context import Context
-from tesserad.core.outbox import Outbox
 from tesserad.core.policy.store import PolicyStore
 from tesserad.core.security.keystore import Keys
 from tesserad.core.security.signing import Signer
@@ -111,8 +110,7 @@ def api(core: Core) -> Iterator[Api]:
     config = Config(web=WebSection(failure_floor_ms=0))
     ctx = Context(config, core.database, keys, core.tokens.hasher, core.clock,
                   core.sysconfig, core.directory,
-                  core.tokens, PolicyStore(core.clock), core.auditor, core.auth.engine, core.auth,
-                  Outbox(core.tokens.security, core.clock, core.auditor))
+                  core.tokens, PolicyStore(core.clock), core.auditor, core.auth.engine, core.auth, core.outbox)
     root = Root(Health(run_inline, lambda: None))
     rest = root.attach(run_inline, ctx, config)
     yield Api(core, ctx, rest, StubTreq(build_site(root).resource))

@@ -17,8 +17,8 @@ from tests.http.test_config_api import admin, error, ok  # noqa: F401  (admin: a
 
 @pytest.mark.parametrize("scope, action", [
     ("authentication", "webauthn_timeout=30"), ("enrollment", "push_ttl=10"),
-    ("authentication", "push_wait=20"), ("admin", "smtpserver_write"),
-    ("admin", "enrollU2F"), ("enrollment", "email_max_token_per_user=2"),
+    ("authentication", "push_wait=20"), ("admin", "privacyideaserver_write"),
+    ("admin", "enrollU2F"), ("enrollment", "u2f_max_token_per_user=2"),
 ])
 def test_saving_an_action_not_enforced_is_refused_and_nothing_is_stored(api: Api, admin: str, scope: str,
                                                                        action: str) -> None:

@@ -42,8 +42,8 @@ def otp_of(message: Outgoing) -> str:
 def test_pin_queues_the_sms_and_its_otp_logs_in(core: Core, gateway: str) -> None:
     serial = core.enroll("alice", type="sms", phone="+49 170 1234", pin="1234", **{"sms.identifier": gateway})
     assert serial.startswith("PISM")
-    core.settings(smstext="Code for {username}@{userrealm} ({tokentype} {serial}): {otp}",
-                  sms_challenge_text="Type the code from the SMS")
+    core.settings(token_texts=(("smstext", "Code for {username}@{userrealm} ({tokentype} {serial}): {otp}"),
+                               ("sms_challenge_text", "Type the code from the SMS")))
     result = core.check("1234")
     assert result.outcome is Outcome.CHALLENGE and result.message == "Type the code from the SMS"
     (challenge,) = result.challenges
@@ -68,7 +68,7 @@ def test_default_text_and_message(core: Core, gateway: str) -> None:
     assert result.message == "Enter the OTP from the SMS:"
     (message,) = queued(core)
     assert message.payload["text"].isdigit() and len(message.payload["text"]) == 6
-    core.settings(smstext="<otp> is your code for <serial>")
+    core.settings(token_texts=(("smstext", "<otp> is your code for <serial>"),))
     core.check("1234")
     (message,) = queued(core)
     otp, rest = message.payload["text"].split(" ", 1)
@@ -97,13 +97,12 @@ def test_validity_from_the_system_setting(core: Core, gateway: str) -> None:
 def test_no_number_or_no_gateway_queues_nothing(core: Core, gateway: str) -> None:
     core.enroll("alice", type="sms", dynamic_phone="1", pin="1234", **{"sms.identifier": gateway})
     core.enroll("bob", type="sms", phone="0170123", pin="1234")
-    alice, bob = core.check("1234"), core.check("1234", user="bob")
-    assert alice.outcome is Outcome.REJECT and bob.outcome is Outcome.REJECT
-    assert alice.message.startswith("The PIN was correct, but the SMS could not be sent: the token")
-    assert "no SMS gateway" in bob.message
+    for user in ("alice", "bob"):
+        result = core.check("1234", user=user)
+        assert result.outcome is Outcome.CHALLENGE
+        assert result.message == "The PIN was correct, but the SMS could not be sent!"
     with core.database.session() as session:
         assert session.scalars(select(OutboxMessage)).all() == []
-        assert session.scalars(select(Challenge)).all() == []
 
 
 @pytest.mark.parametrize("params", [{}, {"phone": "-rf"}, {"phone": "1" * 40}, {"phone": "12345", "otplen": "7"}])

@@ -42,6 +42,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_outbox_message_state_next_attempt_at"), "outbox_message",
                     ["state", "next_attempt_at"], unique=False)
+    op.create_index(op.f("ix_outbox_message_channel_id"), "outbox_message", ["channel", "id"], unique=False)
     with op.batch_alter_table("smtp_server") as batch:
         batch.add_column(sa.Column("implicit_tls", sa.Boolean(), nullable=False, server_default=sa.false()))
 
@@ -49,5 +50,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("smtp_server") as batch:
         batch.drop_column("implicit_tls")
+    op.drop_index(op.f("ix_outbox_message_channel_id"), table_name="outbox_message")
     op.drop_index(op.f("ix_outbox_message_state_next_attempt_at"), table_name="outbox_message")
     op.drop_table("outbox_message")
