@@ -12,25 +12,16 @@ value stays answerable. The auth policies ``emailtext`` (``file:/path``: an HTML
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from tesserad.core import smtp_servers
-from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import (
     ChallengeOptions,
     ChallengeSpec,
     Notice,
-    ParameterError,
-    TokenClass,
     TokenError,
-    decode_key,
-    param_bool,
-    param_int,
 )
-from tesserad.core.tokens.hotp import HotpToken
+from tesserad.core.tokens.messaged import MessagedToken
 from tesserad.core.tokens.registry import register
 
 DEFAULT_TEXT = "<otp>"
@@ -43,59 +34,30 @@ FILE_PREFIX = "file:"
 
 
 @register
-class EmailToken(HotpToken):
+class EmailToken(MessagedToken):
     type = "email"
     prefix = "PIEM"
     title = "EMail Token"
-    challenge_always = True
-    challenge_by_policy = False
-    verifiable_at_enrollment = False
+    address = "email"
+    dynamic = "dynamic_email"
+    identifier_key = IDENTIFIER
+    validity_keys = ("email.validtime",)
+    default_validity = DEFAULT_VALIDITY
 
-    def enroll(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        detail = TokenClass.enroll(self, params)
-        if param_bool(params, "dynamic_email"):
-            self.set_info("dynamic_email", "1")
-            self.del_info("email")
-        else:
-            address = str(params.get("email") or "").strip()
-            if not address:
-                raise ParameterError("missing parameter: email (or dynamic_email=1)")
-            self.set_info("email", smtp_servers.check_address("email", address))
-            self.del_info("dynamic_email")
-        identifier = str(params.get(IDENTIFIER) or "").strip()
-        if identifier:
-            self.set_info(IDENTIFIER, identifier)
-        self.set_info("hashlib", "sha1")
-        self.row.otplen = param_int(params, "otplen", self.env.settings.DefaultOtpLen, allowed=(6, 8))
-        key = decode_key(params) if params.get("otpkey") else os.urandom(oath.DEFAULT_KEYSIZE["sha1"])
-        if not key:
-            raise ParameterError("otpkey must not be empty")
-        self.set_secret(key)
-        self.row.count = 0
-        return detail
+    def check_address(self, address: str) -> str:
+        return smtp_servers.check_address("email", address)
 
     def create_challenge(self, options: ChallengeOptions = ChallengeOptions()) -> ChallengeSpec:
         texts = options.texts
         message = texts.get("email_challenge_text") or DEFAULT_CHALLENGE_TEXT
-        validity = self._validity()
-        identifier = self.info(IDENTIFIER) or self.env.extra.get(IDENTIFIER, "")
+        identifier = self.identifier()
         if not identifier:
-            return ChallengeSpec(message=FAILURE, validity=validity)
-        otp = oath.hotp(self.secret(), self.row.count, self.row.otplen, self.hashlib_name)
+            return ChallengeSpec(message=FAILURE, validity=self.validity())
         body, mime = _body(texts.get("emailtext") or DEFAULT_TEXT)
         notice = Notice(smtp_servers.channel(identifier),
                         {"subject": texts.get("emailsubject") or DEFAULT_SUBJECT, "body": body, "mime": mime},
-                        {"otp": otp, "serial": self.serial, "tokentype": self.type},
-                        recipient=None if self.info("dynamic_email") == "1" else self.info("email"),
-                        failure=FAILURE)
-        return ChallengeSpec(message=message, validity=validity, notice=notice)
-
-    def _validity(self) -> int:
-        raw = self.env.extra.get("email.validtime", "").strip()
-        return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_VALIDITY
-
-    def complete_two_step(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        raise ParameterError("email tokens are not enrolled in two steps")
+                        self.tags(), recipient=self.fixed_address(), failure=FAILURE)
+        return ChallengeSpec(message=message, validity=self.validity(), notice=notice)
 
 
 def _body(text: str) -> tuple[str, str]:
