@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -140,6 +141,19 @@ def test_a_gateway_answering_500_gets_the_message_again(server: SmsServer) -> No
     outcomes = [row.info for row in audit_rows(server.config) if row.action == "OUTBOX send"]
     assert len(outcomes) == 2 and "answered 500" in outcomes[0] and "sent" in outcomes[1]
     assert not any(first in (row.info or "") for row in audit_rows(server.config))
+
+
+def test_a_challenge_while_the_gateway_fails_says_the_sms_could_not_be_sent(server: SmsServer) -> None:
+    server.sink.status = 500
+    first = server.validate(user="alice", **{"pass": "1234"})
+    assert first["detail"]["message"] == "Enter the OTP from the SMS:"
+    server.sink.wait_for(1)
+    deadline = time.monotonic() + 10
+    while not any(m.last_error for m in server.messages()):  # the daemon records the 500 it was answered
+        assert time.monotonic() < deadline, "the failed attempt was not recorded"
+    second = server.validate(user="alice", **{"pass": "1234"})
+    assert second["result"]["authentication"] == "CHALLENGE"
+    assert second["detail"]["message"] == "The PIN was correct, but the SMS could not be sent!"
 
 
 def test_the_sms_otp_logs_in_over_radius(server: SmsServer) -> None:
