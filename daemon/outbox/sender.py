@@ -44,6 +44,9 @@ class OutboxSender(Service):
         self._polling = False
         # The last poll found no room: a finishing delivery polls again at once.
         self._saturated = False
+        # Outcomes waiting for the settle under way (``_settling``) to end.
+        self._results: list[tuple[Outgoing, DeliveryError | None, Deferred[None]]] = []
+        self._settling: Deferred[None] | None = None
 
     def startService(self) -> None:
         super().startService()
@@ -94,20 +97,40 @@ class OutboxSender(Service):
             d: Deferred[Any] = maybeDeferred(_no_transport, message)
         else:
             d = maybeDeferred(transport.send, message)
-        d.addCallbacks(lambda _: self._run(self._settle, message, None),
-                       lambda failure: self._run(self._settle, message, _delivery_error(failure)))
+        d.addCallbacks(lambda _: self._record(message, None),
+                       lambda failure: self._record(message, _delivery_error(failure)))
         d.addErrback(lambda failure: self.log.failure("outbox: recording the result of message {id} failed",
                                                       failure, id=message.id))
         self._sending.add(d)
         d.addBoth(self._finished, message, d)
 
-    def _settle(self, message: Outgoing, error: DeliveryError | None) -> None:
+    def _record(self, message: Outgoing, error: DeliveryError | None) -> Deferred[None]:
+        """Queue the outcome for the next settle; fires once it is written. Outcomes that
+        arrive while a settle runs are written together by the next one (one transaction
+        and one core job for many sends)."""
+        written: Deferred[None] = Deferred()
+        self._results.append((message, error, written))
+        if self._settling is None:
+            self._settle_next()
+        return written
+
+    def _settle_next(self) -> None:
+        batch, self._results = self._results, []
+        outcomes = [(message, error) for message, error, _ in batch]
+
+        def done(result: Any) -> None:
+            self._settling = None
+            if self._results:
+                self._settle_next()
+            for _, _, written in batch:
+                written.errback(result) if isinstance(result, Failure) else written.callback(None)
+
+        self._settling = self._run(self._settle, outcomes)
+        self._settling.addBoth(done)
+
+    def _settle(self, outcomes: list[tuple[Outgoing, DeliveryError | None]]) -> None:
         with self._database.session() as session:
-            if error is None:
-                self._outbox.delivered(session, message)
-            else:
-                self._outbox.failed(session, message, error)
-            session.commit()
+            self._outbox.settle(session, outcomes)
 
     def _finished(self, result: Any, message: Outgoing, d: Deferred[Any]) -> Any:
         self._sending.discard(d)
