@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from tesserad.core.audit import Auditor
@@ -187,6 +187,14 @@ class Outbox:
         self._auditor.record(session, action="OUTBOX send", success=success, serial=row.serial,
                              info=f"{row.channel} to {row.recipient}: {outcome}",
                              action_detail=f"message {row.id} transaction {row.transaction_id}".strip())
+
+    def purge(self, session: Session, older_than: timedelta) -> int:
+        """Delete the messages that ended (sent or given up) more than ``older_than`` ago;
+        their payload is gone already, the audit keeps their story. How many (caller commits)."""
+        before = utc_datetime(self._clock) - older_than
+        result = session.execute(delete(OutboxMessage).where(OutboxMessage.state.in_((SENT, FAILED)),
+                                                             OutboxMessage.finished_at <= before))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def failing(self, session: Session, channel: str) -> bool:
         """Whether the last attempt on ``channel`` failed (the server is down or refusing),

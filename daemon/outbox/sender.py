@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any, Protocol
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from tesserad.core.outbox import DeliveryError, Outbox, Outgoing
 from tesserad.core.store import Database
 
+# Seconds between purges of ended messages.
+PURGE_INTERVAL = 3600.0
 # executor.run: runs a core function in the core thread pool, its result as a Deferred.
 Run = Callable[..., "Deferred[Any]"]
 
@@ -29,7 +33,7 @@ class OutboxSender(Service):
 
     def __init__(self, reactor: IReactorTime, run: Run, database: Database, outbox: Outbox,
                  transports: Mapping[str, Transport], *, poll_interval: float = 0.5, batch: int = 50,
-                 per_channel: int = 10):
+                 per_channel: int = 10, keep: timedelta = timedelta(days=7)):
         self._reactor = reactor
         self._run = run
         self._database = database
@@ -38,6 +42,9 @@ class OutboxSender(Service):
         self._poll_interval = poll_interval
         self._batch = batch
         self._per_channel = per_channel
+        self._keep = keep
+        self._purger = LoopingCall(self._purge)
+        self._purger.clock = reactor
         self._busy: dict[str, int] = {}
         self._sending: set[Deferred[None]] = set()
         self._timer: IDelayedCall | None = None
@@ -51,6 +58,20 @@ class OutboxSender(Service):
     def startService(self) -> None:
         super().startService()
         self.wake()
+        self._purger.start(PURGE_INTERVAL, now=False).addErrback(
+            lambda failure: self.log.failure("outbox: purging ended messages stopped", failure))
+
+    def _purge(self) -> Deferred[Any]:
+        """Delete ended messages older than ``keep`` (every process does it; deleting twice is harmless)."""
+        d = self._run(self._purge_now)
+        d.addErrback(lambda failure: self.log.failure("outbox: purging ended messages failed", failure))
+        return d
+
+    def _purge_now(self) -> int:
+        with self._database.session() as session:
+            purged = self._outbox.purge(session, self._keep)
+            session.commit()
+            return purged
 
     def wake(self, delay: float = 0.0) -> None:
         """Poll after ``delay`` seconds, unless a poll is running or due sooner."""
@@ -147,6 +168,8 @@ class OutboxSender(Service):
     def stopService(self) -> Deferred[Any]:
         """Stop polling; wait for the deliveries under way (their transports time out)."""
         super().stopService()
+        if self._purger.running:
+            self._purger.stop()
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         return DeferredList(list(self._sending)).addCallback(lambda _: None)
