@@ -156,6 +156,8 @@ class OutboxSection:
     batch: int = setting(50, "Messages one process sends at once.", check=positive)
     concurrency: int = setting(10, "Messages one process sends at once through one SMTP server or SMS gateway.",
                                check=positive)
+    keep_days: int = setting(7, "Days a sent or given-up message stays in the outbox table (its text is wiped "
+                                "at once; the audit keeps the outcome).", check=positive)
     ca_file: str = setting("", "PEM bundle of the CAs that SMTP servers' (STARTTLS or implicit TLS) and SMS "
                                "gateways' certificates must chain to; empty: the system trust store.")
 

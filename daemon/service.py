@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import socket
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from twisted.application.service import MultiService, Service
@@ -138,7 +139,7 @@ class Daemon(MultiService):
         return OutboxSender(self.reactor, self.executor.run, context.database, context.outbox,
                             build_transports(self.reactor, box, self.config.sms),
                             poll_interval=box.poll_interval_ms / 1000,
-                            batch=box.batch, per_channel=box.concurrency)
+                            batch=box.batch, per_channel=box.concurrency, keep=timedelta(days=box.keep_days))
 
     def _pam_listeners(self, context: Context) -> StreamListeners:
         """The PAM socket, served by this daemon's own engine (local mode), or forwarded to

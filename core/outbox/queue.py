@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from tesserad.core.audit import Auditor
@@ -95,45 +95,57 @@ class Outbox:
             .where(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at <= now,
                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit * 4)).all()
-        session.rollback()  # end the read transaction: the writes below are short and separate
+        session.rollback()  # end the read transaction: the lease is a write transaction of its own
         counts = dict(busy or {})
-        claimed: list[Outgoing] = []
+        picked: list[int] = []
         for message_id, channel in candidates:
-            if len(claimed) >= limit:
+            if len(picked) >= limit:
                 break
-            if per_channel is not None and counts.get(channel, 0) >= per_channel:
-                continue
-            outgoing = self._lease(session, message_id, now, until)
-            if outgoing is not None:
-                claimed.append(outgoing)
+            if per_channel is None or counts.get(channel, 0) < per_channel:
+                picked.append(message_id)
                 counts[channel] = counts.get(channel, 0) + 1
-        return claimed
+        if not picked:
+            return []
+        return self._lease(session, picked, now, until)
 
-    def _lease(self, session: Session, message_id: int, now: datetime, until: datetime) -> Outgoing | None:
+    def _lease(self, session: Session, ids: list[int], now: datetime, until: datetime) -> list[Outgoing]:
+        """One conditional UPDATE leases those of ``ids`` that are still free; the rows it
+        won are read back by their lease, and the whole claim is one transaction."""
         lease = uuid.uuid4().hex
-        result = session.execute(
+        session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.state == PENDING,
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.state == PENDING,
                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now))
             .values(lease_owner=lease, lease_until=until, attempts=OutboxMessage.attempts + 1)
             .execution_options(**_NO_SYNC))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            session.rollback()
-            return None
-        row = session.get_one(OutboxMessage, message_id, populate_existing=True)
-        try:
-            if row.expires_at is not None and row.expires_at <= now:
-                raise DeliveryError("expired before it could be sent", permanent=True)
-            settings = load(session, self._security, row.channel)
-        except DeliveryError as exc:
-            self._finish(session, row, FAILED, str(exc), now)
-            session.commit()
-            return None
-        payload = json.loads(self._security.decrypt(row.payload_enc, context=_context(row.channel, row.recipient)))
-        outgoing = Outgoing(row.id, row.channel, row.recipient, payload, row.attempts, lease, settings,
-                            row.serial, row.transaction_id)
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.lease_owner == lease)
+                               .order_by(OutboxMessage.id)).all()
+        settings: dict[str, Any] = {}
+        claimed: list[Outgoing] = []
+        for row in rows:
+            try:
+                if row.expires_at is not None and row.expires_at <= now:
+                    raise DeliveryError("expired before it could be sent", permanent=True)
+                if row.channel not in settings:
+                    settings[row.channel] = load(session, self._security, row.channel)
+            except DeliveryError as exc:
+                self._finish(session, row, FAILED, str(exc), now)
+                continue
+            payload = json.loads(self._security.decrypt(row.payload_enc,
+                                                        context=_context(row.channel, row.recipient)))
+            claimed.append(Outgoing(row.id, row.channel, row.recipient, payload, row.attempts, lease,
+                                    settings[row.channel], row.serial, row.transaction_id))
         session.commit()
-        return outgoing
+        return claimed
+
+    def settle(self, session: Session, results: list[tuple[Outgoing, DeliveryError | None]]) -> None:
+        """Record the outcomes of several sends (None: delivered) in one transaction."""
+        for message, error in results:
+            if error is None:
+                self.delivered(session, message)
+            else:
+                self.failed(session, message, error)
+        session.commit()
 
     def delivered(self, session: Session, message: Outgoing) -> bool:
         """The transport accepted ``message``: mark it sent and audit it (the caller commits).
@@ -175,6 +187,14 @@ class Outbox:
         self._auditor.record(session, action="OUTBOX send", success=success, serial=row.serial,
                              info=f"{row.channel} to {row.recipient}: {outcome}",
                              action_detail=f"message {row.id} transaction {row.transaction_id}".strip())
+
+    def purge(self, session: Session, older_than: timedelta) -> int:
+        """Delete the messages that ended (sent or given up) more than ``older_than`` ago;
+        their payload is gone already, the audit keeps their story. How many (caller commits)."""
+        before = utc_datetime(self._clock) - older_than
+        result = session.execute(delete(OutboxMessage).where(OutboxMessage.state.in_((SENT, FAILED)),
+                                                             OutboxMessage.finished_at <= before))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def failing(self, session: Session, channel: str) -> bool:
         """Whether the last attempt on ``channel`` failed (the server is down or refusing),

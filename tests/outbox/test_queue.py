@@ -189,3 +189,19 @@ def test_a_busy_channel_gets_no_more_messages(core: Core, outbox: Outbox) -> Non
     claimed = _claim(core, outbox, busy={"test:a": 1}, per_channel=2)
     assert sorted(m.channel for m in claimed) == ["test:a", "test:b"]
     assert _claim(core, outbox, busy={"test:a": 2}, per_channel=2) == []
+
+
+def test_purge_deletes_ended_messages_after_the_keep_time_only(core: Core, outbox: Outbox) -> None:
+    sent, failed, pending = (_enqueue(core, outbox) for _ in range(3))
+    claimed = {m.id: m for m in _claim(core, outbox)}
+    with core.database.session() as session:
+        outbox.delivered(session, claimed[sent])
+        outbox.failed(session, claimed[failed], DeliveryError("550 refused", permanent=True))
+        outbox.failed(session, claimed[pending], DeliveryError("421 later"))
+        session.commit()
+    core.clock.advance(86400)
+    with core.database.session() as session:
+        assert outbox.purge(session, timedelta(days=1, seconds=1)) == 0
+        assert outbox.purge(session, timedelta(days=1)) == 2
+        session.commit()
+        assert [m.id for m in session.scalars(select(OutboxMessage))] == [pending]

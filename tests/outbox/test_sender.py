@@ -152,3 +152,17 @@ def test_stopping_waits_for_the_sends_under_way(core: Core, outbox: Outbox, tran
     assert stopped.called
     assert _states(core) == ["sent"]
     assert reactor.getDelayedCalls() == []
+
+
+def test_ended_messages_are_purged_every_hour(core: Core, outbox: Outbox, transport: HeldTransport,
+                                             sender: tuple[OutboxSender, Clock]) -> None:
+    service, reactor = sender
+    _enqueue(core, outbox, "test:a")
+    service.startService()
+    reactor.advance(0)
+    transport.open[0][1].callback(None)
+    core.clock.advance(7 * 86400 + 1)
+    reactor.advance(3599)
+    assert _states(core) == ["sent"]
+    reactor.advance(1)
+    assert _states(core) == []
