@@ -269,7 +269,7 @@ def _forced_parameters(who: str) -> list[dict[str, Any]]:
         _a("totp_timestep", "int", ENROLLMENT, f"Time step of TOTP tokens enrolled by the {who}.",
            values=(30, 60), default=30, enforced_by="core.enrollment"),
         _a("sms_gateways", "str", ENROLLMENT, f"Blank-separated SMS gateways the {who} may choose from "
-           "when enrolling an SMS token."),
+           "when enrolling an SMS token.", enforced_by="core.enrollment"),
         _a("indexedsecret_force_attribute", "str", ENROLLMENT, "User attribute whose value becomes the "
            f"secret of an indexed secret token the {who} enrolls; the {who} cannot see or change it.",
            enforced_by="core.enrollment"),

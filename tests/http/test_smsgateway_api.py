@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tesserad.core.errors import DeliveryError
 from tesserad.core.sms import gateways
-from tesserad.core.store.models import OutboxMessage, SMSGatewayOption
+from tesserad.core.store.models import OutboxMessage, SMSGatewayOption, Token
 
 from tests.http.restapi import Api
 from tests.http.test_token_api import error, ok
@@ -146,3 +146,28 @@ def test_send_test_sms_queues_one_attempt(api: Api) -> None:
         (row,) = session.scalars(select(OutboxMessage)).all()
     assert (row.id, row.channel, row.recipient, row.max_attempts) == (body["detail"]["message_id"], "sms:gw1",
                                                                        "+49 170 1", 1)
+
+
+@pytest.mark.policy_action("admin", "sms_gateways")
+@pytest.mark.policy_action("user", "sms_gateways")
+def test_sms_gateways_limits_the_gateway_chosen_at_enrollment(api: Api) -> None:
+    admin, alice = api.admin(), api.user("alice")
+    for name in ("gw1", "gw2"):
+        ok(api.call("POST", "/smsgateway", admin, {**DEFINITION, "name": name}))
+
+    def enroll(token: str, gateway: str) -> tuple[int, Any]:
+        return api.call("POST", "/token/init", token, {"type": "sms", "phone": "0170123", "user": "alice",
+                                                       "sms.identifier": gateway})
+
+    assert error(enroll(admin, "nothing")) == (400, 905)
+    assert ok(enroll(admin, "gw1"))  # no admin policy: any gateway that exists
+    api.policy("root", scope="admin", action="enrollSMS, assign, sms_gateways=gw2", adminuser="admin")
+    assert error(enroll(admin, "gw1")) == (403, 303)
+    assert ok(enroll(admin, "gw2"))
+    api.policy("users", scope="user", action="enrollSMS, sms_gateways=gw1", realm="example")
+    assert error(enroll(alice, "gw2")) == (403, 303)
+    assert ok(enroll(alice, "gw1"))
+    with api.core.database.session() as session:
+        chosen = [t.info("sms.identifier") for t in (api.core.tokens.get(session, s.serial)
+                                                      for s in session.scalars(select(Token).order_by(Token.id)))]
+    assert chosen == ["gw1", "gw2", "gw1"]
