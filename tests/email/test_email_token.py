@@ -172,3 +172,16 @@ def test_without_an_smtp_server_the_challenge_says_so(core: Core) -> None:
 def test_enrollment_needs_one_plain_address(core: Core, params: dict[str, str]) -> None:
     with pytest.raises(ParameterError):
         core.enroll("alice", type="email", **params)
+
+
+def test_an_admin_triggered_challenge_mails_the_otp_too(mailer: Core) -> None:
+    serial = enroll(mailer)
+    with mailer.database.session() as session:
+        result = mailer.auth.trigger_challenges(session, AuthRequest(password="", serial=serial))
+        session.commit()
+    assert result.outcome is Outcome.CHALLENGE
+    (mail,) = mailed(mailer)
+    assert mail.transaction_id == result.challenges[0].transaction_id
+    answer = mailer.check(mail.payload["body"], user=None, serial=serial,
+                          transaction_id=result.challenges[0].transaction_id)
+    assert answer.outcome is Outcome.ACCEPT
