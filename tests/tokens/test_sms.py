@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tesserad.core.auth.request import Outcome
+from tesserad.core.auth.request import AuthRequest, Outcome
 from tesserad.core.outbox import Outgoing
 from tesserad.core.sms import gateways
 from tesserad.core.store.models import Challenge, OutboxMessage
@@ -109,3 +109,16 @@ def test_no_number_or_no_gateway_queues_nothing(core: Core, gateway: str) -> Non
 def test_bad_enrollment_is_refused(core: Core, params: dict[str, Any]) -> None:
     with pytest.raises(ParameterError):
         core.enroll("alice", type="sms", **params)
+
+
+def test_an_admin_triggered_challenge_sends_the_sms_too(core: Core, gateway: str) -> None:
+    serial = core.enroll("alice", type="sms", phone="0170123", pin="1234", **{"sms.identifier": gateway})
+    with core.database.session() as session:
+        result = core.auth.trigger_challenges(session, AuthRequest(password="", serial=serial))
+        session.commit()
+    assert result.outcome is Outcome.CHALLENGE
+    (message,) = queued(core)
+    assert message.transaction_id == result.challenges[0].transaction_id
+    answer = core.check(message.payload["text"], user=None, serial=serial,
+                        transaction_id=result.challenges[0].transaction_id)
+    assert answer.outcome is Outcome.ACCEPT
