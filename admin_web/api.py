@@ -25,6 +25,8 @@ from tesserad.core.policy.errors import PolicyError, PolicyNotFound
 from tesserad.core.radius_servers import RadiusServerNotFound
 from tesserad.core.security.signing import Signer
 from tesserad.core.sessions import AuthError
+from tesserad.core.sms.gateways import SMSGatewayNotFound
+from tesserad.core.smtp_servers import SMTPServerNotFound
 from tesserad.core.sysconfig import SystemConfigError
 from tesserad.core.tokens.base import ParameterError, TokenError, TokenNotFound
 from tesserad.core.tokens.groups import TokenGroupNotFound
@@ -45,6 +47,8 @@ ERRORS: list[tuple[type[Exception], int, int]] = [
     (TokenNotFound, 601, 404),
     (TokenGroupNotFound, 601, 404),
     (RadiusServerNotFound, 601, 404),
+    (SMSGatewayNotFound, 601, 404),
+    (SMTPServerNotFound, 601, 404),
     (PolicyNotFound, 601, 404),
     (PolicyError, 303, 403),
     (NotAuthorized, 401, 400),

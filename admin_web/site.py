@@ -26,6 +26,8 @@ from tesserad.admin_web.machine import ApplicationResource, MachineResolverResou
 from tesserad.admin_web.openapi import OpenApiResource
 from tesserad.admin_web.radiusserver import RadiusServerResource
 from tesserad.admin_web.rest import Resource, Rest, Runner
+from tesserad.admin_web.smsgateway import SMSGatewayResource
+from tesserad.admin_web.smtpserver import SMTPServerResource
 from tesserad.admin_web.token import TokenResource
 from tesserad.admin_web.tokengroup import TokenGroupResource
 from tesserad.admin_web.trigger import TriggerResource
@@ -38,7 +40,8 @@ from tesserad.core.tokens.base import ParameterError
 # The REST resources, mounted by ``Root.attach`` (one module each).
 RESOURCES: tuple[type[Resource], ...] = (AuthResource, TokenResource, TokenGroupResource, TriggerResource,
                                          OpenApiResource, *CONFIG_RESOURCES, MachineResource,
-                                         MachineResolverResource, ApplicationResource, RadiusServerResource)
+                                         MachineResolverResource, ApplicationResource, RadiusServerResource,
+                                         SMSGatewayResource, SMTPServerResource)
 
 
 class Root:

@@ -142,6 +142,26 @@ class SecuritySection:
     argon2_parallelism: int = setting(4, "argon2id lanes.", check=positive)
 
 
+@dataclass(frozen=True)
+class OutboxSection:
+    max_attempts: int = setting(5, "Attempts to deliver an email or SMS before it is given up.", check=positive)
+    retry_delays: list[int] = setting(
+        [5, 30, 120, 600], "Seconds before the second, third, ... attempt; the last one repeats.",
+        check=lambda values: None if values and all(v >= 0 for v in values)
+        else "give at least one delay, none negative")
+    lease_seconds: int = setting(
+        120, "How long a sender holds a message it claimed; only a message whose sender died "
+             "within it is claimed again, so keep it above every gateway timeout.", check=positive)
+    poll_interval_ms: int = setting(500, "How often an idle sender looks for new messages.", check=positive)
+    batch: int = setting(50, "Messages one process sends at once.", check=positive)
+    concurrency: int = setting(10, "Messages one process sends at once through one SMTP server or SMS gateway.",
+                               check=positive)
+    keep_days: int = setting(7, "Days a sent or given-up message stays in the outbox table (its text is wiped "
+                                "at once; the audit keeps the outcome).", check=positive)
+    ca_file: str = setting("", "PEM bundle of the CAs that SMTP servers' (STARTTLS or implicit TLS) and SMS "
+                               "gateways' certificates must chain to; empty: the system trust store.")
+
+
 class CoreConfig(Protocol):
     """What the core reads of the configuration: its own sections, where the configuration
     came from, and the resolved directories. The composition root's dataclass of all
@@ -158,6 +178,8 @@ class CoreConfig(Protocol):
     def log(self) -> LogSection: ...
     @property
     def security(self) -> SecuritySection: ...
+    @property
+    def outbox(self) -> OutboxSection: ...
     @property
     def source(self) -> str: ...
     @property

@@ -15,6 +15,7 @@ from tesserad.core.auth.policy import AuthPolicies
 from tesserad.core.auth.service import AuthService
 from tesserad.core.clock import Clock, SystemClock
 from tesserad.core.config import CoreConfig
+from tesserad.core.outbox import Outbox, OutboxSettings
 from tesserad.core.policy.auth import PolicyAuthPolicies
 from tesserad.core.policy.store import PolicyStore
 from tesserad.core.security.hashing import SecretHasher
@@ -39,6 +40,7 @@ class Context:
     auditor: Auditor
     engine: Engine
     auth: AuthService
+    outbox: Outbox
 
     @classmethod
     def open(cls, config: CoreConfig, *, clock: Clock | None = None,
@@ -56,12 +58,16 @@ class Context:
         node = socket.gethostname()
         store = PolicyStore(clock)
         tokens = TokenService(keys.security, hasher, clock, sysconfig)
+        auditor = Auditor(keys.audit_signer, clock, node)
+        box = config.outbox
+        outbox = Outbox(keys.security, clock, auditor,
+                        OutboxSettings(box.max_attempts, tuple(box.retry_delays), box.lease_seconds))
         engine = Engine(security=keys.security, hasher=hasher, clock=clock, directory=directory,
                         sysconfig=sysconfig,
-                        policies=policies or PolicyAuthPolicies(store, node, directory=directory), tokens=tokens)
-        auditor = Auditor(keys.audit_signer, clock, node)
+                        policies=policies or PolicyAuthPolicies(store, node, directory=directory), tokens=tokens,
+                        outbox=outbox)
         return cls(config, database, keys, hasher, clock, sysconfig, directory, tokens, store, auditor, engine,
-                   AuthService(database, engine, auditor))
+                   AuthService(database, engine, auditor), outbox)
 
     def close(self) -> None:
         self.database.dispose()

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from tesserad.core.clock import utc_datetime
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.rights import PolicyDenied, Rights, Target
+from tesserad.core.sms import gateways
+from tesserad.core.store.models.base import NAME_LENGTH
 from tesserad.core.token_access import Services, TokenAccess
 from tesserad.core.tokens import passkey, webauthn
 from tesserad.core.tokens.base import ParameterError, TokenClass, param_bool
@@ -201,6 +203,8 @@ class Enrollment:
             self._force_secret(wanted, user, target)
         if token_type == "passkey":
             self._passkey(wanted, user, owner)
+        if token_type == "sms" and wanted.get("sms.identifier"):
+            self._sms_gateway(wanted["sms.identifier"], target)
         self._two_step(wanted, token_type, target, owner, new)
         if token_type == "webauthn":
             self._webauthn(wanted, user, owner)
@@ -237,6 +241,15 @@ class Enrollment:
         if not self.rights.identity.is_admin and self.rights.switch(f"{token_type}_force_server_generate"):
             wanted["genkey"] = "1"
             wanted.pop("otpkey", None)
+
+    def _sms_gateway(self, chosen: str, target: Target | None) -> None:
+        """A chosen ``sms.identifier`` must exist and, once the caller's scope has policies,
+        be one of its ``sms_gateways``."""
+        if not gateways.exists(self.session, chosen):
+            raise ParameterError(f"sms.identifier: the SMS gateway {chosen[:NAME_LENGTH]!r} does not exist")
+        if self.rights.policies.has_active(self.rights.scope) and \
+                chosen not in self.rights.words("sms_gateways", target):
+            raise PolicyDenied(f"The SMS gateway {chosen[:NAME_LENGTH]!r} is not one the policy sms_gateways allows.")
 
     def _force_secret(self, wanted: dict[str, str], user: User, target: Target | None) -> None:
         """``indexedsecret_force_attribute``: the user attribute is the secret, whatever was given."""

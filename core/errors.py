@@ -34,6 +34,16 @@ class DecryptionError(TesseraError):
     """A ciphertext was tampered with, truncated, or encrypted under an unknown key."""
 
 
+class DeliveryError(TesseraError):
+    """An outbox message could not be delivered. ``permanent``: retrying cannot help (a
+    refused recipient, a definition that no longer exists). The text goes to the audit, so
+    it never holds the message itself."""
+
+    def __init__(self, reason: str, *, permanent: bool = False):
+        super().__init__(reason)
+        self.permanent = permanent
+
+
 class Unavailable(TesseraError):
     """A part the answer depends on (the database, a user store, the key store) cannot be
     reached now. This is not a "no": another server, or this one a moment later, may

@@ -32,7 +32,7 @@ SWITCHES = {"user_details": "user_details", "token_wizard": "tokenwizard",
 # does not have.
 MENUS = {"tokens": ("tokenlist",), "users": ("userlist",), "machines": ("machinelist", "manage_machine_tokens"),
          "config": ("policyread", "policywrite", "resolverread", "resolverwrite", "configread", "configwrite",
-                    "mresolverread"),
+                    "mresolverread", "smsgateway_read"),
          "audit": ("auditlog",)}
 APP_LINKS = {"qr_image_android": ("show_android_privacyidea_authenticator",
                                   "https://play.google.com/store/apps/details?id=it.netknights.piauthenticator"),

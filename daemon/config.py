@@ -16,7 +16,8 @@ from typing import Any
 
 from tesserad.admin_web.config import WebSection
 from tesserad.core import config as configuration
-from tesserad.core.config import DatabaseSection, LogSection, SecuritySection, ServerSection
+from tesserad.core.config import DatabaseSection, LogSection, OutboxSection, SecuritySection, ServerSection
+from tesserad.daemon.sms.config import SmsSection
 from tesserad.pam_module.config import PamSection
 from tesserad.radius.config import RadiusSection
 
@@ -35,6 +36,8 @@ class Config:
     pam: PamSection = field(default_factory=PamSection)
     log: LogSection = field(default_factory=LogSection)
     security: SecuritySection = field(default_factory=SecuritySection)
+    outbox: OutboxSection = field(default_factory=OutboxSection)
+    sms: SmsSection = field(default_factory=SmsSection)
     source: str = field(default="<embedded default>", compare=False)
 
     @property

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import socket
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from twisted.application.service import MultiService, Service
@@ -29,6 +30,7 @@ from tesserad.daemon.config import Config
 from tesserad.daemon.executor import CoreExecutor
 from tesserad.daemon.listeners import InheritedPort, StreamListeners
 from tesserad.daemon.logs import LogController
+from tesserad.daemon.outbox import OutboxSender, build_transports
 from tesserad.daemon.reactor_lag import ReactorLag
 from tesserad.daemon.sdnotify import notify
 from tesserad.pam_module import sockets as pam_sockets
@@ -84,6 +86,7 @@ class Daemon(MultiService):
         self.pam: StreamListeners | None = None
         self.radius = RadiusService(reactor, config, reuse_port=inherited is not None)
         self.root: Root | None = None
+        self.outbox: OutboxSender | None = None
         self.reload_hooks: dict[str, ReloadHook] = {"log": self._reload_logging, "radius": self.radius.reload}
 
     def prepare(self) -> str | None:
@@ -122,11 +125,21 @@ class Daemon(MultiService):
             self.pam.adopt([port for port in self.inherited if port.key.startswith("pam.listen")])
             self.radius.bind()  # each worker its own sockets, with SO_REUSEPORT
         self.root.attach(self.executor.run, self.context, self.config)
+        self.outbox = self._outbox_sender(self.context)
+        self.outbox.setServiceParent(self)
         self.radius.attach(self.executor.run, self.context)
         self.web.setServiceParent(self)
         self.radius.setServiceParent(self)
         self.pam.setServiceParent(self)
         return password
+
+    def _outbox_sender(self, context: Context) -> OutboxSender:
+        """Every process sends: the outbox's leases give each message to one of them."""
+        box = self.config.outbox
+        return OutboxSender(self.reactor, self.executor.run, context.database, context.outbox,
+                            build_transports(self.reactor, box, self.config.sms),
+                            poll_interval=box.poll_interval_ms / 1000,
+                            batch=box.batch, per_channel=box.concurrency, keep=timedelta(days=box.keep_days))
 
     def _pam_listeners(self, context: Context) -> StreamListeners:
         """The PAM socket, served by this daemon's own engine (local mode), or forwarded to

@@ -20,12 +20,12 @@ LOCKOUT = {"tesserad-policies": 1, "policies": [
 PRIVACYIDEA_EXPORT = """\
 [texts]
 scope = authentication
-action = {'otppin': 'tokenpin', 'smstext': 'Your code <otp>', 'push_wait': '20'}
+action = {'otppin': 'tokenpin', 'u2f_challenge_text': 'Your code <otp>', 'push_wait': '20'}
 active = True
 
 [helpdesk]
 scope = admin
-action = tokenlist, smtpserver_write
+action = tokenlist, privacyideaserver_write
 active = True
 """
 
@@ -75,14 +75,15 @@ def test_import_names_every_unsupported_action_and_imports_nothing(config: Path,
     export.write_text(PRIVACYIDEA_EXPORT)
     refused = manage("policy", "import", str(export), config=config)
     assert refused.returncode == 1
-    for policy, action in (("texts", "smstext"), ("texts", "push_wait"), ("helpdesk", "smtpserver_write")):
+    for policy, action in (("texts", "u2f_challenge_text"), ("texts", "push_wait"),
+                           ("helpdesk", "privacyideaserver_write")):
         assert f"policy {policy!r}: {action!r}" in refused.stderr
     assert ok("list", config=config).strip() == "no policies"
 
     skipped = ok("import", "--skip-unsupported", "-", config=config, stdin=PRIVACYIDEA_EXPORT).splitlines()
-    assert skipped == ["imported 2 policies", "dropped from policy 'texts': smstext (not supported yet)",
+    assert skipped == ["imported 2 policies", "dropped from policy 'texts': u2f_challenge_text (not supported yet)",
                        "dropped from policy 'texts': push_wait (not supported yet)",
-                       "dropped from policy 'helpdesk': smtpserver_write (not supported yet)"]
+                       "dropped from policy 'helpdesk': privacyideaserver_write (not supported yet)"]
     assert ok("list", config=config).splitlines() == [
         "helpdesk\tadmin\tactive\tpriority 1\ttokenlist", "texts\tauthentication\tactive\tpriority 1\totppin=tokenpin"]
 
@@ -95,7 +96,7 @@ def test_config_check_and_policy_commands_report_policies_of_earlier_versions(
     try:  # as an earlier version stored it, without refusing
         with database.session() as session:
             session.execute(update(Policy).where(Policy.name == "pins").values(
-                action="otppin=userstore, smstext='Kx9-value <otp>', push_wait=20"))
+                action="otppin=userstore, u2f_challenge_text='Kx9-value <otp>', push_wait=20"))
             session.commit()
     finally:
         database.dispose()
@@ -103,13 +104,13 @@ def test_config_check_and_policy_commands_report_policies_of_earlier_versions(
     assert check.returncode == 0, check.stderr
     warnings = [line for line in check.stdout.splitlines() if line.startswith("# warning")]
     assert warnings == ["# warning: policy 'pins' (authentication) has actions tesserad does not enforce yet, "
-                        "which are ignored: smstext, push_wait"]
+                        "which are ignored: u2f_challenge_text, push_wait"]
     assert "Kx9-value" not in check.stdout
     # The policy still works for what it enforces, and can be switched off and on as it is.
     assert ok("disable", "pins", config=config).strip() == "disabled policy pins"
     ok("enable", "pins", config=config)
     assert json.loads(ok("show", "pins", config=config))["action"] == {
-        "otppin": "userstore", "smstext": "'Kx9-value <otp>'", "push_wait": "20"}
+        "otppin": "userstore", "u2f_challenge_text": "'Kx9-value <otp>'", "push_wait": "20"}
 
 
 def test_config_check_without_a_database(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from tesserad.core.auth.policy import AuthSettings, StaticPolicies
 from tesserad.core.auth.request import AuthRequest, AuthResult
 from tesserad.core.auth.service import AuthService
 from tesserad.core.clock import FixedClock
+from tesserad.core.outbox import Outbox
 from tesserad.core.security.hashing import SecretHasher
 from tesserad.core.security.keyfile import KeyFileSecurityModule, KeyMaterial
 from tesserad.core.security.signing import Signer
@@ -44,6 +45,7 @@ class Core:
     policies: StaticPolicies
     auth: AuthService
     auditor: Auditor
+    outbox: Outbox
 
     def check(self, password: str, user: str | None = "alice", **kwargs: object) -> AuthResult:
         return self.auth.authenticate(AuthRequest(password=password, user=user, **kwargs))  # type: ignore[arg-type]
@@ -96,9 +98,10 @@ def core(db_url: str, tmp_path: Path) -> Iterator[Core]:
         directory.set_default_realm(session, "example")
         session.commit()
     policies = StaticPolicies(AuthSettings())
-    engine = Engine(security=security, hasher=hasher, clock=clock, directory=directory,
-                    sysconfig=sysconfig, policies=policies)
     auditor = Auditor(Signer.generate(), clock, "test-node")
+    outbox = Outbox(security, clock, auditor)
+    engine = Engine(security=security, hasher=hasher, clock=clock, directory=directory,
+                    sysconfig=sysconfig, policies=policies, outbox=outbox)
     yield Core(database, clock, sysconfig, directory, TokenService(security, hasher, clock, sysconfig),
-               policies, AuthService(database, engine, auditor), auditor)
+               policies, AuthService(database, engine, auditor), auditor, outbox)
     database.dispose()

@@ -28,10 +28,13 @@ PAGES: dict[str, Page] = {page.name: page for page in (
     Page("policies", "Policies", ADMIN_ONLY, "config"),
     Page("system", "System configuration", ADMIN_ONLY, "config"),
     Page("radius", "RADIUS clients", ADMIN_ONLY, "config"),
+    Page("smtp", "SMTP servers", ADMIN_ONLY, "config"),
+    Page("smsgateway", "SMS gateways", ADMIN_ONLY, "config"),
     Page("audit", "Audit log", ADMIN_OR_USER, "audit"),
 )}
 # The navigation, in order (the token detail page is reached from the list).
-NAVIGATION = ("dashboard", "tokens", "enroll", "users", "realms", "policies", "system", "radius", "audit")
+NAVIGATION = ("dashboard", "tokens", "enroll", "users", "realms", "policies", "system", "radius", "smtp", "smsgateway",
+              "audit")
 
 
 def home(role: str) -> str:

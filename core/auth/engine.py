@@ -59,6 +59,8 @@ from tesserad.core.clock import Clock, utc_datetime
 from tesserad.core.enrollment import Enrollment
 from tesserad.core.errors import TesseraError
 from tesserad.core.machines import offline
+from tesserad.core.outbox import Outbox
+from tesserad.core.outbox.templates import owner_tags, render
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.policy.errors import PolicyError
 from tesserad.core.rights import PolicyDenied, Target
@@ -71,6 +73,7 @@ from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import (
     NEXT_PIN_CHANGE,
     ChallengeSpec,
+    Notice,
     ParameterError,
     Success,
     TokenClass,
@@ -188,8 +191,10 @@ def validate_request(req: AuthRequest) -> None:
 class Engine:
     def __init__(self, *, security: SecurityModule, hasher: SecretHasher, clock: Clock,
                  directory: Directory, sysconfig: SystemConfig, policies: AuthPolicies,
-                 tokens: TokenService | None = None):
+                 tokens: TokenService | None = None, outbox: Outbox | None = None):
         self.security = security
+        # Where the messages of email (and SMS) challenges are queued; without one they cannot be sent.
+        self.outbox = outbox
         self.hasher = hasher
         self.clock = clock
         self.directory = directory
@@ -777,7 +782,10 @@ class Engine:
         for token, spec in specs:
             row = challenges.create(session, transaction_id, token.serial, spec, state.now,
                                     challenge_validity(state.system, state.env.extra, token.type), step=step)
-            issued.append(IssuedChallenge(token.serial, transaction_id, spec.message, token.type,
+            message = spec.message
+            if spec.notice is not None and not self._notify(session, state, token, spec.notice, row):
+                message = spec.notice.failure
+            issued.append(IssuedChallenge(token.serial, transaction_id, message, token.type,
                                           row.expires_at, token.client_mode, spec.attributes))
         ids = [t.row.id for t, _ in specs]
         if counted and state.settings.increase_failcounter_on_challenge:
@@ -791,6 +799,24 @@ class Engine:
                             preferred_client_mode=preferred_client_mode([c.client_mode for c in issued],
                                                                         settings.preferred_client_mode))
         return self._described(result, [t for t, _ in specs])
+
+    def _notify(self, session: Session, state: RequestState, token: TokenClass, notice: Notice,
+                challenge: Challenge) -> bool:
+        """Queue the challenge's message in its transaction; False when it cannot be sent
+        (no outbox, no address, or the last attempt on its channel failed)."""
+        if self.outbox is None:
+            return False
+        user = state.user
+        info = self.directory.user_info(session, user) if user is not None else {}
+        recipient = notice.recipient or str(info.get(notice.recipient_attribute) or "")
+        if not recipient:
+            return False
+        tags = {**owner_tags(info, user.realm if user else "", state.now), **notice.tags}
+        self.outbox.enqueue(session, notice.channel, recipient,
+                            {key: render(text, tags) for key, text in notice.templates.items()},
+                            serial=token.serial, transaction_id=challenge.transaction_id,
+                            expires_at=challenge.expires_at)
+        return not self.outbox.failing(session, notice.channel)
 
     def _pin_matching(self, session: Session, state: RequestState,
                       tokens: list[tuple[TokenClass, bool]]) -> AuthResult:

@@ -74,6 +74,8 @@ class AuthSettings:
     webauthn_aaguids: frozenset[str] | None = None
     # Authorization: webauthn_req, subject|issuer|serial/regex/ on the attestation certificate.
     webauthn_req: str | None = None
+    # Type-specific texts by action (emailtext, emailsubject, email_challenge_text), as pairs.
+    token_texts: tuple[tuple[str, str], ...] = ()
     # Authorization scope: successes and failures per user and period (from the audit
     # trail), and the longest a token may have gone without a successful authentication.
     auth_max_success: RateLimit | None = None
@@ -102,7 +104,8 @@ class AuthSettings:
     def challenge_options(self) -> ChallengeOptions:
         return ChallengeOptions(self.challenge_text, self.indexedsecret_count, self.question_number,
                                 self.webauthn_text, self.webauthn_transports, self.webauthn_timeout,
-                                self.webauthn_user_verification)
+                                self.webauthn_user_verification,
+                                dict(self.token_texts))
 
 
 class AuthPolicies(Protocol):

@@ -48,8 +48,8 @@ USER_ENROLLABLE = ("hotp", "totp", "spass", "sms", "email", "push", "webauthn", 
 TOKEN_TYPES = USER_ENROLLABLE + ("pw", "registration", "remote", "4eyes", "ocra", "daplug", "vasco")
 # The token types tesserad implements (``core.tokens.registry``; a test keeps them equal):
 # the per-type actions of the other types are not offered.
-IMPLEMENTED_TYPES = ("daypassword", "hotp", "indexedsecret", "motp", "paper", "passkey", "pw", "question",
-                     "registration", "spass", "tan", "totp", "webauthn", "yubikey")
+IMPLEMENTED_TYPES = ("daypassword", "email", "hotp", "indexedsecret", "motp", "paper", "passkey", "pw",
+                     "question", "registration", "sms", "spass", "tan", "totp", "webauthn", "yubikey")
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
@@ -269,7 +269,7 @@ def _forced_parameters(who: str) -> list[dict[str, Any]]:
         _a("totp_timestep", "int", ENROLLMENT, f"Time step of TOTP tokens enrolled by the {who}.",
            values=(30, 60), default=30, enforced_by="core.enrollment"),
         _a("sms_gateways", "str", ENROLLMENT, f"Blank-separated SMS gateways the {who} may choose from "
-           "when enrolling an SMS token."),
+           "when enrolling an SMS token.", enforced_by="core.enrollment"),
         _a("indexedsecret_force_attribute", "str", ENROLLMENT, "User attribute whose value becomes the "
            f"secret of an indexed secret token the {who} enrolls; the {who} cannot see or change it.",
            enforced_by="core.enrollment"),
@@ -305,7 +305,8 @@ def _admin() -> list[dict[str, Any]]:
     ]
     # (prefix, what, the module that reads <prefix>_write/_read: None for no endpoint)
     servers = [
-        ("smtpserver", "SMTP server definitions", None), ("smsgateway", "SMS gateway definitions", None),
+        ("smtpserver", "SMTP server definitions", "admin_web.smtpserver"),
+        ("smsgateway", "SMS gateway definitions", "admin_web.smsgateway"),
         ("periodictask", "periodic tasks", None), ("eventhandling", "event handler definitions", None),
         ("radiusserver", "RADIUS server definitions", "admin_web.radiusserver"),
         ("privacyideaserver", "remote privacyIDEA server definitions", None),
@@ -435,11 +436,12 @@ def _authentication() -> list[dict[str, Any]]:
               enforced_by="core.policy.auth"),
         _bool("passOnNoUser", GENERAL, "Accept users who do not exist. Use with care.", enforced_by="core.policy.auth"),
         _a("smstext", "text", TOKEN, "Text of the SMS with the OTP; tags like {otp} and {serial}.",
-           default="<otp>"),
+           default="<otp>", enforced_by="core.policy.auth"),
         _bool("smsautosend", TOKEN, "Send the next SMS OTP after a successful authentication."),
         _a("emailtext", "text", TOKEN, "Body of the OTP email; tags like {otp}; file:/path for an HTML "
-           "template.", default="<otp>"),
-        _a("emailsubject", "text", TOKEN, "Subject of the OTP email.", default="Your OTP"),
+           "template.", default="<otp>", enforced_by="core.policy.auth"),
+        _a("emailsubject", "text", TOKEN, "Subject of the OTP email.", default="Your OTP",
+           enforced_by="core.policy.auth"),
         _bool("emailautosend", TOKEN, "Send the next OTP email after a successful authentication."),
         _a("mangle", "text", GENERAL, "Rewrite user, pass or realm before authenticating: "
            "user/regex/replacement/.", check=_mangle, enforced_by="core.policy.auth"),
@@ -480,8 +482,8 @@ def _authentication() -> list[dict[str, Any]]:
            "is replaced by the positions."),
         _a("webauthn_challenge_text", "text", TOKEN, "Challenge text of WebAuthn tokens.",
            enforced_by="core.policy.auth"),
-        _a("email_challenge_text", "text", TOKEN, "Challenge text of email tokens."),
-        _a("sms_challenge_text", "text", TOKEN, "Challenge text of SMS tokens."),
+        _a("email_challenge_text", "text", TOKEN, "Challenge text of email tokens.", enforced_by="core.policy.auth"),
+        _a("sms_challenge_text", "text", TOKEN, "Challenge text of SMS tokens.", enforced_by="core.policy.auth"),
         _a("u2f_challenge_text", "text", TOKEN, "Challenge text of U2F tokens."),
         _a("indexedsecret_count", "int", TOKEN, "Number of secret positions asked.", default=2, minimum=1,
            enforced_by="core.policy.auth"),

@@ -43,6 +43,8 @@ _AUTHZ_SWITCHES = {"application_tokentype": "application_tokentype",
                    "add_user_in_response": "add_user_in_response",
                    "add_resolver_in_response": "add_resolver_in_response",
                    "no_detail_on_success": "no_detail_on_success", "no_detail_on_fail": "no_detail_on_fail"}
+# Texts of out-of-band token types (ChallengeOptions.texts), by action.
+TOKEN_TEXTS = ("emailtext", "emailsubject", "email_challenge_text", "smstext", "sms_challenge_text")
 # Memoized answers per snapshot; past this many (users x clients) the memo starts over.
 MEMO_SIZE = 4096
 MemoKey = tuple[str | None, str | None, str | None, str]
@@ -137,7 +139,9 @@ class PolicyAuthPolicies:
                                                            "usb ble nfc internal")).split()),
                     "webauthn_timeout": int(value(auth, "webauthn_timeout", 60)),
                     "webauthn_user_verification": str(value(auth, "webauthn_user_verification_requirement",
-                                                            "preferred"))}
+                                                            "preferred")),
+                    "token_texts": tuple((action, str(text)) for action in TOKEN_TEXTS
+                                         if (text := value(auth, action, None)))}
         for field, (action, parse) in _AUTHZ_VALUES.items():
             found = value(authz, action, None)
             settings[field] = parse(found) if found is not None else None

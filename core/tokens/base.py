@@ -120,6 +120,24 @@ class ChallengeOptions:
     webauthn_transports: tuple[str, ...] = ("usb", "ble", "nfc", "internal")
     webauthn_timeout: int = 60
     webauthn_user_verification: str = "preferred"
+    # Type-specific texts by policy action (emailtext, emailsubject, email_challenge_text).
+    texts: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message that carries a challenge's OTP to the user (email, SMS). The engine
+    renders ``templates`` (payload key -> text with tags such as ``{otp}``) with ``tags``
+    and the owner's attributes and queues it in the outbox with the challenge."""
+
+    channel: str
+    templates: Mapping[str, str]
+    tags: Mapping[str, str] = field(repr=False)
+    # None: the owner's user-store attribute ``recipient_attribute`` (dynamic_email).
+    recipient: str | None = None
+    recipient_attribute: str = "email"
+    # The challenge message when the message cannot be sent.
+    failure: str = "The PIN was correct, but the message could not be sent!"
 
 
 @dataclass
@@ -131,6 +149,7 @@ class ChallengeSpec:
     challenge: str = ""
     attributes: dict[str, Any] | None = None
     validity: int | None = None
+    notice: Notice | None = None
 
 
 def param_bool(params: Mapping[str, Any], key: str, default: bool = False) -> bool:

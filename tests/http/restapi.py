@@ -110,7 +110,7 @@ def api(core: Core) -> Iterator[Api]:
     config = Config(web=WebSection(failure_floor_ms=0))
     ctx = Context(config, core.database, keys, core.tokens.hasher, core.clock,
                   core.sysconfig, core.directory,
-                  core.tokens, PolicyStore(core.clock), core.auditor, core.auth.engine, core.auth)
+                  core.tokens, PolicyStore(core.clock), core.auditor, core.auth.engine, core.auth, core.outbox)
     root = Root(Health(run_inline, lambda: None))
     rest = root.attach(run_inline, ctx, config)
     yield Api(core, ctx, rest, StubTreq(build_site(root).resource))

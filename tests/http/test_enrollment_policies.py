@@ -213,6 +213,10 @@ def limited(api: Api, params: dict[str, Any]) -> tuple[int, int]:
                  marks=pytest.mark.policy_action("enrollment", "daypassword_max_token_per_user")),
     pytest.param("daypassword_max_active_token_per_user", "daypassword",
                  marks=pytest.mark.policy_action("enrollment", "daypassword_max_active_token_per_user")),
+    pytest.param("sms_max_token_per_user", "sms",
+                 marks=pytest.mark.policy_action("enrollment", "sms_max_token_per_user")),
+    pytest.param("sms_max_active_token_per_user", "sms",
+                 marks=pytest.mark.policy_action("enrollment", "sms_max_active_token_per_user")),
     pytest.param("pw_max_token_per_user", "pw",
                  marks=pytest.mark.policy_action("enrollment", "pw_max_token_per_user")),
     pytest.param("pw_max_active_token_per_user", "pw",
@@ -221,6 +225,10 @@ def limited(api: Api, params: dict[str, Any]) -> tuple[int, int]:
                  marks=pytest.mark.policy_action("enrollment", "registration_max_token_per_user")),
     pytest.param("registration_max_active_token_per_user", "registration",
                  marks=pytest.mark.policy_action("enrollment", "registration_max_active_token_per_user")),
+    pytest.param("email_max_token_per_user", "email",
+                 marks=pytest.mark.policy_action("enrollment", "email_max_token_per_user")),
+    pytest.param("email_max_active_token_per_user", "email",
+                 marks=pytest.mark.policy_action("enrollment", "email_max_active_token_per_user")),
 ])
 def test_token_limits_per_user(api: Api, action: str, token_type: str) -> None:
     """One token of the type is allowed, a second refused; only the type counts for a

@@ -17,8 +17,8 @@ from tests.http.test_config_api import admin, error, ok  # noqa: F401  (admin: a
 
 @pytest.mark.parametrize("scope, action", [
     ("authentication", "u2f_challenge_text=x"), ("enrollment", "push_ttl=10"),
-    ("authentication", "push_wait=20"), ("admin", "smtpserver_write"),
-    ("admin", "enrollSMS"), ("enrollment", "email_max_token_per_user=2"),
+    ("authentication", "push_wait=20"), ("admin", "privacyideaserver_write"),
+    ("admin", "enrollU2F"), ("enrollment", "u2f_max_token_per_user=2"),
 ])
 def test_saving_an_action_not_enforced_is_refused_and_nothing_is_stored(api: Api, admin: str, scope: str,
                                                                        action: str) -> None:
@@ -54,13 +54,15 @@ def test_changing_a_policy_to_an_unsupported_action_keeps_it_as_it_was(api: Api,
 
 
 def test_import_names_every_unsupported_action_of_every_policy_and_imports_nothing(api: Api, admin: str) -> None:
-    export = ("[texts]\nscope = authentication\naction = {'otppin': 'userstore', 'smstext': 'x <otp>'}\n"
-              "[helpdesk]\nscope = admin\naction = {'tokenlist': True, 'smsgateway_read': True, 'enrollSMS': True}\n"
+    export = ("[texts]\nscope = authentication\naction = {'otppin': 'userstore', 'u2f_challenge_text': 'x <otp>'}\n"
+              "[helpdesk]\nscope = admin\n"
+              "action = {'tokenlist': True, 'privacyideaserver_write': True, 'enrollU2F': True}\n"
               "[fine]\nscope = admin\naction = {'tokenlist': True}\n")
     status, body = api.call("POST", "/policy/import/pi.cfg", admin, {"file": export})
     message = body["result"]["error"]["message"]
     assert (status, body["result"]["error"]["code"]) == (400, 905)
-    for policy, action in (("texts", "smstext"), ("helpdesk", "smsgateway_read"), ("helpdesk", "enrollSMS")):
+    for policy, action in (("texts", "u2f_challenge_text"), ("helpdesk", "privacyideaserver_write"),
+                           ("helpdesk", "enrollU2F")):
         assert f"policy {policy!r}: {action!r}" in message
     assert "not supported yet" in message and "'tokenlist'" not in message
     assert ok(api.call("GET", "/policy/", admin)) == []
@@ -71,6 +73,6 @@ def test_defs_offer_only_enforced_actions(api: Api, admin: str) -> None:
     for scope, actions in CATALOGUE.items():
         assert set(defs[scope]) == set(REGISTRY[scope]) == {n for n, a in actions.items() if a.enforced_by}
     assert "push_wait" not in defs["authentication"] and "otppin" in defs["authentication"]
-    assert "enrollHOTP" in defs["admin"] and "enrollSMS" not in defs["admin"]
-    assert "hotp_max_token_per_user" in defs["enrollment"] and "sms_max_token_per_user" not in defs["enrollment"]
+    assert "enrollHOTP" in defs["admin"] and "enrollU2F" not in defs["admin"]
+    assert "hotp_max_token_per_user" in defs["enrollment"] and "u2f_max_token_per_user" not in defs["enrollment"]
     assert "push_wait" not in ok(api.call("GET", "/policy/defs/authentication", admin))

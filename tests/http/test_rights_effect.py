@@ -146,6 +146,8 @@ ENROLL_PARAMS: dict[str, dict[str, str]] = {
     "indexedsecret": {"otpkey": "abcdefgh"},
     "question": {"questions": json.dumps({f"Question {n}?": f"answer {n}" for n in range(5)})},
     "pw": {"otpkey": "Long-pw-1234"}, "spass": {}, "paper": {}, "tan": {}, "registration": {},
+    "sms": {"phone": "+49 170 1234567"},
+    "email": {"email": "someone@example.org"},
 }
 
 
@@ -162,6 +164,8 @@ ENROLL_PARAMS: dict[str, dict[str, str]] = {
     pytest.param("daypassword", marks=pytest.mark.policy_action("admin", "enrollDAYPASSWORD")),
     pytest.param("pw", marks=pytest.mark.policy_action("admin", "enrollPW")),
     pytest.param("registration", marks=pytest.mark.policy_action("admin", "enrollREGISTRATION")),
+    pytest.param("sms", marks=pytest.mark.policy_action("admin", "enrollSMS")),
+    pytest.param("email", marks=pytest.mark.policy_action("admin", "enrollEMAIL")),
 ])
 def test_an_admin_enrolls_a_token_type_with_its_right(pair: Api, token_type: str) -> None:
     root, right = pair.admin("root"), f"enroll{token_type.upper()}"
@@ -235,6 +239,8 @@ def test_a_user_right_is_needed_and_enough(pair: Api, right: str) -> None:
     pytest.param("question", marks=pytest.mark.policy_action("user", "enrollQUESTION")),
     pytest.param("indexedsecret", marks=pytest.mark.policy_action("user", "enrollINDEXEDSECRET")),
     pytest.param("daypassword", marks=pytest.mark.policy_action("user", "enrollDAYPASSWORD")),
+    pytest.param("sms", marks=pytest.mark.policy_action("user", "enrollSMS")),
+    pytest.param("email", marks=pytest.mark.policy_action("user", "enrollEMAIL")),
 ])
 def test_a_user_enrolls_a_token_type_with_its_right(pair: Api, token_type: str) -> None:
     anna, right = pair.user("anna", "a"), f"enroll{token_type.upper()}"

@@ -32,6 +32,7 @@ from tesserad.core.store.models.machines import (
     MachineTokenOption,
 )
 from tesserad.core.store.models.monitoring import ClientApplication, MonitoringStats
+from tesserad.core.store.models.outbox import OutboxMessage
 from tesserad.core.store.models.policies import Policy, PolicyCondition
 from tesserad.core.store.models.system import ChangeStamp, Config
 from tesserad.core.store.models.tokens import (
@@ -75,6 +76,7 @@ __all__ = [
     "MachineToken",
     "MachineTokenOption",
     "MonitoringStats",
+    "OutboxMessage",
     "PasswordReset",
     "PeriodicTask",
     "PeriodicTaskLastRun",

@@ -76,6 +76,8 @@ class SMTPServer(Base):
     sender: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
     # STARTTLS
     tls: Mapped[bool] = mapped_column(Boolean, default=False)
+    # TLS from the first byte (SMTPS, port 465); a tesserad addition to privacyIDEA's fields.
+    implicit_tls: Mapped[bool] = mapped_column(Boolean, default=False)
     timeout: Mapped[int] = mapped_column(Integer, default=10)
     enqueue_job: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str] = mapped_column(Text, default="")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003p_token_credential"
-down_revision: str | Sequence[str] | None = "0002_login_failure"
+down_revision: str | Sequence[str] | None = "0003_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

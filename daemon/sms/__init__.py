@@ -1,0 +1,1 @@
+"""Carrying out SMS deliveries on the reactor (``sender``)."""
