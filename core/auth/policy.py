@@ -67,6 +67,8 @@ class AuthSettings:
     question_number: int = 1
     # Type-specific texts by action (emailtext, emailsubject, email_challenge_text), as pairs.
     token_texts: tuple[tuple[str, str], ...] = ()
+    # Token types whose next value is sent after a success (emailautosend: {"email"}).
+    autosend: frozenset[str] = frozenset()
     # Authorization scope: successes and failures per user and period (from the audit
     # trail), and the longest a token may have gone without a successful authentication.
     auth_max_success: RateLimit | None = None

@@ -7,7 +7,8 @@ token's (``email``) or, with ``dynamic_email``, the owner's ``email`` attribute 
 the user store at each challenge. The SMTP server is tokeninfo ``email.identifier`` or the
 system setting of that name; ``email.validtime`` (default 120 s) is how long the mailed
 value stays answerable. The auth policies ``emailtext`` (``file:/path``: an HTML template),
-``emailsubject`` and ``email_challenge_text`` shape the mail and the challenge.
+``emailsubject`` and ``email_challenge_text`` shape the mail and the challenge; with
+``emailautosend`` a successful login mails the next value at once (for a PIN+OTP login).
 """
 
 from __future__ import annotations
@@ -75,20 +76,22 @@ class EmailToken(HotpToken):
         return detail
 
     def create_challenge(self, options: ChallengeOptions = ChallengeOptions()) -> ChallengeSpec:
+        notice = self.next_notice(options)
+        message = options.texts.get("email_challenge_text") or DEFAULT_CHALLENGE_TEXT
+        return ChallengeSpec(message=message if notice else FAILURE, validity=self._validity(), notice=notice)
+
+    def next_notice(self, options: ChallengeOptions) -> Notice | None:
+        """The mail with the value at the token's counter; None without an SMTP server."""
         texts = options.texts
-        message = texts.get("email_challenge_text") or DEFAULT_CHALLENGE_TEXT
-        validity = self._validity()
         identifier = self.info(IDENTIFIER) or self.env.extra.get(IDENTIFIER, "")
         if not identifier:
-            return ChallengeSpec(message=FAILURE, validity=validity)
+            return None
         otp = oath.hotp(self.secret(), self.row.count, self.row.otplen, self.hashlib_name)
         body, mime = _body(texts.get("emailtext") or DEFAULT_TEXT)
-        notice = Notice(smtp_servers.channel(identifier),
-                        {"subject": texts.get("emailsubject") or DEFAULT_SUBJECT, "body": body, "mime": mime},
-                        {"otp": otp, "serial": self.serial, "tokentype": self.type},
-                        recipient=None if self.info("dynamic_email") == "1" else self.info("email"),
-                        failure=FAILURE)
-        return ChallengeSpec(message=message, validity=validity, notice=notice)
+        return Notice(smtp_servers.channel(identifier),
+                      {"subject": texts.get("emailsubject") or DEFAULT_SUBJECT, "body": body, "mime": mime},
+                      {"otp": otp, "serial": self.serial, "tokentype": self.type},
+                      recipient=None if self.info("dynamic_email") == "1" else self.info("email"), failure=FAILURE)
 
     def _validity(self) -> int:
         raw = self.env.extra.get("email.validtime", "").strip()
