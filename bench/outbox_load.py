@@ -66,8 +66,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--concurrency", type=int, default=10, help="outbox.concurrency")
-    parser.add_argument("--batch", type=int, default=50, help="outbox.batch")
+    parser.add_argument("--concurrency", type=int, default=50, help="outbox.concurrency (the shipped default)")
+    parser.add_argument("--batch", type=int, default=100, help="outbox.batch (the shipped default)")
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="outbox-bench-") as tmp:

@@ -153,8 +153,8 @@ class OutboxSection:
         120, "How long a sender holds a message it claimed; only a message whose sender died "
              "within it is claimed again, so keep it above every gateway timeout.", check=positive)
     poll_interval_ms: int = setting(500, "How often an idle sender looks for new messages.", check=positive)
-    batch: int = setting(50, "Messages one process sends at once.", check=positive)
-    concurrency: int = setting(10, "Messages one process sends at once through one SMTP server or SMS gateway.",
+    batch: int = setting(100, "Messages one process sends at once.", check=positive)
+    concurrency: int = setting(50, "Messages one process sends at once through one SMTP server or SMS gateway.",
                                check=positive)
     keep_days: int = setting(7, "Days a sent or given-up message stays in the outbox table (its text is wiped "
                                 "at once; the audit keeps the outcome).", check=positive)

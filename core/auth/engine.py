@@ -696,12 +696,16 @@ class Engine:
             counters.reset_failcount(session, [token.row.id])
         counters.record_attempt(session, [token.row.id])
 
-    @staticmethod
-    def _after_success(session: Session, state: RequestState, accepted: list[TokenClass],
+    def _after_success(self, session: Session, state: RequestState, accepted: list[TokenClass],
                        tokens: list[TokenClass]) -> None:
         state.accepted = accepted
         for token in accepted:
             token.post_success(session)
+            # emailautosend: the next value goes out now, for a PIN+OTP login without a challenge.
+            notice = token.next_notice(state.settings.challenge_options) if token.type in state.settings.autosend \
+                else None
+            if notice is not None:
+                self._notify(session, state, token, notice, "", None)
         if state.settings.reset_all_user_tokens:
             counters.reset_failcount(session, [t.row.id for t in tokens if t not in accepted])
 
@@ -783,7 +787,8 @@ class Engine:
             row = challenges.create(session, transaction_id, token.serial, spec, state.now,
                                     challenge_validity(state.system, state.env.extra, token.type), step=step)
             message = spec.message
-            if spec.notice is not None and not self._notify(session, state, token, spec.notice, row):
+            if spec.notice is not None and not self._notify(session, state, token, spec.notice, transaction_id,
+                                                             row.expires_at):
                 message = spec.notice.failure
             issued.append(IssuedChallenge(token.serial, transaction_id, message, token.type,
                                           row.expires_at, token.client_mode, spec.attributes))
@@ -801,9 +806,9 @@ class Engine:
         return self._described(result, [t for t, _ in specs])
 
     def _notify(self, session: Session, state: RequestState, token: TokenClass, notice: Notice,
-                challenge: Challenge) -> bool:
-        """Queue the challenge's message in its transaction; False when it cannot be sent
-        (no outbox, no address, or the last attempt on its channel failed)."""
+                transaction_id: str, expires_at: datetime | None) -> bool:
+        """Queue the message (of the challenge ``transaction_id``) in the request's transaction;
+        False when it cannot be sent (no outbox, no address, or the last attempt on its channel failed)."""
         if self.outbox is None:
             return False
         user = state.user
@@ -814,8 +819,7 @@ class Engine:
         tags = {**owner_tags(info, user.realm if user else "", state.now), **notice.tags}
         self.outbox.enqueue(session, notice.channel, recipient,
                             {key: render(text, tags) for key, text in notice.templates.items()},
-                            serial=token.serial, transaction_id=challenge.transaction_id,
-                            expires_at=challenge.expires_at)
+                            serial=token.serial, transaction_id=transaction_id, expires_at=expires_at)
         return not self.outbox.failing(session, notice.channel)
 
     def _pin_matching(self, session: Session, state: RequestState,

@@ -76,6 +76,8 @@ class AuthSettings:
     webauthn_req: str | None = None
     # Type-specific texts by action (emailtext, emailsubject, email_challenge_text), as pairs.
     token_texts: tuple[tuple[str, str], ...] = ()
+    # Token types whose next value is sent after a success (emailautosend: {"email"}).
+    autosend: frozenset[str] = frozenset()
     # Authorization scope: successes and failures per user and period (from the audit
     # trail), and the longest a token may have gone without a successful authentication.
     auth_max_success: RateLimit | None = None

@@ -442,7 +442,8 @@ def _authentication() -> list[dict[str, Any]]:
            "template.", default="<otp>", enforced_by="core.policy.auth"),
         _a("emailsubject", "text", TOKEN, "Subject of the OTP email.", default="Your OTP",
            enforced_by="core.policy.auth"),
-        _bool("emailautosend", TOKEN, "Send the next OTP email after a successful authentication."),
+        _bool("emailautosend", TOKEN, "Send the next OTP email after a successful authentication.",
+              enforced_by="core.policy.auth"),
         _a("mangle", "text", GENERAL, "Rewrite user, pass or realm before authenticating: "
            "user/regex/replacement/.", check=_mangle, enforced_by="core.policy.auth"),
         _a("challenge_response", "str", TOKEN, "Token types for which the PIN alone triggers a "

@@ -45,6 +45,8 @@ _AUTHZ_SWITCHES = {"application_tokentype": "application_tokentype",
                    "no_detail_on_success": "no_detail_on_success", "no_detail_on_fail": "no_detail_on_fail"}
 # Texts of out-of-band token types (ChallengeOptions.texts), by action.
 TOKEN_TEXTS = ("emailtext", "emailsubject", "email_challenge_text", "smstext", "sms_challenge_text")
+# Token type <- the switch that sends its next value after a success.
+AUTOSEND = {"email": "emailautosend"}
 # Memoized answers per snapshot; past this many (users x clients) the memo starts over.
 MEMO_SIZE = 4096
 MemoKey = tuple[str | None, str | None, str | None, str]
@@ -141,7 +143,8 @@ class PolicyAuthPolicies:
                     "webauthn_user_verification": str(value(auth, "webauthn_user_verification_requirement",
                                                             "preferred")),
                     "token_texts": tuple((action, str(text)) for action in TOKEN_TEXTS
-                                         if (text := value(auth, action, None)))}
+                                         if (text := value(auth, action, None))),
+                    "autosend": frozenset(kind for kind, action in AUTOSEND.items() if switch(action))}
         for field, (action, parse) in _AUTHZ_VALUES.items():
             found = value(authz, action, None)
             settings[field] = parse(found) if found is not None else None

@@ -423,6 +423,10 @@ class TokenClass:
     def create_challenge(self, options: ChallengeOptions = ChallengeOptions()) -> ChallengeSpec:
         return ChallengeSpec(message=options.text or DEFAULT_CHALLENGE_TEXT)
 
+    def next_notice(self, options: ChallengeOptions) -> Notice | None:
+        """The message that carries the next value without a challenge (emailautosend), or None."""
+        return None
+
     def check_challenge_response(self, answer: str, challenge_data: str) -> int:
         """Check the answer to a challenge this token issued; counter or -1."""
         return self.check_otp(answer)

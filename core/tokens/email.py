@@ -7,7 +7,8 @@ token's (``email``) or, with ``dynamic_email``, the owner's ``email`` attribute 
 the user store at each challenge. The SMTP server is tokeninfo ``email.identifier`` or the
 system setting of that name; ``email.validtime`` (default 120 s) is how long the mailed
 value stays answerable. The auth policies ``emailtext`` (``file:/path``: an HTML template),
-``emailsubject`` and ``email_challenge_text`` shape the mail and the challenge.
+``emailsubject`` and ``email_challenge_text`` shape the mail and the challenge; with
+``emailautosend`` a successful login mails the next value at once (for a PIN+OTP login).
 """
 
 from __future__ import annotations
@@ -48,16 +49,20 @@ class EmailToken(MessagedToken):
         return smtp_servers.check_address("email", address)
 
     def create_challenge(self, options: ChallengeOptions = ChallengeOptions()) -> ChallengeSpec:
+        notice = self.next_notice(options)
+        message = options.texts.get("email_challenge_text") or DEFAULT_CHALLENGE_TEXT
+        return ChallengeSpec(message=message if notice else FAILURE, validity=self.validity(), notice=notice)
+
+    def next_notice(self, options: ChallengeOptions) -> Notice | None:
+        """The mail with the value at the token's counter; None without an SMTP server."""
         texts = options.texts
-        message = texts.get("email_challenge_text") or DEFAULT_CHALLENGE_TEXT
         identifier = self.identifier()
         if not identifier:
-            return ChallengeSpec(message=FAILURE, validity=self.validity())
+            return None
         body, mime = _body(texts.get("emailtext") or DEFAULT_TEXT)
-        notice = Notice(smtp_servers.channel(identifier),
-                        {"subject": texts.get("emailsubject") or DEFAULT_SUBJECT, "body": body, "mime": mime},
-                        self.tags(), recipient=self.fixed_address(), failure=FAILURE)
-        return ChallengeSpec(message=message, validity=self.validity(), notice=notice)
+        return Notice(smtp_servers.channel(identifier),
+                      {"subject": texts.get("emailsubject") or DEFAULT_SUBJECT, "body": body, "mime": mime},
+                      self.tags(), recipient=self.fixed_address(), failure=FAILURE)
 
 
 def _body(text: str) -> tuple[str, str]:

@@ -185,3 +185,22 @@ def test_an_admin_triggered_challenge_mails_the_otp_too(mailer: Core) -> None:
     answer = mailer.check(mail.payload["body"], user=None, serial=serial,
                           transaction_id=result.challenges[0].transaction_id)
     assert answer.outcome is Outcome.ACCEPT
+
+
+@pytest.mark.policy_action("authentication", "emailautosend")
+def test_emailautosend_mails_the_next_value_after_a_success(mailer: Core) -> None:
+    serial = enroll(mailer)
+    mailer.settings(autosend=frozenset({"email"}))
+    challenge = mailer.check("1234")
+    (first,) = mailed(mailer)
+    answer = mailer.check(first.payload["body"], transaction_id=challenge.challenges[0].transaction_id)
+    assert answer.outcome is Outcome.ACCEPT
+    (following,) = mailed(mailer)
+    assert (following.serial, following.transaction_id) == (serial, "")
+    assert following.payload["body"] != first.payload["body"]
+    # The mailed value logs in with the PIN, no challenge needed, and mails the one after it.
+    assert mailer.check("1234" + following.payload["body"]).outcome is Outcome.ACCEPT
+    assert len(mailed(mailer)) == 1
+    mailer.settings(autosend=frozenset())
+    challenge = mailer.check("1234")
+    assert len(mailed(mailer)) == 1

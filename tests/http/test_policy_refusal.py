@@ -29,10 +29,10 @@ def test_saving_an_action_not_enforced_is_refused_and_nothing_is_stored(api: Api
 
 
 def test_every_unsupported_action_of_a_policy_is_named(api: Api, admin: str) -> None:
-    fields = {"scope": "authentication", "action": "otppin=userstore, push_wait=20, emailautosend"}
+    fields = {"scope": "authentication", "action": "otppin=userstore, push_wait=20, push_text_on_mobile=Hi"}
     status, body = api.call("POST", "/policy/p1", admin, fields)
     message = body["result"]["error"]["message"]
-    assert status == 400 and "'push_wait'" in message and "'emailautosend'" in message and "otppin" not in message
+    assert status == 400 and "'push_wait'" in message and "'push_text_on_mobile'" in message and "otppin" not in message
     assert body["result"]["error"]["code"] == 905
     assert ok(api.call("GET", "/policy/", admin)) == []
 
