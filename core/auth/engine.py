@@ -590,7 +590,7 @@ class Engine:
             if resync.is_resync(challenge):
                 matched = resync.answer(token, req.password, challenge)
             else:
-                matched = token.check_challenge_response(req.password, challenge.data)
+                matched = token.check_challenge(req.password, challenge)
             if matched >= 0 and token.consume(session, matched):
                 walk.answered.append((token, challenge))
             else:

@@ -65,6 +65,10 @@ class AuthSettings:
     # indexedsecret_count (None: the system setting) and question_number.
     indexedsecret_count: int | None = None
     question_number: int = 1
+    # push_text_on_mobile / push_title_on_mobile, and push_allow_polling (allow, deny, token).
+    push_text: str | None = None
+    push_title: str | None = None
+    push_allow_polling: str = "allow"
     # Authorization scope: successes and failures per user and period (from the audit
     # trail), and the longest a token may have gone without a successful authentication.
     auth_max_success: RateLimit | None = None
@@ -91,7 +95,8 @@ class AuthSettings:
 
     @property
     def challenge_options(self) -> ChallengeOptions:
-        return ChallengeOptions(self.challenge_text, self.indexedsecret_count, self.question_number)
+        return ChallengeOptions(self.challenge_text, self.indexedsecret_count, self.question_number,
+                                self.push_text, self.push_title)
 
 
 class AuthPolicies(Protocol):

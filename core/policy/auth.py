@@ -129,7 +129,10 @@ class PolicyAuthPolicies:
                     "enroll_via_multichallenge": value(auth, "enroll_via_multichallenge", None),
                     **{field: switch(action) for field, action in _SWITCHES.items()},
                     "indexedsecret_count": value(auth, "indexedsecret_count", None),
-                    "question_number": value(auth, "question_number", 1)}
+                    "question_number": value(auth, "question_number", 1),
+                    "push_text": value(auth, "push_text_on_mobile", None) or None,
+                    "push_title": value(auth, "push_title_on_mobile", None) or None,
+                    "push_allow_polling": str(value(auth, "push_allow_polling", "allow"))}
         for field, (action, parse) in _AUTHZ_VALUES.items():
             found = value(authz, action, None)
             settings[field] = parse(found) if found is not None else None

@@ -24,7 +24,7 @@ from tesserad.core.clock import Clock
 from tesserad.core.errors import TesseraError
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
-from tesserad.core.store.models import Token, TokenInfo
+from tesserad.core.store.models import Challenge, Token, TokenInfo
 from tesserad.core.store.prepared import Prepared
 from tesserad.core.sysconfig import SystemSettings
 from tesserad.core.tokens.record import TokenRecord, settle
@@ -115,6 +115,9 @@ class ChallengeOptions:
     position_count: int | None = None
     # question_number: questions asked one after the other in one authentication.
     question_number: int = 1
+    # push_text_on_mobile / push_title_on_mobile: what the push app shows.
+    push_text: str | None = None
+    push_title: str | None = None
 
 
 @dataclass
@@ -388,6 +391,10 @@ class TokenClass:
 
     def create_challenge(self, options: ChallengeOptions = ChallengeOptions()) -> ChallengeSpec:
         return ChallengeSpec(message=options.text or DEFAULT_CHALLENGE_TEXT)
+
+    def check_challenge(self, answer: str, challenge: Challenge) -> int:
+        """Check the answer to the stored ``challenge``; push tokens look at its state."""
+        return self.check_challenge_response(answer, challenge.data)
 
     def check_challenge_response(self, answer: str, challenge_data: str) -> int:
         """Check the answer to a challenge this token issued; counter or -1."""

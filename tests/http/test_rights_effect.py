@@ -146,6 +146,7 @@ ENROLL_PARAMS: dict[str, dict[str, str]] = {
     "indexedsecret": {"otpkey": "abcdefgh"},
     "question": {"questions": json.dumps({f"Question {n}?": f"answer {n}" for n in range(5)})},
     "pw": {"otpkey": "Long-pw-1234"}, "spass": {}, "paper": {}, "tan": {}, "registration": {},
+    "push": {"genkey": "1", "push_registration_url": "https://mfa.example.org/ttype/push"},
 }
 
 
@@ -162,6 +163,7 @@ ENROLL_PARAMS: dict[str, dict[str, str]] = {
     pytest.param("daypassword", marks=pytest.mark.policy_action("admin", "enrollDAYPASSWORD")),
     pytest.param("pw", marks=pytest.mark.policy_action("admin", "enrollPW")),
     pytest.param("registration", marks=pytest.mark.policy_action("admin", "enrollREGISTRATION")),
+    pytest.param("push", marks=pytest.mark.policy_action("admin", "enrollPUSH")),
 ])
 def test_an_admin_enrolls_a_token_type_with_its_right(pair: Api, token_type: str) -> None:
     root, right = pair.admin("root"), f"enroll{token_type.upper()}"
@@ -235,6 +237,7 @@ def test_a_user_right_is_needed_and_enough(pair: Api, right: str) -> None:
     pytest.param("question", marks=pytest.mark.policy_action("user", "enrollQUESTION")),
     pytest.param("indexedsecret", marks=pytest.mark.policy_action("user", "enrollINDEXEDSECRET")),
     pytest.param("daypassword", marks=pytest.mark.policy_action("user", "enrollDAYPASSWORD")),
+    pytest.param("push", marks=pytest.mark.policy_action("user", "enrollPUSH")),
 ])
 def test_a_user_enrolls_a_token_type_with_its_right(pair: Api, token_type: str) -> None:
     anna, right = pair.user("anna", "a"), f"enroll{token_type.upper()}"
