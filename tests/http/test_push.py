@@ -159,3 +159,34 @@ def test_firebase_is_refused(api: Api) -> None:
     api.policy("push", scope="enrollment", action=f"push_registration_url={URL}, push_firebase_configuration=fb1")
     status, body = api.call("POST", "/token/init", api.admin(), {"type": "push", "genkey": "1", "user": "alice"})
     assert status == 400 and "Firebase" in body["result"]["error"]["message"]
+
+
+@pytest.mark.policy_action("authentication", "push_allow_polling")
+def test_polling_per_token(stored: Api) -> None:
+    api = stored
+    app = enrolled(api)
+    challenge(api)
+    api.policy("pertoken", scope="authentication", action="push_allow_polling=token")
+    assert len(polled(api, app)) == 1  # no tokeninfo polling_allowed: allowed
+    assert api.call("POST", f"/token/info/{app.serial}/polling_allowed", api.admin(), {"value": "False"})[0] == 200
+    status, body = app.poll(utc_datetime(api.core.clock))
+    assert (status, body["result"]["error"]["code"]) == (403, 303)
+
+
+def test_registration_refusals(api: Api) -> None:
+    status, body = api.call("POST", "/token/init", api.admin(), {"type": "push", "genkey": "1", "user": "alice"})
+    assert status == 400 and "push_registration_url" in body["result"]["error"]["message"]
+    api.policy("push", scope="enrollment", action=f"push_registration_url={URL}")
+    body = api.call("POST", "/token/init", api.admin(), {"type": "push", "genkey": "1", "user": "alice"})[1]
+    url = body["detail"]["pushurl"]["value"]
+    fields = PushApp.read_url(url)
+    app = app_for(api)
+    base = {"serial": fields["serial"], "enrollment_credential": fields["enrollment_credential"]}
+    for params, code in (({**base, "serial": "PIPU404", "pubkey": app.pubkey()}, 601),
+                         ({**base, "pubkey": "A" * 5000}, 905),
+                         ({**base, "pubkey": "not a key"}, 905)):
+        status, body = app.send("POST", "/ttype/push", params)
+        assert body["result"]["error"]["code"] == code, body
+    assert app.register(url)[0] == 200
+    status, body = app.register(url)  # registered: no second registration
+    assert (status, body["result"]["error"]["code"]) == (404, 601)
