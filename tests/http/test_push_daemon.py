@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_process import DaemonProcess
 from tests.helpers import daemon_config, write_config
-from tests.http.test_validate_http import Server
+from tests.http.test_validate_http import Server, serving
 from tests.provision import add_admins, provision
 from tests.push_app import PushApp
 from tests.wired import PASSWD
@@ -32,13 +31,8 @@ def server(tmp_path: Path, db_url: str) -> Iterator[Server]:
     provision(config, passwd, [], policies={"push": {"scope": "enrollment",
                                                      "action": f"push_registration_url={URL}"}})
     add_admins(config, {"admin": ADMIN_PASSWORD})
-    daemon = DaemonProcess(tmp_path / "run", config).start()
-    port = data["web"]["listen"][0].split(":")[1]
-    try:
-        yield Server(f"http://127.0.0.1:{port}", config, daemon)
-    finally:
-        daemon.stop()
-        daemon.close()
+    with serving(tmp_path, data, config) as running:
+        yield running
 
 
 def test_enrol_poll_approve_through_the_daemon(server: Server) -> None:
