@@ -43,6 +43,7 @@ TYPE_PARAMETERS = {
     "tan": ("tantoken_count",),
     "pw": ("pw.length", "pw.contents"),
     "registration": ("registration.length", "registration.contents"),
+    "push": ("push_registration_url", "push_ttl", "push_ssl_verify", "push_firebase_configuration"),
 }
 # Per type: the admin/user action that allows or forces two-step enrolment, and the
 # enrollment actions that set its parameters.

@@ -640,7 +640,7 @@ class Engine:
                 elif token.answers_assertions:
                     matched = token.check_assertion(req.webauthn, challenge.data)
                 else:
-                    matched = token.check_challenge_response(req.password, challenge.data)
+                    matched = token.check_challenge(req.password, challenge)
                 consumed = matched >= 0 and token.consume(session, matched)
             except WebAuthnRefused as refused:
                 walk.refusals.append(f"{token.serial}: {refused}")

@@ -78,6 +78,10 @@ class AuthSettings:
     token_texts: tuple[tuple[str, str], ...] = ()
     # Token types whose next value is sent after a success (emailautosend: {"email"}).
     autosend: frozenset[str] = frozenset()
+    # push_text_on_mobile / push_title_on_mobile, and push_allow_polling (allow, deny, token).
+    push_text: str | None = None
+    push_title: str | None = None
+    push_allow_polling: str = "allow"
     # Authorization scope: successes and failures per user and period (from the audit
     # trail), and the longest a token may have gone without a successful authentication.
     auth_max_success: RateLimit | None = None
@@ -107,7 +111,7 @@ class AuthSettings:
         return ChallengeOptions(self.challenge_text, self.indexedsecret_count, self.question_number,
                                 self.webauthn_text, self.webauthn_transports, self.webauthn_timeout,
                                 self.webauthn_user_verification,
-                                dict(self.token_texts))
+                                dict(self.token_texts), self.push_text, self.push_title)
 
 
 class AuthPolicies(Protocol):

@@ -49,7 +49,7 @@ TOKEN_TYPES = USER_ENROLLABLE + ("pw", "registration", "remote", "4eyes", "ocra"
 # The token types tesserad implements (``core.tokens.registry``; a test keeps them equal):
 # the per-type actions of the other types are not offered.
 IMPLEMENTED_TYPES = ("daypassword", "email", "hotp", "indexedsecret", "motp", "paper", "passkey", "pw",
-                     "question", "registration", "sms", "spass", "tan", "totp", "webauthn", "yubikey")
+                     "push", "question", "registration", "sms", "spass", "tan", "totp", "webauthn", "yubikey")
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
@@ -465,12 +465,13 @@ def _authentication() -> list[dict[str, Any]]:
         _a("auth_cache", "str", GENERAL, "Accept the same credentials again for a while: 4h, 4h/5m "
            "(idle limit) or 2m/3 (use limit).", check=_form(r"\d+[smhd](/(\d+[smhd]|\d+))?", "4h, 4h/5m or 2m/3"),
            enforced_by="core.policy.auth"),
-        _a("push_text_on_mobile", "text", TOKEN, "Text of the push notification."),
-        _a("push_title_on_mobile", "text", TOKEN, "Title of the push notification."),
+        _a("push_text_on_mobile", "text", TOKEN, "Text of the push notification.", enforced_by="core.policy.auth"),
+        _a("push_title_on_mobile", "text", TOKEN, "Title of the push notification.", enforced_by="core.policy.auth"),
         _a("push_wait", "int", TOKEN, "Seconds one /validate/check waits for a push confirmation.",
            minimum=1),
         _a("push_allow_polling", "str", TOKEN, "Whether push tokens may poll for challenges: allow, deny, "
-           "or per token ('token').", values=("allow", "deny", "token"), default="allow"),
+           "or per token ('token').", values=("allow", "deny", "token"), default="allow",
+           enforced_by="core.policy.auth"),
         _a("push_ssl_verify", "int", TOKEN, "Whether the app verifies the server's TLS certificate when "
            "answering.", values=(0, 1), default=1),
         _a("challenge_text", "text", GENERAL, "Challenge message of every challenge-response token.",
@@ -622,12 +623,13 @@ def _enrollment() -> list[dict[str, Any]]:
         _bool("totp_force_app_pin", TOKEN, "The privacyIDEA Authenticator must protect TOTP tokens with "
               "a PIN.", enforced_by="core.enrollment"),
         _a("push_firebase_configuration", "str", TOKEN, "Firebase configuration for push tokens, or "
-           "'poll only'."),
-        _a("push_registration_url", "str", TOKEN, "URL the push app registers at (…/ttype/push)."),
+           "'poll only'.", enforced_by="core.enrollment"),
+        _a("push_registration_url", "str", TOKEN, "URL the push app registers at (…/ttype/push).",
+           enforced_by="core.enrollment"),
         _a("push_ttl", "int", TOKEN, "Minutes the second push registration step is accepted.", default=10,
-           minimum=1),
+           minimum=1, enforced_by="core.enrollment"),
         _a("push_ssl_verify", "int", TOKEN, "Whether the app verifies the server's TLS certificate at "
-           "enrollment.", values=(0, 1), default=1),
+           "enrollment.", values=(0, 1), default=1, enforced_by="core.enrollment"),
         _a("verify_enrollment", "str", TOKEN, "Token types whose enrollment must be confirmed with an OTP.",
            values=("hotp", "totp", "email", "sms", "indexedsecret"), multiple=True, enforced_by="core.enrollment"),
         _a("webauthn_relying_party_id", "str", TOKEN, "Relying party ID (a domain) of new WebAuthn "

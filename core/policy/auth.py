@@ -144,7 +144,10 @@ class PolicyAuthPolicies:
                                                             "preferred")),
                     "token_texts": tuple((action, str(text)) for action in TOKEN_TEXTS
                                          if (text := value(auth, action, None))),
-                    "autosend": frozenset(kind for kind, action in AUTOSEND.items() if switch(action))}
+                    "autosend": frozenset(kind for kind, action in AUTOSEND.items() if switch(action)),
+                    "push_text": value(auth, "push_text_on_mobile", None) or None,
+                    "push_title": value(auth, "push_title_on_mobile", None) or None,
+                    "push_allow_polling": str(value(auth, "push_allow_polling", "allow"))}
         for field, (action, parse) in _AUTHZ_VALUES.items():
             found = value(authz, action, None)
             settings[field] = parse(found) if found is not None else None

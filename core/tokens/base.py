@@ -24,7 +24,7 @@ from tesserad.core.clock import Clock
 from tesserad.core.errors import TesseraError
 from tesserad.core.security.base import SecurityModule
 from tesserad.core.security.hashing import SecretHasher
-from tesserad.core.store.models import Token, TokenInfo
+from tesserad.core.store.models import Challenge, Token, TokenInfo
 from tesserad.core.store.prepared import Prepared
 from tesserad.core.sysconfig import SystemSettings
 from tesserad.core.tokens.record import TokenRecord, settle
@@ -122,6 +122,9 @@ class ChallengeOptions:
     webauthn_user_verification: str = "preferred"
     # Type-specific texts by policy action (emailtext, emailsubject, email_challenge_text).
     texts: Mapping[str, str] = field(default_factory=dict)
+    # push_text_on_mobile / push_title_on_mobile: what the push app shows.
+    push_text: str | None = None
+    push_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -426,6 +429,10 @@ class TokenClass:
     def next_notice(self, options: ChallengeOptions) -> Notice | None:
         """The message that carries the next value without a challenge (emailautosend), or None."""
         return None
+
+    def check_challenge(self, answer: str, challenge: Challenge) -> int:
+        """Check the answer to the stored ``challenge``; push tokens look at its state."""
+        return self.check_challenge_response(answer, challenge.data)
 
     def check_challenge_response(self, answer: str, challenge_data: str) -> int:
         """Check the answer to a challenge this token issued; counter or -1."""

@@ -16,7 +16,7 @@ from tests.http.test_config_api import admin, error, ok  # noqa: F401  (admin: a
 
 
 @pytest.mark.parametrize("scope, action", [
-    ("authentication", "u2f_challenge_text=x"), ("enrollment", "push_ttl=10"),
+    ("authentication", "u2f_challenge_text=x"), ("enrollment", "certificate_template=web"),
     ("authentication", "push_wait=20"), ("admin", "privacyideaserver_write"),
     ("admin", "enrollU2F"), ("enrollment", "u2f_max_token_per_user=2"),
 ])
@@ -29,10 +29,10 @@ def test_saving_an_action_not_enforced_is_refused_and_nothing_is_stored(api: Api
 
 
 def test_every_unsupported_action_of_a_policy_is_named(api: Api, admin: str) -> None:
-    fields = {"scope": "authentication", "action": "otppin=userstore, push_wait=20, push_text_on_mobile=Hi"}
+    fields = {"scope": "authentication", "action": "otppin=userstore, push_wait=20, u2f_facets=Hi"}
     status, body = api.call("POST", "/policy/p1", admin, fields)
     message = body["result"]["error"]["message"]
-    assert status == 400 and "'push_wait'" in message and "'push_text_on_mobile'" in message and "otppin" not in message
+    assert status == 400 and "'push_wait'" in message and "'u2f_facets'" in message and "otppin" not in message
     assert body["result"]["error"]["code"] == 905
     assert ok(api.call("GET", "/policy/", admin)) == []
 

@@ -148,6 +148,7 @@ ENROLL_PARAMS: dict[str, dict[str, str]] = {
     "pw": {"otpkey": "Long-pw-1234"}, "spass": {}, "paper": {}, "tan": {}, "registration": {},
     "sms": {"phone": "+49 170 1234567"},
     "email": {"email": "someone@example.org"},
+    "push": {"genkey": "1", "push_registration_url": "https://mfa.example.org/ttype/push"},
 }
 
 
@@ -166,6 +167,7 @@ ENROLL_PARAMS: dict[str, dict[str, str]] = {
     pytest.param("registration", marks=pytest.mark.policy_action("admin", "enrollREGISTRATION")),
     pytest.param("sms", marks=pytest.mark.policy_action("admin", "enrollSMS")),
     pytest.param("email", marks=pytest.mark.policy_action("admin", "enrollEMAIL")),
+    pytest.param("push", marks=pytest.mark.policy_action("admin", "enrollPUSH")),
 ])
 def test_an_admin_enrolls_a_token_type_with_its_right(pair: Api, token_type: str) -> None:
     root, right = pair.admin("root"), f"enroll{token_type.upper()}"
@@ -241,6 +243,7 @@ def test_a_user_right_is_needed_and_enough(pair: Api, right: str) -> None:
     pytest.param("daypassword", marks=pytest.mark.policy_action("user", "enrollDAYPASSWORD")),
     pytest.param("sms", marks=pytest.mark.policy_action("user", "enrollSMS")),
     pytest.param("email", marks=pytest.mark.policy_action("user", "enrollEMAIL")),
+    pytest.param("push", marks=pytest.mark.policy_action("user", "enrollPUSH")),
 ])
 def test_a_user_enrolls_a_token_type_with_its_right(pair: Api, token_type: str) -> None:
     anna, right = pair.user("anna", "a"), f"enroll{token_type.upper()}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import urllib.error
@@ -53,6 +54,13 @@ def server(tmp_path: Path, db_url: str) -> Iterator[Server]:
     data = daemon_config(tmp_path, database={"url": db_url})
     config = write_config(tmp_path, data)
     provision_hotp_people(config, tmp_path / "passwd")
+    with serving(tmp_path, data, config) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, data: dict[str, Any], config: Path) -> Iterator[Server]:
+    """A provisioned store served by a tesserad process, stopped afterwards."""
     daemon = DaemonProcess(tmp_path / "run", config).start()
     port = data["web"]["listen"][0].split(":")[1]
     try:

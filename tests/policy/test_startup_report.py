@@ -26,7 +26,7 @@ def test_the_daemon_names_stored_policies_with_unsupported_actions(tmp_path: Pat
     try:
         with database.session() as session:
             session.execute(update(Policy).where(Policy.name == "legacy").values(
-                action="otppin=userstore, u2f_challenge_text='Qz7-text <otp>', push_text_on_mobile='Rd4-mail'"))
+                action="otppin=userstore, u2f_challenge_text='Qz7-text <otp>', u2f_facets='Rd4-mail'"))
             session.commit()
     finally:
         database.dispose()
@@ -39,5 +39,5 @@ def test_the_daemon_names_stored_policies_with_unsupported_actions(tmp_path: Pat
     lines = [line for line in output.splitlines() if "does not enforce" in line]
     assert len(lines) == 1, output
     assert "policy 'legacy' (authentication) has actions tesserad does not enforce yet, which are ignored: " \
-           "u2f_challenge_text, push_text_on_mobile" in lines[0]
+           "u2f_challenge_text, u2f_facets" in lines[0]
     assert "Qz7-text" not in output and "Rd4-mail" not in output and "'fine'" not in output

@@ -13,11 +13,11 @@ def types_where(fact: str, value: bool) -> set[str]:
 def test_each_fact_picks_the_spec_types() -> None:
     # /token/getserial does not try types without an OTP value of their own.
     assert types_where("generates_otp", False) == {"spass", "pw", "registration", "question", "indexedsecret",
-                                                   "webauthn", "passkey"}
+                                                   "webauthn", "passkey", "push"}
     # Only a WebAuthn assertion answers these; RADIUS and PAM cannot carry one.
     assert types_where("answers_assertions", True) == {"webauthn", "passkey"}
     # verify_enrollment applies to HOTP and TOTP only (not to their paper and day-password kin).
     assert types_where("verifiable_at_enrollment", True) == {"hotp", "totp"}
     assert types_where("user_enrollable", False) == {"pw", "registration"}
-    # No slow out-of-band type (push) is implemented yet: none sorts last.
-    assert types_where("sort_last", True) == set()
+    # The slow out-of-band type: the engine tries the user's other tokens first.
+    assert types_where("sort_last", True) == {"push"}
