@@ -384,7 +384,8 @@ class Engine:
     @staticmethod
     def _authorization_refusal(state: RequestState, result: AuthResult) -> TesseraError | None:
         """The authorization policies that may refuse a right value (already used up), in
-        privacyIDEA's order: serial, tokentype, tokeninfo, then authorized."""
+        privacyIDEA's order: serial, tokentype, tokeninfo, the WebAuthn authenticator models,
+        then authorized."""
         settings = state.settings
         if settings.serial_pattern and result.serial and not re.search(settings.serial_pattern, result.serial):
             return PolicyError("Serial is not allowed for authentication!")
@@ -396,6 +397,10 @@ class Engine:
                 value = token.info(key) or ""
                 if not re.search(pattern, value):
                     return PolicyError(f"Tokeninfo field {key} with contents {value} does not match {pattern}")
+        if settings.webauthn_aaguids is not None and any(
+                (t.info("aaguid") or "").lower() not in settings.webauthn_aaguids
+                for t in state.accepted if t.answers_assertions):
+            return PolicyError("The WebAuthn token is not allowed to authenticate due to a policy restriction.")
         if not settings.authorized:
             return NotAuthorized("User is not authorized to authenticate under these conditions.")
         return None

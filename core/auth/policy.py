@@ -70,6 +70,8 @@ class AuthSettings:
     webauthn_transports: tuple[str, ...] = ("usb", "ble", "nfc", "internal")
     webauthn_timeout: int = 60
     webauthn_user_verification: str = "preferred"
+    # Authorization: webauthn_authenticator_selection_list, the AAGUIDs (lower case) that may log in.
+    webauthn_aaguids: frozenset[str] | None = None
     # Authorization scope: successes and failures per user and period (from the audit
     # trail), and the longest a token may have gone without a successful authentication.
     auth_max_success: RateLimit | None = None

@@ -532,7 +532,7 @@ def _authorization() -> list[dict[str, Any]]:
         _bool("add_resolver_in_response", RESPONSE, "Add the user's resolver and realm to the details on "
               "success.", enforced_by="core.policy.auth"),
         _a("webauthn_authenticator_selection_list", "str", TOKEN, "AAGUIDs of the authenticator models "
-           "that authorize, blank-separated."),
+           "that authorize, blank-separated.", enforced_by="core.policy.auth"),
         _a("webauthn_req", "str", TOKEN, "Only WebAuthn authenticators whose attestation matches "
            "authorize: subject|issuer|serial/regex/.", check=_keyed_regex(("subject", "issuer", "serial"))),
     ]
@@ -633,7 +633,8 @@ def _enrollment() -> list[dict[str, Any]]:
         _a("webauthn_timeout", "int", TOKEN, "Seconds the client waits for the authenticator at "
            "enrollment.", default=60, minimum=1, enforced_by="core.enrollment"),
         _a("webauthn_authenticator_attachment", "str", TOKEN, "Allow only platform or only "
-           "cross-platform authenticators (unset: both).", values=("platform", "cross-platform")),
+           "cross-platform authenticators (unset: both).", values=("platform", "cross-platform"),
+           enforced_by="core.enrollment"),
         _a("webauthn_authenticator_selection_list", "str", TOKEN, "AAGUIDs of the authenticator models "
            "that may be enrolled, blank-separated.", enforced_by="core.enrollment"),
         _a("webauthn_user_verification_requirement", "str", TOKEN, "Whether the authenticator must "

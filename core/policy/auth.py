@@ -141,6 +141,8 @@ class PolicyAuthPolicies:
         for field, (action, parse) in _AUTHZ_VALUES.items():
             found = value(authz, action, None)
             settings[field] = parse(found) if found is not None else None
+        aaguids = value(authz, "webauthn_authenticator_selection_list", None)
+        settings["webauthn_aaguids"] = frozenset(str(aaguids).lower().split()) if aaguids else None
         types = value(authz, "tokentype", None)
         settings.update({field: switch(action, authz) for field, action in _AUTHZ_SWITCHES.items()},
                         authorized=value(authz, "authorized", "grant_access") != "deny_access",

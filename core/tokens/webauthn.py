@@ -54,6 +54,7 @@ RP_ID, RP_NAME = "webauthn_relying_party_id", "webauthn_relying_party_name"
 TIMEOUT, USER_VERIFICATION = "webauthn_timeout", "webauthn_user_verification_requirement"
 ALGORITHMS, ATTESTATION_FORM = "webauthn_public_key_credential_algorithms", "webauthn_authenticator_attestation_form"
 SELECTION_LIST, CHALLENGE_TEXT = "webauthn_authenticator_selection_list", "webauthn_challenge_text"
+ATTACHMENT = "webauthn_authenticator_attachment"
 USER_NAME, DISPLAY_NAME, EXCLUDE = "webauthn_user_name", "webauthn_display_name", "webauthn_exclude"
 # Tokeninfo of an enrollment between its two steps.
 _PENDING = ("enroll_nonce", "enroll_transaction_id", "enroll_expires", "enroll_uv", "enroll_algorithms",
@@ -127,6 +128,8 @@ class WebAuthnToken(TokenClass):
             "timeout": timeout * 1000,
             "transaction_id": transaction_id,
         }
+        if params.get(ATTACHMENT):  # the browser offers only such authenticators; the server cannot tell
+            request["authenticatorSelection"]["authenticatorAttachment"] = str(params[ATTACHMENT])
         if params.get(SELECTION_LIST):
             request["authenticatorSelectionList"] = str(params[SELECTION_LIST]).split()
         if params.get(EXCLUDE):

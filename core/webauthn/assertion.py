@@ -62,6 +62,7 @@ def verify_assertion(*, answer: AssertionAnswer, credential: StoredCredential, c
     """Verify ``answer`` to ``challenge`` for ``credential`` (its RP ID is the expected one)."""
     parsing.client_data(answer.clientdata, parsing.GET)
     parsing.authenticator_data(answer.authenticatordata)
+    parsing.check_origin(origin, credential.rp_id)
     if not hmac.compare_digest(answer.credential_id, credential.credential_id):
         raise WebAuthnRefused("the answer is for another credential")
     if answer.userhandle and user_id is not None and not hmac.compare_digest(answer.userhandle, user_id):

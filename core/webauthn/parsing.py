@@ -3,10 +3,12 @@ input is refused as input (with the field's name) before any verification runs."
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from webauthn.helpers import parse_attestation_object, parse_authenticator_data, parse_client_data_json
 from webauthn.helpers.structs import AttestationObject, AuthenticatorData, CollectedClientData
 
-from tesserad.core.webauthn.errors import WebAuthnInputError
+from tesserad.core.webauthn.errors import WebAuthnInputError, WebAuthnRefused
 
 CREATE = "webauthn.create"
 GET = "webauthn.get"
@@ -41,3 +43,17 @@ def _reason(exc: Exception) -> str:
     # py_webauthn's own messages name the missing property; they hold no input bytes.
     text = str(exc) if type(exc).__name__ == "InvalidJSONStructure" else "a field of the wrong form"
     return text[:120]
+
+
+def check_origin(origin: str, rp_id: str) -> None:
+    """WebAuthn §7.1 step 9: the origin must be one the relying party expects. The client's
+    Origin header is only a claim; an origin of the RP ID's domain (https, or http on
+    localhost as browsers allow) is what this server accepts."""
+    try:
+        parts = urlsplit(origin)
+        host = parts.hostname or ""
+    except ValueError:
+        host, parts = "", None
+    secure = parts is not None and (parts.scheme == "https" or (parts.scheme == "http" and host == "localhost"))
+    if not secure or not (host == rp_id or host.endswith("." + rp_id)):
+        raise WebAuthnRefused(f"the origin {origin[:100]!r} is not of the relying party {rp_id!r}")

@@ -64,6 +64,7 @@ def verify_registration(*, clientdata: bytes, regdata: bytes, challenge: bytes, 
     """Verify the answer to ``challenge``; ``regdata`` is the attestation object."""
     parsing.client_data(clientdata, parsing.CREATE)
     attested = parsing.attestation_object(regdata)
+    parsing.check_origin(origin, rp_id)
     data = attested.auth_data.attested_credential_data
     if data is None:
         raise WebAuthnRefused("the authenticator sent no attested credential data")

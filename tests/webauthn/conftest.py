@@ -72,10 +72,11 @@ def challenge(api: Api, user: str = "alice", password: str = "") -> dict[str, An
 
 
 def answer(api: Api, auth: SoftAuthenticator, detail: dict[str, Any], user: str = "alice",
-           origin: str | None = ORIGIN, **knobs: Any) -> tuple[int, Any]:
-    """Sign the challenge's nonce and send the answer to /validate/check."""
+           header: str | None = ORIGIN, **knobs: Any) -> tuple[int, Any]:
+    """Sign the challenge's nonce (``knobs`` for the authenticator, e.g. the client data's
+    ``origin``) and send the answer to /validate/check with the Origin ``header``."""
     found = next(c for c in detail["multi_challenge"] if c["type"] == "webauthn")
     sign_request = found["attributes"]["webAuthnSignRequest"]
     signed = auth.assert_(unb64(sign_request["challenge"]), **knobs)
-    return check(api, origin=origin, user=user, transaction_id=found["transaction_id"], **{"pass": ""},
+    return check(api, origin=header, user=user, transaction_id=found["transaction_id"], **{"pass": ""},
                  **signed.wire())

@@ -77,9 +77,14 @@ def test_a_wrong_answer_is_rejected_with_its_reason_in_the_audit(wa: Api, knobs:
 def test_the_origin_header_must_match_the_client_data(wa: Api) -> None:
     auth = SoftAuthenticator()
     register(wa, auth)
-    status, body = answer(wa, auth, challenge(wa), origin="https://evil.example")
+    status, body = answer(wa, auth, challenge(wa), header="https://evil.example")
     assert not accepted(body)
-    status, body = answer(wa, auth, challenge(wa), origin=None)
+    assert "is not of the relying party" in last_audit_info(wa)
+    # Both agree on an origin outside the relying party: refused all the same.
+    status, body = answer(wa, auth, challenge(wa), header="https://evil.example", origin="https://evil.example")
+    assert not accepted(body)
+    assert "the origin 'https://evil.example' is not of the relying party 'tessera.example'" in last_audit_info(wa)
+    status, body = answer(wa, auth, challenge(wa), header=None)
     assert (status, body["result"]["error"]["code"]) == (400, 905)
     assert "Origin header" in body["result"]["error"]["message"]
 
@@ -145,3 +150,17 @@ def test_an_otp_cannot_answer_a_webauthn_challenge(wa: Api) -> None:
     detail = challenge(wa)
     status, body = check(wa, user="alice", transaction_id=detail["transaction_id"], **{"pass": "123456"})
     assert not accepted(body)
+
+
+@pytest.mark.policy_action("authorization", "webauthn_authenticator_selection_list")
+def test_only_listed_authenticator_models_authorize(wa: Api) -> None:
+    listed = SoftAuthenticator(aaguid=bytes.fromhex("22" * 16))
+    other = SoftAuthenticator()
+    register(wa, listed, user="alice")
+    register(wa, other, user="bob")
+    wa.policy("models", scope="authorization",
+              action="webauthn_authenticator_selection_list=22222222-2222-2222-2222-222222222222")
+    assert accepted(answer(wa, listed, challenge(wa, "alice"), user="alice")[1])
+    status, body = answer(wa, other, challenge(wa, "bob"), user="bob")
+    assert (status, body["result"]["error"]["message"]) == (
+        403, "ERR303: The WebAuthn token is not allowed to authenticate due to a policy restriction.")

@@ -190,3 +190,31 @@ def test_options_carry_what_was_asked():
                                           user_verification="preferred", allow=[b"id"], transports=["usb"])
     assert requested.allow_credentials[0].id == b"id"
     assert [t.value for t in requested.allow_credentials[0].transports] == ["usb"]
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://tessera.example", "https://tessera.example.evil",
+                                    "https://xtessera.example", "not a url"])
+def test_an_origin_outside_the_relying_party_is_refused_even_when_the_client_data_agrees(origin):
+    auth = SoftAuthenticator(origin=origin)
+    challenge = os.urandom(32)
+    reg = auth.register(challenge)
+    with pytest.raises(WebAuthnRefused, match="is not of the relying party"):
+        registration.verify_registration(clientdata=reg.clientdata, regdata=reg.regdata, challenge=challenge,
+                                         rp_id=RP, origin=origin)
+    cred = _register(SoftAuthenticator()).credential
+    got = auth.assert_(challenge)
+    answer = assertion.AssertionAnswer(cred.credential_id, got.clientdata, got.authenticatordata, got.signature)
+    with pytest.raises(WebAuthnRefused, match="is not of the relying party"):
+        assertion.verify_assertion(answer=answer, credential=cred, challenge=challenge, origin=origin)
+
+
+def test_a_subdomain_and_localhost_are_origins_of_their_relying_party():
+    auth = SoftAuthenticator(origin="https://login.tessera.example")
+    challenge = os.urandom(32)
+    reg = auth.register(challenge)
+    assert registration.verify_registration(clientdata=reg.clientdata, regdata=reg.regdata, challenge=challenge,
+                                            rp_id=RP, origin="https://login.tessera.example").sign_count == 0
+    local = SoftAuthenticator(origin="http://localhost:8080", rp_id="localhost")
+    reg = local.register(challenge)
+    registration.verify_registration(clientdata=reg.clientdata, regdata=reg.regdata, challenge=challenge,
+                                     rp_id="localhost", origin="http://localhost:8080")

@@ -63,7 +63,7 @@ def test_step_two_needs_the_origin_header_and_the_right_origin(wa: Api) -> None:
     assert (status, body["result"]["error"]["message"]) == (
         400, "ERR905: The ORIGIN HTTP header must be included, when enrolling a new WebAuthn token.")
     status, body = init(wa, origin="https://evil.example", **step2)
-    assert status == 400 and "Unexpected client data origin" in body["result"]["error"]["message"]
+    assert status == 400 and "is not of the relying party" in body["result"]["error"]["message"]
     assert tokens(wa)[0]["rollout_state"] == "clientwait"
     assert init(wa, **step2)[0] == 200
 
@@ -80,12 +80,15 @@ def test_step_two_with_a_foreign_transaction_id_is_refused(wa: Api) -> None:
 @pytest.mark.policy_action("enrollment", "webauthn_challenge_text")
 @pytest.mark.policy_action("enrollment", "webauthn_authenticator_attestation_form")
 @pytest.mark.policy_action("enrollment", "webauthn_public_key_credential_algorithms")
+@pytest.mark.policy_action("enrollment", "webauthn_authenticator_attachment")
 def test_enrollment_policies_shape_the_register_request(wa: Api) -> None:
     wa.policy("shape", scope="enrollment", action="webauthn_timeout=30, webauthn_challenge_text=Touch it, "
-              "webauthn_authenticator_attestation_form=none, "
+              "webauthn_authenticator_attestation_form=none, webauthn_authenticator_attachment=cross-platform, "
               "webauthn_public_key_credential_algorithms=rsassa-pkcs1v1_5")
     request = init(wa, type="webauthn", user="alice")[1]["detail"]["webAuthnRegisterRequest"]
     assert (request["timeout"], request["message"], request["attestation"]) == (30000, "Touch it", "none")
+    assert request["authenticatorSelection"] == {"userVerification": "preferred",
+                                                 "authenticatorAttachment": "cross-platform"}
     assert request["pubKeyCredAlgorithms"] == [{"alg": -257, "type": "public-key"}]
     assert "Unsupported credential public key alg" in refused(wa, SoftAuthenticator(alg="ES256"))
     register(wa, SoftAuthenticator(alg="RS256"))
