@@ -54,7 +54,7 @@ TWO_STEP = {
 WEBAUTHN_ENROLLMENT = ("webauthn_relying_party_id", "webauthn_relying_party_name", "webauthn_timeout",
                        "webauthn_user_verification_requirement", "webauthn_public_key_credential_algorithms",
                        "webauthn_authenticator_attestation_form", "webauthn_authenticator_selection_list",
-                       "webauthn_challenge_text", "webauthn_authenticator_attachment")
+                       "webauthn_challenge_text", "webauthn_authenticator_attachment", "webauthn_req")
 FORCE_APP_PIN = {"hotp": "hotp_force_app_pin", "totp": "totp_force_app_pin"}
 _LEGACY_TAGS = {"<u>": "{user}", "<r>": "{realm}", "<s>": "{serial}"}
 

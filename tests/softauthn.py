@@ -2,7 +2,8 @@
 against the W3C structures through ``fido2``'s data types and ``cryptography``, sharing no
 code with the server, so that a bug on one side is not mirrored on the other.
 
-Knobs: algorithm (ES256, EdDSA, RS256), attestation ("none" or "packed" self attestation),
+Knobs: algorithm (ES256, EdDSA, RS256), attestation ("none", "packed" self attestation, or
+"packed" full attestation by an ``AttestationCA``),
 origin and RP ID per ceremony, the counter (set it back to play a clone), the
 user-verified flag, and ``tamper`` to flip a signature bit.
 """
@@ -10,12 +11,16 @@ user-verified flag, and ``tamper`` to flip a signature bit.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import os
 from dataclasses import dataclass, field
 
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from fido2.cose import ES256, RS256, CoseKey, EdDSA
 from fido2.webauthn import AttestationObject, AttestedCredentialData, AuthenticatorData, CollectedClientData
 
@@ -34,6 +39,35 @@ def _new_key(alg: str):
     if alg == "RS256":
         return rsa.generate_private_key(public_exponent=65537, key_size=2048), RS256
     raise ValueError(alg)
+
+
+class AttestationCA:
+    """A vendor's attestation root and one attestation certificate (ES256) its authenticators
+    sign "packed" attestation statements with (x5c: the certificate)."""
+
+    def __init__(self, subject: str = "Tessera Test Key", serial: int = 4242, root: str = "Tessera Test Root"):
+        now = datetime.datetime.now(datetime.UTC)
+        start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=30)
+        self.root_key = ec.generate_private_key(ec.SECP256R1())
+        root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, root)])
+        self.root = (x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
+                     .public_key(self.root_key.public_key()).serial_number(1)
+                     .not_valid_before(start).not_valid_after(end)
+                     .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                     .sign(self.root_key, hashes.SHA256()))
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.cert = (x509.CertificateBuilder()
+                     .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject),
+                                              x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME,
+                                                                 "Authenticator Attestation")]))
+                     .issuer_name(root_name).public_key(self.key.public_key()).serial_number(serial)
+                     .not_valid_before(start).not_valid_after(end)
+                     .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                     .sign(self.root_key, hashes.SHA256()))
+
+    def statement(self, signed: bytes) -> dict:
+        return {"alg": ES256.ALGORITHM, "sig": self.key.sign(signed, ec.ECDSA(hashes.SHA256())),
+                "x5c": [self.cert.public_bytes(Encoding.DER)]}
 
 
 @dataclass
@@ -74,6 +108,8 @@ class SoftAuthenticator:
     user_verified: bool = True
     credential_id: bytes = field(default_factory=lambda: os.urandom(32))
     user_handle: bytes | None = None
+    # With a CA: "packed" statements are full attestation signed by its certificate.
+    vendor: AttestationCA | None = None
 
     def __post_init__(self) -> None:
         self._key, self._cose = _new_key(self.alg)
@@ -101,9 +137,11 @@ class SoftAuthenticator:
         auth_data = AuthenticatorData.create(hashlib.sha256((rp_id or self.rp_id).encode()).digest(),
                                              self._flags(user_verified) | FLAGS.AT, self.counter, attested)
         statement: dict = {}
-        if fmt == "packed":  # self attestation: signed by the credential key itself, no x5c
-            statement = {"alg": self._cose.ALGORITHM,
-                         "sig": self._sign(bytes(auth_data) + hashlib.sha256(client).digest())}
+        signed = bytes(auth_data) + hashlib.sha256(client).digest()
+        if fmt == "packed" and self.vendor is not None:
+            statement = self.vendor.statement(signed)
+        elif fmt == "packed":  # self attestation: signed by the credential key itself, no x5c
+            statement = {"alg": self._cose.ALGORITHM, "sig": self._sign(signed)}
         return Registration(self.credential_id, bytes(client),
                             bytes(AttestationObject.create(fmt, auth_data, statement)))
 

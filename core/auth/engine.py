@@ -82,6 +82,7 @@ from tesserad.core.tokens.ownership import OWNER_BY_PARAMS, owner_params, owns
 from tesserad.core.tokens.record import TokenRecord
 from tesserad.core.tokens.registry import token_class
 from tesserad.core.tokens.service import TokenService
+from tesserad.core.tokens.webauthn import attestation_matches
 from tesserad.core.users.base import User, UserError
 from tesserad.core.users.directory import Directory
 from tesserad.core.webauthn.errors import WebAuthnRefused
@@ -399,6 +400,10 @@ class Engine:
                     return PolicyError(f"Tokeninfo field {key} with contents {value} does not match {pattern}")
         if settings.webauthn_aaguids is not None and any(
                 (t.info("aaguid") or "").lower() not in settings.webauthn_aaguids
+                for t in state.accepted if t.answers_assertions):
+            return PolicyError("The WebAuthn token is not allowed to authenticate due to a policy restriction.")
+        if settings.webauthn_req and any(
+                not attestation_matches(t.info_dict(), settings.webauthn_req)
                 for t in state.accepted if t.answers_assertions):
             return PolicyError("The WebAuthn token is not allowed to authenticate due to a policy restriction.")
         if not settings.authorized:

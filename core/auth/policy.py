@@ -72,6 +72,8 @@ class AuthSettings:
     webauthn_user_verification: str = "preferred"
     # Authorization: webauthn_authenticator_selection_list, the AAGUIDs (lower case) that may log in.
     webauthn_aaguids: frozenset[str] | None = None
+    # Authorization: webauthn_req, subject|issuer|serial/regex/ on the attestation certificate.
+    webauthn_req: str | None = None
     # Authorization scope: successes and failures per user and period (from the audit
     # trail), and the longest a token may have gone without a successful authentication.
     auth_max_success: RateLimit | None = None

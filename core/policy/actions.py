@@ -534,7 +534,8 @@ def _authorization() -> list[dict[str, Any]]:
         _a("webauthn_authenticator_selection_list", "str", TOKEN, "AAGUIDs of the authenticator models "
            "that authorize, blank-separated.", enforced_by="core.policy.auth"),
         _a("webauthn_req", "str", TOKEN, "Only WebAuthn authenticators whose attestation matches "
-           "authorize: subject|issuer|serial/regex/.", check=_keyed_regex(("subject", "issuer", "serial"))),
+           "authorize: subject|issuer|serial/regex/.", check=_keyed_regex(("subject", "issuer", "serial")),
+           enforced_by="core.policy.auth"),
     ]
 
 
@@ -648,7 +649,8 @@ def _enrollment() -> list[dict[str, Any]]:
         _a("webauthn_authenticator_attestation_level", "str", TOKEN, "How strictly attestation is checked.",
            values=("untrusted", "trusted", "none"), default="untrusted"),
         _a("webauthn_req", "str", TOKEN, "Only authenticators whose attestation matches may be enrolled: "
-           "subject|issuer|serial/regex/.", check=_keyed_regex(("subject", "issuer", "serial"))),
+           "subject|issuer|serial/regex/.", check=_keyed_regex(("subject", "issuer", "serial")),
+           enforced_by="core.enrollment"),
         _a("webauthn_challenge_text", "text", TOKEN, "Text asking to confirm enrollment on the "
            "authenticator.", enforced_by="core.enrollment"),
         _bool("webauthn_avoid_double_registration", TOKEN, "The same authenticator may be registered "

@@ -143,6 +143,7 @@ class PolicyAuthPolicies:
             settings[field] = parse(found) if found is not None else None
         aaguids = value(authz, "webauthn_authenticator_selection_list", None)
         settings["webauthn_aaguids"] = frozenset(str(aaguids).lower().split()) if aaguids else None
+        settings["webauthn_req"] = value(authz, "webauthn_req", None) or None
         types = value(authz, "tokentype", None)
         settings.update({field: switch(action, authz) for field, action in _AUTHZ_SWITCHES.items()},
                         authorized=value(authz, "authorized", "grant_access") != "deny_access",

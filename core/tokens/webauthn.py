@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -54,11 +55,11 @@ RP_ID, RP_NAME = "webauthn_relying_party_id", "webauthn_relying_party_name"
 TIMEOUT, USER_VERIFICATION = "webauthn_timeout", "webauthn_user_verification_requirement"
 ALGORITHMS, ATTESTATION_FORM = "webauthn_public_key_credential_algorithms", "webauthn_authenticator_attestation_form"
 SELECTION_LIST, CHALLENGE_TEXT = "webauthn_authenticator_selection_list", "webauthn_challenge_text"
-ATTACHMENT = "webauthn_authenticator_attachment"
+ATTACHMENT, REQUIRE = "webauthn_authenticator_attachment", "webauthn_req"
 USER_NAME, DISPLAY_NAME, EXCLUDE = "webauthn_user_name", "webauthn_display_name", "webauthn_exclude"
 # Tokeninfo of an enrollment between its two steps.
 _PENDING = ("enroll_nonce", "enroll_transaction_id", "enroll_expires", "enroll_uv", "enroll_algorithms",
-            "enroll_selection_list", "enroll_exclude")
+            "enroll_selection_list", "enroll_exclude", "enroll_req")
 # The counter moves to the presented value only past the stored one (both 0: no counter).
 _ADVANCE = Prepared(update(Token).where(
     Token.id == bindparam("token_id"),
@@ -77,6 +78,14 @@ def credential_ids(session: Session, user: User, tokens: TokenService) -> list[s
     """The credential ids of ``user``'s WebAuthn tokens (webauthn_avoid_double_registration)."""
     return [t.info(credential.CREDENTIAL_ID) or "" for t in tokens.tokens_of(session, user)
             if t.type == "webauthn" and t.info(credential.CREDENTIAL_ID)]
+
+
+def attestation_matches(attestation: Mapping[str, str], rule: str) -> bool:
+    """webauthn_req ``subject|issuer|serial/regex/``: the attestation certificate's field
+    matches (an authenticator without a certificate matches nothing)."""
+    key, _, pattern = rule.partition("/")
+    value = attestation.get(f"attestation_{key}")
+    return value is not None and re.search(pattern.removesuffix("/"), value) is not None
 
 
 @register
@@ -110,7 +119,7 @@ class WebAuthnToken(TokenClass):
         self.row.active = True
         for key, value in zip(_PENDING, (b64url_encode(nonce), transaction_id, expires.strftime(VALIDITY_FORMAT),
                                          uv, " ".join(algorithms), str(params.get(SELECTION_LIST) or ""),
-                                         str(params.get(EXCLUDE) or "")),
+                                         str(params.get(EXCLUDE) or ""), str(params.get(REQUIRE) or "")),
                               strict=True):
             self.set_info(key, value)
         self.set_info(credential.RP_ID, params[RP_ID])
@@ -162,9 +171,16 @@ class WebAuthnToken(TokenClass):
         allowed = (self.info("enroll_selection_list") or "").lower().split()
         if allowed and done.credential.aaguid.lower() not in allowed:
             raise WebAuthnRefused(f"the authenticator model {done.credential.aaguid} may not be enrolled")
+        certificate = done.certificate
+        attestation = ({"attestation_subject": certificate.subject, "attestation_issuer": certificate.issuer,
+                        "attestation_serial": certificate.serial} if certificate else {})
+        if self.info("enroll_req") and not attestation_matches(attestation, self.info("enroll_req") or ""):
+            raise WebAuthnRefused("The WebAuthn token is not allowed to be registered due to a policy restriction.")
         if b64url_encode(done.credential.credential_id) in (self.info("enroll_exclude") or "").split():
             raise WebAuthnRefused("this authenticator is registered for the user already")
         for key, value in done.credential.to_info().items():
+            self.set_info(key, value)
+        for key, value in attestation.items():
             self.set_info(key, value)
         for key in _PENDING:
             self.del_info(key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cryptography import x509
 from webauthn import generate_registration_options, verify_registration_response
 from webauthn.helpers import bytes_to_base64url
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
@@ -32,12 +33,27 @@ ALGORITHMS = {"ecdsa": -7, "rsassa-pss": -37, "rsassa-pkcs1v1_5": -257, "eddsa":
 
 
 @dataclass(frozen=True)
+class AttestationCertificate:
+    """What identifies the certificate of a full attestation (privacyIDEA's tokeninfo
+    ``attestation_subject``, ``attestation_issuer``, ``attestation_serial``)."""
+
+    subject: str
+    issuer: str
+    serial: str
+
+    @classmethod
+    def of(cls, der: bytes) -> AttestationCertificate:
+        cert = x509.load_der_x509_certificate(der)
+        return cls(cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), str(cert.serial_number))
+
+
+@dataclass(frozen=True)
 class Registered:
     credential: StoredCredential
     sign_count: int
     user_verified: bool
-    # The attestation statement's certificate, if any (None for "none" and self attestation).
-    has_certificate: bool
+    # The attestation statement's certificate (None for "none" and self attestation).
+    certificate: AttestationCertificate | None
 
 
 def creation_options(*, rp_id: str, rp_name: str, user_name: str, display_name: str, user_id: bytes,
@@ -87,4 +103,5 @@ def verify_registration(*, clientdata: bytes, regdata: bytes, challenge: bytes, 
     stored = StoredCredential(credential_id=verified.credential_id, public_key=verified.credential_public_key,
                               rp_id=rp_id, rp_name=rp_name, aaguid=verified.aaguid, fmt=fmt)
     return Registered(credential=stored, sign_count=verified.sign_count, user_verified=verified.user_verified,
-                      has_certificate=bool(attested.att_stmt.x5c))
+                      certificate=AttestationCertificate.of(attested.att_stmt.x5c[0]) if attested.att_stmt.x5c
+                      else None)

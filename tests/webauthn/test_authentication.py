@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tesserad.core.store.models import AuditEntry
 
 from tests.http.restapi import Api
-from tests.softauthn import SoftAuthenticator, websafe
+from tests.softauthn import AttestationCA, SoftAuthenticator, websafe
 from tests.webauthn.conftest import RP_ID, answer, challenge, check, register, unb64
 
 
@@ -162,5 +162,18 @@ def test_only_listed_authenticator_models_authorize(wa: Api) -> None:
               action="webauthn_authenticator_selection_list=22222222-2222-2222-2222-222222222222")
     assert accepted(answer(wa, listed, challenge(wa, "alice"), user="alice")[1])
     status, body = answer(wa, other, challenge(wa, "bob"), user="bob")
+    assert (status, body["result"]["error"]["message"]) == (
+        403, "ERR303: The WebAuthn token is not allowed to authenticate due to a policy restriction.")
+
+
+@pytest.mark.policy_action("authorization", "webauthn_req")
+def test_only_authenticators_whose_attestation_matches_authorize(wa: Api) -> None:
+    vendor = SoftAuthenticator(vendor=AttestationCA(subject="Tessera Key"))
+    plain = SoftAuthenticator()
+    register(wa, vendor, user="alice", fmt="packed")
+    register(wa, plain, user="bob", fmt="packed")
+    wa.policy("req", scope="authorization", action="webauthn_req=subject/Tessera Key/")
+    assert accepted(answer(wa, vendor, challenge(wa, "alice"), user="alice")[1])
+    status, body = answer(wa, plain, challenge(wa, "bob"), user="bob")
     assert (status, body["result"]["error"]["message"]) == (
         403, "ERR303: The WebAuthn token is not allowed to authenticate due to a policy restriction.")

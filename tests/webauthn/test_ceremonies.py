@@ -4,13 +4,14 @@ import json
 import os
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from tesserad.core.webauthn import assertion, registration
 from tesserad.core.webauthn.credential import StoredCredential, counter_moves_on
 from tesserad.core.webauthn.encoding import b64url_decode, b64url_encode
 from tesserad.core.webauthn.errors import WebAuthnInputError, WebAuthnRefused
 
-from tests.softauthn import SoftAuthenticator, truncated
+from tests.softauthn import AttestationCA, SoftAuthenticator, truncated
 
 ORIGIN = "https://tessera.example"
 RP = "tessera.example"
@@ -40,7 +41,7 @@ def test_register_then_assert_for_each_algorithm_and_format(alg, fmt):
     assert done.credential.credential_id == auth.credential_id
     assert done.credential.fmt == fmt and done.credential.rp_id == RP
     assert done.credential.aaguid == "00010203-0405-0607-0809-0a0b0c0d0e0f"
-    assert done.user_verified and not done.has_certificate
+    assert done.user_verified and done.certificate is None
     assert _assert(auth, done.credential).sign_count == 1
     assert _assert(auth, done.credential).sign_count == 2
 
@@ -218,3 +219,16 @@ def test_a_subdomain_and_localhost_are_origins_of_their_relying_party():
     reg = local.register(challenge)
     registration.verify_registration(clientdata=reg.clientdata, regdata=reg.regdata, challenge=challenge,
                                      rp_id="localhost", origin="http://localhost:8080")
+
+
+def test_full_packed_attestation_names_its_certificate_and_chains_to_trusted_roots():
+    vendor = AttestationCA(subject="Tessera Key", serial=77)
+    auth = SoftAuthenticator(vendor=vendor)
+    done = _register(auth, "packed")
+    assert done.certificate == registration.AttestationCertificate(
+        "OU=Authenticator Attestation,CN=Tessera Key", "CN=Tessera Test Root", "77")
+    root = vendor.root.public_bytes(Encoding.PEM)
+    assert _register(auth, "packed", trusted_roots=[root]).certificate is not None
+    other = AttestationCA().root.public_bytes(Encoding.PEM)
+    with pytest.raises(WebAuthnRefused, match="registration refused"):
+        _register(auth, "packed", trusted_roots=[other])

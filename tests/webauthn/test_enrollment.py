@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.http.restapi import Api
-from tests.softauthn import SoftAuthenticator
+from tests.softauthn import AttestationCA, SoftAuthenticator
 from tests.webauthn.conftest import RP_ID, init, refused, register, unb64
 
 
@@ -151,3 +151,15 @@ def test_webauthn_token_limits(wa: Api, action: str) -> None:
     if "active" in action:
         wa.call("POST", f"/token/disable/{serial}", wa.admin())
         assert init(wa, type="webauthn", user="alice")[0] == 200
+
+
+@pytest.mark.policy_action("enrollment", "webauthn_req")
+def test_only_authenticators_whose_attestation_matches_enroll(wa: Api) -> None:
+    wa.policy("req", scope="enrollment", action="webauthn_req=subject/CN=Tessera Key/")
+    message = "The WebAuthn token is not allowed to be registered due to a policy restriction."
+    assert message in refused(wa, SoftAuthenticator(), fmt="packed")  # self attestation: no certificate
+    assert message in refused(wa, SoftAuthenticator(vendor=AttestationCA(subject="Other Key")), fmt="packed")
+    serial = register(wa, SoftAuthenticator(vendor=AttestationCA(subject="Tessera Key", serial=99)), fmt="packed")
+    info = tokens(wa, serial=serial)[0]["info"]
+    assert (info["attestation_subject"], info["attestation_issuer"], info["attestation_serial"]) == (
+        "OU=Authenticator Attestation,CN=Tessera Key", "CN=Tessera Test Root", "99")
