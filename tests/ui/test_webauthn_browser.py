@@ -49,6 +49,18 @@ def tokens_of_alice(ui: Ui, kind: str) -> list[dict[str, Any]]:
     return root.call("GET", "/token/", {"user": "alice", "realm": "example", "type": kind})["tokens"]
 
 
+def admin_enrols_security_key(ui: Ui, page: Any, pin: str) -> None:
+    """root, in the wizard: a webauthn token with ``pin`` for alice, from the page's authenticator."""
+    ui.login(page, "root", ROOT_PASSWORD)
+    page.goto("/ui/enroll")
+    page.get_by_label("Token type").select_option("webauthn")
+    page.locator("#user").fill("alice")
+    page.locator("#realm").select_option("example")
+    page.locator("#pin").fill(pin)
+    page.get_by_role("button", name="Enroll").click()
+    page.wait_for_selector("#status:text('enrolled')")
+
+
 def sign_in_again(page: Any, pin: str) -> None:
     """Log out, then send alice's name and ``pin`` from the login form."""
     page.get_by_role("button", name="Log out").click()
@@ -97,14 +109,7 @@ def test_self_service_passkey_then_usernameless_login(ui: Ui) -> None:
 
 def test_admin_enrols_a_security_key_and_the_user_signs_in_with_pin_and_key(ui: Ui) -> None:
     page, cdp, authenticator = with_authenticator(ui)
-    ui.login(page, "root", ROOT_PASSWORD)
-    page.goto("/ui/enroll")
-    page.get_by_label("Token type").select_option("webauthn")
-    page.locator("#user").fill("alice")
-    page.locator("#realm").select_option("example")
-    page.locator("#pin").fill("7531")
-    page.get_by_role("button", name="Enroll").click()
-    page.wait_for_selector("#status:text('enrolled')")
+    admin_enrols_security_key(ui, page, "7531")
     [token] = tokens_of_alice(ui, "webauthn")
     # privacyIDEA 3.8 leaves a registered webauthn token's rollout state empty
     assert token["rollout_state"] == "" and page.locator("#serial").inner_text() == token["serial"]
@@ -122,4 +127,28 @@ def test_admin_enrols_a_security_key_and_the_user_signs_in_with_pin_and_key(ui: 
     sign_in_again(page, "0000")  # a wrong PIN asks the key for nothing
     page.wait_for_selector("#error:not([hidden])")
     assert page.url.endswith("/ui/login") and tokens_of_alice(ui, "webauthn")[0]["count"] == count
+    assert ui.problems == []
+
+
+def test_with_an_otp_token_on_the_same_pin_the_user_picks_the_security_key(ui: Ui) -> None:
+    """After the admin's security key (the test above): an HOTP token with the same PIN makes
+    the login ask for the OTP first (preferred_client_mode), and "Use my security key" answers
+    the WebAuthn challenge instead."""
+    root = ui.rest.login("root", ROOT_PASSWORD)
+    root.call("POST", "/policy/challenge", {"scope": "authentication", "realm": "example",
+                                            "action": {"challenge_response": "hotp"}})
+    root.call("POST", "/token/init", {"type": "hotp", "user": "alice", "realm": "example", "pin": "8642",
+                                      "otpkey": "3132333435363738393031323334353637383930"})
+    page, cdp, authenticator = with_authenticator(ui)
+    admin_enrols_security_key(ui, page, "8642")
+    sign_in_again(page, "8642")
+    page.get_by_role("button", name="Use my security key").wait_for()
+    assert page.get_by_label("One-time password").is_visible()
+    ui.shot(page, "webauthn-06-otp-or-security-key")
+    page.get_by_role("button", name="Use my security key").click()
+    page.wait_for_url("**/ui/tokens")
+    assert page.locator("body").get_attribute("data-user") == "alice"
+    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    assert credential["signCount"] in [t["count"] for t in tokens_of_alice(ui, "webauthn")]
+    assert tokens_of_alice(ui, "hotp")[0]["count"] == 0  # the HOTP token was not used
     assert ui.problems == []
