@@ -7,7 +7,7 @@ from typing import Any
 from tesserad.admin_web.authorization import ANY_ADMIN, Access
 from tesserad.admin_web.remote_user import trusted_remote_user
 from tesserad.admin_web.rest import ADMIN_OR_USER, PUBLIC, Call, Resource, endpoint
-from tesserad.admin_web.validate import result_detail
+from tesserad.admin_web.validate import result_detail, sign_response
 from tesserad.core.auth import passkey_login
 from tesserad.core.login import LoginChallenge, LoginService
 from tesserad.core.webui import enrollable_types, granted, login_value
@@ -16,7 +16,8 @@ from tesserad.core.webui import enrollable_types, granted, login_value
 class AuthResource(Resource):
     @endpoint("POST", "/auth", roles=PUBLIC)
     def login(self, call: Call) -> Any:
-        """Check ``username``/``password`` (``realm``, ``transaction_id``) and issue a JWT
+        """Check ``username``/``password`` (``realm``, ``transaction_id``, the fields of a
+        WebAuthn answer as for /validate/check) and issue a JWT
         with the role, rights, menus and web UI settings. Without a password, the user a
         trusted proxy names (``remote_user``) is logged in if the webui policy allows it;
         without a user name, the user whose passkey answers a ``/validate/initialize`` challenge."""
@@ -38,7 +39,8 @@ class AuthResource(Resource):
             try:
                 identity = service.login(call.session, username, password, realm,
                                          client=call.client, user_agent=call.facts.user_agent,
-                                         transaction_id=params.text("transaction_id", max_length=64) or None)
+                                         transaction_id=params.text("transaction_id", max_length=64) or None,
+                                         webauthn=sign_response(params, call.facts.headers.get("origin")))
             except LoginChallenge as exc:
                 exc.detail = result_detail(exc.result)
                 raise

@@ -52,17 +52,23 @@ def edge_request(request: IRequest, protocol: str = "http") -> AuthRequest:
         webauthn=SignResponse(origin=origin.decode("latin-1")[:255]) if origin else None)
 
 
+def sign_response(params: Params, origin: str | None) -> SignResponse | None:
+    """The answer to a WebAuthn challenge among the parameters, with the page's Origin
+    header (None when the request carries none)."""
+    answer = {name: params.text(name, max_length=MAX_FIELD_LENGTH) or "" for name in wire.FIELDS}
+    if not any(answer[name] for name in wire.FIELDS[:4]):
+        return None
+    return SignResponse(**answer, origin=origin)
+
+
 def auth_request(edge: AuthRequest, params: Params) -> AuthRequest:
     """The authentication the parameters ask for (a NUL or an over-long name is a ParameterError)."""
     if "pass" not in params:
         raise ParameterError("missing parameter: pass")
     text = params.text
-    answer = {name: text(name, max_length=MAX_FIELD_LENGTH) or "" for name in wire.FIELDS}
-    webauthn = None
-    if any(answer[name] for name in wire.FIELDS[:4]):
-        webauthn = SignResponse(**answer, origin=edge.webauthn.origin if edge.webauthn else None)
     return dataclasses.replace(
-        edge, webauthn=webauthn, password=text("pass") or "", user=text("user", max_length=320) or None,
+        edge, webauthn=sign_response(params, edge.webauthn.origin if edge.webauthn else None),
+        password=text("pass") or "", user=text("user", max_length=320) or None,
         realm=text("realm", max_length=255) or None, serial=text("serial", max_length=255) or None,
         transaction_id=text("transaction_id", max_length=255) or text("state", max_length=255) or None,
         token_type=text("type", max_length=64) or None, otp_only=text("otponly") in ("1", "true"),

@@ -33,6 +33,7 @@ from tesserad.core.policy.matching import PolicyQuery, PolicySet
 from tesserad.core.sessions import ADMIN, AuthError, Identity
 from tesserad.core.sessions import USER as USER_ROLE
 from tesserad.core.users.base import User
+from tesserad.core.webauthn.wire import SignResponse
 
 MISSING_USERNAME = 4032
 WRONG = "Authentication failure. Wrong credentials"
@@ -76,9 +77,11 @@ class LoginService:
         self._throttle = LoginThrottle(ctx.database, ctx.clock)
 
     def login(self, session: Session, username: str, password: str, realm: str | None, *, client: str,
-              user_agent: str = "", transaction_id: str | None = None) -> Identity:
+              user_agent: str = "", transaction_id: str | None = None,
+              webauthn: SignResponse | None = None) -> Identity:
         """The identity behind the credentials, or AuthError (LoginChallenge for a
-        challenge to answer). The name is trimmed once, for the throttle and every lookup."""
+        challenge to answer; ``webauthn``: the browser's answer to a WebAuthn challenge).
+        The name is trimmed once, for the throttle and every lookup."""
         username = username.strip()
         if not username:
             raise AuthError("Authentication failure. Missing username", code=MISSING_USERNAME)
@@ -94,7 +97,7 @@ class LoginService:
             identity = Identity(ADMIN, login)
         else:
             identity = self._realm_user(session, self._ctx.directory.find_user(session, login, user_realm),
-                                        password, client, user_agent, transaction_id)
+                                        password, client, user_agent, transaction_id, webauthn)
         self._throttle.give_back(budgets)
         return identity
 
@@ -121,7 +124,7 @@ class LoginService:
         return str(mode)
 
     def _realm_user(self, session: Session, user: User, password: str, client: str, user_agent: str,
-                    transaction_id: str | None) -> Identity:
+                    transaction_id: str | None, webauthn: SignResponse | None) -> Identity:
         if not user.exists:
             self._ctx.hasher.verify_nothing(password)
             raise AuthError(WRONG)
@@ -129,7 +132,7 @@ class LoginService:
         if mode == "disable":
             raise AuthError("Authentication failure. The login for this user is disabled")
         if mode == "privacyIDEA":
-            self._token_login(user, password, client, user_agent, transaction_id)
+            self._token_login(user, password, client, user_agent, transaction_id, webauthn)
         elif not self._ctx.directory.check_password(session, user, password):
             raise AuthError(WRONG)
         return self._identity(user, "pi" if mode == "privacyIDEA" else "password")
@@ -160,10 +163,10 @@ class LoginService:
         return user
 
     def _token_login(self, user: User, password: str, client: str, user_agent: str,
-                     transaction_id: str | None) -> None:
+                     transaction_id: str | None, webauthn: SignResponse | None) -> None:
         result = self._ctx.auth.authenticate(
             AuthRequest(password=password, user=user.login, realm=user.realm, transaction_id=transaction_id,
-                        client=client, user_agent=user_agent), "POST /auth")
+                        client=client, user_agent=user_agent, webauthn=webauthn), "POST /auth")
         if result.outcome is Outcome.CHALLENGE:
             raise LoginChallenge(result)
         if not result.accepted:

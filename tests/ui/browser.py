@@ -94,10 +94,11 @@ class Ui:
         self.rest = Rest(url)
         self.problems: list[str] = []
 
-    def page(self, **context: Any) -> Any:
-        """A fresh browser context (no cookies; ``context``: Playwright's context options)
-        whose script errors are recorded."""
-        context = self.browser.new_context(base_url=self.url, accept_downloads=True, **context)
+    def page(self, host: str = "127.0.0.1", **context: Any) -> Any:
+        """A fresh browser context on ``host`` (no cookies; ``context``: Playwright's context
+        options) whose script errors are recorded."""
+        context = self.browser.new_context(base_url=self.url.replace("127.0.0.1", host), accept_downloads=True,
+                                           **context)
         context.set_default_timeout(10_000)
         page = context.new_page()
         page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" and not
@@ -110,7 +111,7 @@ class Ui:
         page.get_by_label("User name").fill(username)
         page.get_by_label("Password", exact=True).fill(password)
         page.locator("#realm").fill(realm)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         page.wait_for_url("**/ui/dashboard" if not realm else "**/ui/tokens")
 
     def shot(self, page: Any, name: str) -> None:

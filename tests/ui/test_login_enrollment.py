@@ -37,7 +37,7 @@ def test_the_login_form_shows_the_qr_code_of_the_new_token(ui: Ui) -> None:
     page.get_by_label("User name").fill("alice")
     page.get_by_label("Password", exact=True).fill(PASSWORDS["alice"])
     page.locator("#realm").fill("example")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.locator("#challenge-image").wait_for(state="visible")
     assert page.locator("#challenge-message").text_content() == "Please scan the QR code!"
     [token] = root.call("GET", "/token/", {"user": "alice", "realm": "example"})["tokens"]
@@ -46,7 +46,7 @@ def test_the_login_form_shows_the_qr_code_of_the_new_token(ui: Ui) -> None:
     assert page.locator("#challenge-image").get_attribute("src") == qr_data_uri(url)
     ui.shot(page, "login-enrollment")
     page.get_by_label("One-time password").fill(oath.hotp(key, 0))
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url("**/ui/tokens")
     [token] = root.call("GET", "/token/", {"user": "alice", "realm": "example"})["tokens"]
     assert token["rollout_state"] == "enrolled"

@@ -1,8 +1,10 @@
 // The enrolment wizard: the types the caller may enroll (GET /auth/rights), their fields,
 // POST /token/init, the QR code of the otpauth URI, and the first OTP where policy asks.
-// Everything secret is removed from the page when the wizard is done.
+// Everything secret is removed from the page when the wizard is done. A security key
+// (webauthn) or passkey is registered between the two /token/init calls (webauthn.js).
 import {$, api, el, formValues, guarded, isAdmin, replace, say} from "./lib.js";
 import {fillRealms} from "./realms-select.js";
+import {registerPasskey, registerSecurityKey} from "./webauthn.js";
 
 const OTP = [
   {name: "otplen", label: "OTP length", options: ["6", "8"]},
@@ -70,7 +72,8 @@ async function enroll() {
   if (values.type === "question" && values.questions) {
     Object.assign(values, {questions: JSON.parse(values.questions)});
   }
-  const {detail} = await api("POST", "/token/init", values);
+  let {detail} = await api("POST", "/token/init", values);
+  if (values.type === "webauthn" || values.type === "passkey") detail = await register(values, detail);
   enrolled = {serial: detail.serial, type: values.type};
   $("#serial").textContent = detail.serial;
   showDetail(detail);
@@ -79,6 +82,18 @@ async function enroll() {
   $("#result").hidden = false;
   say(`Token ${detail.serial} enrolled.`);
   $("#result-title").focus();
+}
+
+// The authenticator creates the credential; the second /token/init completes the token.
+async function register(values, detail) {
+  say(values.type === "passkey" ? "Create the passkey with your authenticator." : "Touch your security key.");
+  const answer = values.type === "passkey"
+    ? {...await registerPasskey(detail.passkey_registration), transaction_id: detail.transaction_id}
+    : {...await registerSecurityKey(detail.webAuthnRegisterRequest),
+       transaction_id: detail.webAuthnRegisterRequest.transaction_id};
+  const second = await api("POST", "/token/init",
+    {type: values.type, serial: detail.serial, user: values.user, realm: values.realm, ...answer});
+  return {...second.detail, serial: detail.serial};
 }
 
 async function verify() {
