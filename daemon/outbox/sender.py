@@ -13,6 +13,7 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from tesserad.core.errors import Unavailable
 from tesserad.core.outbox import DeliveryError, Outbox, Outgoing
 from tesserad.core.store import Database
 
@@ -59,12 +60,12 @@ class OutboxSender(Service):
         super().startService()
         self.wake()
         self._purger.start(PURGE_INTERVAL, now=False).addErrback(
-            lambda failure: self.log.failure("outbox: purging ended messages stopped", failure))
+            lambda failure: self._log_failure("outbox: purging ended messages stopped", failure))
 
     def _purge(self) -> Deferred[Any]:
         """Delete ended messages older than ``keep`` (every process does it; deleting twice is harmless)."""
         d = self._run(self._purge_now)
-        d.addErrback(lambda failure: self.log.failure("outbox: purging ended messages failed", failure))
+        d.addErrback(lambda failure: self._log_failure("outbox: purging ended messages failed", failure))
         return d
 
     def _purge_now(self) -> int:
@@ -108,8 +109,16 @@ class OutboxSender(Service):
 
     def _claim_failed(self, failure: Failure) -> None:
         self._polling = False
-        self.log.failure("outbox: claiming messages failed", failure)
+        self._log_failure("outbox: claiming messages failed", failure)
         self.wake(self._poll_interval)
+
+    def _log_failure(self, what: str, failure: Failure, **fields: Any) -> None:
+        """An unreachable database is an expected fault (a warning, retried at the next
+        poll); anything else is a bug and is logged with its traceback."""
+        if failure.check(Unavailable):
+            self.log.warn(what + ": {reason}", reason=str(failure.value), **fields)
+        else:
+            self.log.failure(what, failure, **fields)
 
     def _start(self, message: Outgoing) -> None:
         self._busy[message.channel] = self._busy.get(message.channel, 0) + 1
@@ -120,8 +129,8 @@ class OutboxSender(Service):
             d = maybeDeferred(transport.send, message)
         d.addCallbacks(lambda _: self._record(message, None),
                        lambda failure: self._record(message, _delivery_error(failure)))
-        d.addErrback(lambda failure: self.log.failure("outbox: recording the result of message {id} failed",
-                                                      failure, id=message.id))
+        d.addErrback(lambda failure: self._log_failure("outbox: recording the result of message {id} failed",
+                                                       failure, id=message.id))
         self._sending.add(d)
         d.addBoth(self._finished, message, d)
 
