@@ -57,7 +57,8 @@ TWO_STEP = {
 WEBAUTHN_ENROLLMENT = ("webauthn_relying_party_id", "webauthn_relying_party_name", "webauthn_timeout",
                        "webauthn_user_verification_requirement", "webauthn_public_key_credential_algorithms",
                        "webauthn_authenticator_attestation_form", "webauthn_authenticator_selection_list",
-                       "webauthn_challenge_text", "webauthn_authenticator_attachment", "webauthn_req")
+                       "webauthn_challenge_text", "webauthn_authenticator_attachment", "webauthn_req",
+                       "webauthn_authenticator_attestation_level")
 FORCE_APP_PIN = {"hotp": "hotp_force_app_pin", "totp": "totp_force_app_pin"}
 _LEGACY_TAGS = {"<u>": "{user}", "<r>": "{realm}", "<s>": "{serial}"}
 
@@ -272,7 +273,7 @@ class Enrollment:
         for param in passkey.ENROLMENT_PARAMS:
             wanted.pop(param, None)
         for action in ("webauthn_relying_party_id", "webauthn_relying_party_name",
-                       "webauthn_user_verification_requirement"):
+                       "webauthn_user_verification_requirement", "webauthn_authenticator_attestation_level"):
             value = self.rights.value(action, None, owner, scope=ENROLL)
             if value:
                 wanted[action] = str(value)

@@ -2,8 +2,8 @@
 against the W3C structures through ``fido2``'s data types and ``cryptography``, sharing no
 code with the server, so that a bug on one side is not mirrored on the other.
 
-Knobs: algorithm (ES256, EdDSA, RS256), attestation ("none", "packed" self attestation, or
-"packed" full attestation by an ``AttestationCA``),
+Knobs: algorithm (ES256, EdDSA, RS256), attestation ("none", "packed" self attestation (the
+default, what most authenticators send), or "packed" full attestation by an ``AttestationCA``),
 origin and RP ID per ceremony, the counter (set it back to play a clone), the
 user-verified flag, and ``tamper`` to flip a signature bit.
 """
@@ -129,7 +129,7 @@ class SoftAuthenticator:
         uv = self.user_verified if user_verified is None else user_verified
         return FLAGS.UP | (FLAGS.UV if uv else 0)
 
-    def register(self, challenge: bytes, *, fmt: str = "none", origin: str | None = None,
+    def register(self, challenge: bytes, *, fmt: str = "packed", origin: str | None = None,
                  rp_id: str | None = None, user_verified: bool | None = None,
                  client_type: str = "webauthn.create") -> Registration:
         client = CollectedClientData.create(client_type, challenge, origin or self.origin)

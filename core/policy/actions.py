@@ -652,7 +652,7 @@ def _enrollment() -> list[dict[str, Any]]:
         _a("webauthn_authenticator_attestation_form", "str", TOKEN, "Attestation requested at enrollment.",
            values=("direct", "indirect", "none"), default="direct", enforced_by="core.enrollment"),
         _a("webauthn_authenticator_attestation_level", "str", TOKEN, "How strictly attestation is checked.",
-           values=("untrusted", "trusted", "none"), default="untrusted"),
+           values=("untrusted", "trusted", "none"), default="untrusted", enforced_by="core.enrollment"),
         _a("webauthn_req", "str", TOKEN, "Only authenticators whose attestation matches may be enrolled: "
            "subject|issuer|serial/regex/.", check=_keyed_regex(("subject", "issuer", "serial")),
            enforced_by="core.enrollment"),

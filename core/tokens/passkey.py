@@ -42,18 +42,22 @@ from tesserad.core.webauthn.credential import CREDENTIAL_ID, RP_ID, RP_NAME, Sto
 from tesserad.core.webauthn.encoding import b64url_decode, b64url_encode
 from tesserad.core.webauthn.errors import WebAuthnRefused
 from tesserad.core.webauthn.registration import creation_options, verify_registration
+from tesserad.core.webauthn.trust_anchors import CONFIG_KEY as TRUST_ANCHOR_DIR
 from tesserad.core.webauthn.wire import SignResponse
 
 # Parameters the enrolment policies put into /token/init (never the client's own values).
 RP_ID_PARAM = "webauthn_relying_party_id"
 RP_NAME_PARAM = "webauthn_relying_party_name"
 UV_PARAM = "webauthn_user_verification_requirement"
+# Unset, a passkey asks for no attestation and takes none (privacyIDEA 3.11 checks none);
+# set to ``untrusted`` or ``trusted``, it asks for direct attestation and checks it.
+LEVEL_PARAM = "webauthn_authenticator_attestation_level"
 USER_NAME_PARAM = "passkey.user"
 USER_ID_PARAM = "passkey.user_id"
 EXCLUDE_PARAM = "passkey.exclude"
 # The page's Origin header, set by the HTTP edge (a parameter of this name is overwritten).
 ORIGIN_PARAM = "HTTP_ORIGIN"
-ENROLMENT_PARAMS = (RP_ID_PARAM, RP_NAME_PARAM, UV_PARAM, USER_NAME_PARAM, USER_ID_PARAM, EXCLUDE_PARAM)
+ENROLMENT_PARAMS = (RP_ID_PARAM, RP_NAME_PARAM, UV_PARAM, LEVEL_PARAM, USER_NAME_PARAM, USER_ID_PARAM, EXCLUDE_PARAM)
 
 # Tokeninfo of a passkey (privacyIDEA's names where it has them).
 USER_ID = "fido2_user_id"
@@ -118,18 +122,20 @@ class PasskeyToken(WebAuthnToken):
         rp_id = _required(params, RP_ID_PARAM, f"Missing enrollment policy for {RP_ID_PARAM}")
         rp_name = _required(params, RP_NAME_PARAM, f"Missing enrollment policy for {RP_NAME_PARAM}")
         verification = str(params.get(UV_PARAM) or "preferred")
+        level = str(params.get(LEVEL_PARAM) or "none")
         user_id = str(params[USER_ID_PARAM])
         nonce = os.urandom(32)
         options = creation_options(
             rp_id=rp_id, rp_name=rp_name, user_name=user_name, display_name=user_name,
             user_id=b64url_decode(user_id, USER_ID_PARAM), challenge=nonce, timeout_ms=REGISTRATION_TIMEOUT_MS,
-            algorithms=ALGORITHMS, user_verification=verification, resident_key="required", attestation="none",
+            algorithms=ALGORITHMS, user_verification=verification, resident_key="required",
+            attestation="none" if level == "none" else "direct",
             exclude=[b64url_decode(cid, EXCLUDE_PARAM) for cid in str(params.get(EXCLUDE_PARAM) or "").split()])
         transaction_id = new_transaction_id()
         validity = challenge_validity(self.env.settings, self.env.extra, self.type)
         for key, value in ((USER_ID, user_id), (RP_ID, rp_id), (RP_NAME, rp_name), (NONCE, b64url_encode(nonce)),
                            (TRANSACTION, transaction_id), (UNTIL, int(self.env.clock.now()) + validity),
-                           (UV_PARAM, verification)):
+                           (UV_PARAM, verification), (LEVEL_PARAM, level)):
             self.set_info(key, value)
         self.row.rollout_state, self.row.active = CLIENTWAIT, False
         detail.update(passkey_registration=json.loads(options_to_json(options)), transaction_id=transaction_id)
@@ -152,7 +158,8 @@ class PasskeyToken(WebAuthnToken):
             registered = verify_registration(
                 clientdata=clientdata, regdata=regdata, challenge=b64url_decode(self.info(NONCE) or "", NONCE),
                 rp_id=self.info(RP_ID) or "", rp_name=self.info(RP_NAME) or "", origin=origin,
-                require_user_verification=self.info(UV_PARAM) == "required", algorithms=ALGORITHMS)
+                require_user_verification=self.info(UV_PARAM) == "required", algorithms=ALGORITHMS,
+                level=self.info(LEVEL_PARAM) or "none", trust_anchor_dir=self.env.extra.get(TRUST_ANCHOR_DIR))
         except WebAuthnRefused as exc:
             raise TokenError(str(exc)) from None  # privacyIDEA: an EnrollmentError, status 400
         credential = registered.credential

@@ -36,7 +36,7 @@ from tesserad.core.tokens.base import (
 )
 from tesserad.core.tokens.record import settle
 from tesserad.core.tokens.registry import register
-from tesserad.core.webauthn import assertion, credential, registration
+from tesserad.core.webauthn import assertion, credential, registration, trust_anchors
 from tesserad.core.webauthn.credential import StoredCredential, counter_moves_on
 from tesserad.core.webauthn.encoding import b64url_decode, b64url_encode
 from tesserad.core.webauthn.errors import WebAuthnInputError, WebAuthnRefused
@@ -56,10 +56,11 @@ TIMEOUT, USER_VERIFICATION = "webauthn_timeout", "webauthn_user_verification_req
 ALGORITHMS, ATTESTATION_FORM = "webauthn_public_key_credential_algorithms", "webauthn_authenticator_attestation_form"
 SELECTION_LIST, CHALLENGE_TEXT = "webauthn_authenticator_selection_list", "webauthn_challenge_text"
 ATTACHMENT, REQUIRE = "webauthn_authenticator_attachment", "webauthn_req"
+ATTESTATION_LEVEL = "webauthn_authenticator_attestation_level"
 USER_NAME, DISPLAY_NAME, EXCLUDE = "webauthn_user_name", "webauthn_display_name", "webauthn_exclude"
 # Tokeninfo of an enrollment between its two steps.
 _PENDING = ("enroll_nonce", "enroll_transaction_id", "enroll_expires", "enroll_uv", "enroll_algorithms",
-            "enroll_selection_list", "enroll_exclude", "enroll_req")
+            "enroll_selection_list", "enroll_exclude", "enroll_req", "enroll_attestation_level")
 # The counter moves to the presented value only past the stored one (both 0: no counter).
 _ADVANCE = Prepared(update(Token).where(
     Token.id == bindparam("token_id"),
@@ -119,7 +120,8 @@ class WebAuthnToken(TokenClass):
         self.row.active = True
         for key, value in zip(_PENDING, (b64url_encode(nonce), transaction_id, expires.strftime(VALIDITY_FORMAT),
                                          uv, " ".join(algorithms), str(params.get(SELECTION_LIST) or ""),
-                                         str(params.get(EXCLUDE) or ""), str(params.get(REQUIRE) or "")),
+                                         str(params.get(EXCLUDE) or ""), str(params.get(REQUIRE) or ""),
+                                         str(params.get(ATTESTATION_LEVEL) or registration.DEFAULT_LEVEL)),
                               strict=True):
             self.set_info(key, value)
         self.set_info(credential.RP_ID, params[RP_ID])
@@ -167,7 +169,9 @@ class WebAuthnToken(TokenClass):
             clientdata=clientdata, regdata=regdata, challenge=b64url_decode(self.info("enroll_nonce") or "", "nonce"),
             rp_id=self.info(credential.RP_ID) or "", rp_name=self.info(credential.RP_NAME) or "", origin=origin,
             require_user_verification=self.info("enroll_uv") == "required",
-            algorithms=[registration.ALGORITHMS[a] for a in (self.info("enroll_algorithms") or "").split()])
+            algorithms=[registration.ALGORITHMS[a] for a in (self.info("enroll_algorithms") or "").split()],
+            level=self.info("enroll_attestation_level") or registration.DEFAULT_LEVEL,
+            trust_anchor_dir=self.env.extra.get(trust_anchors.CONFIG_KEY))
         allowed = (self.info("enroll_selection_list") or "").lower().split()
         if allowed and done.credential.aaguid.lower() not in allowed:
             raise WebAuthnRefused(f"the authenticator model {done.credential.aaguid} may not be enrolled")

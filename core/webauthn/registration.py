@@ -26,10 +26,17 @@ from webauthn.helpers.structs import (
 from tesserad.core.webauthn import parsing
 from tesserad.core.webauthn.credential import StoredCredential
 from tesserad.core.webauthn.errors import WebAuthnRefused
+from tesserad.core.webauthn.trust_anchors import trust_anchors
 
 # privacyIDEA's policy names of the algorithms (webauthn_public_key_credential_algorithms),
 # in its order of preference; ``eddsa`` is tesserad's addition.
 ALGORITHMS = {"ecdsa": -7, "rsassa-pss": -37, "rsassa-pkcs1v1_5": -257, "eddsa": -8}
+# webauthn_authenticator_attestation_level, as privacyIDEA reads it: ``none`` takes any
+# attestation, even none at all; ``untrusted`` (the default) wants a statement that verifies,
+# self attestation and unknown CAs included; ``trusted`` wants a certificate that chains to
+# an anchor of webauthn.trust_anchor_dir.
+LEVELS = ("none", "untrusted", "trusted")
+DEFAULT_LEVEL = "untrusted"
 
 
 @dataclass(frozen=True)
@@ -76,18 +83,27 @@ def creation_options(*, rp_id: str, rp_name: str, user_name: str, display_name: 
 def verify_registration(*, clientdata: bytes, regdata: bytes, challenge: bytes, rp_id: str, origin: str,
                         rp_name: str = "", require_user_verification: bool = False,
                         algorithms: Sequence[int] = tuple(ALGORITHMS.values()),
-                        trusted_roots: Sequence[bytes] = ()) -> Registered:
-    """Verify the answer to ``challenge``; ``regdata`` is the attestation object."""
+                        level: str = DEFAULT_LEVEL, trust_anchor_dir: str | None = None) -> Registered:
+    """Verify the answer to ``challenge``; ``regdata`` is the attestation object, checked
+    as strictly as ``level`` says (``trust_anchor_dir`` is read only for ``trusted``)."""
     parsing.client_data(clientdata, parsing.CREATE)
     attested = parsing.attestation_object(regdata)
     parsing.check_origin(origin, rp_id)
+    if level not in LEVELS:
+        raise WebAuthnRefused(f"unknown webauthn_authenticator_attestation_level {level!r}")
+    if attested.fmt == "none" and level != "none":
+        raise WebAuthnRefused(f"registration refused: the authenticator sent no attestation, and the "
+                              f"attestation level {level} requires one")
+    if level == "trusted" and not attested.att_stmt.x5c:
+        raise WebAuthnRefused("registration refused: self attestation is not permitted by the attestation "
+                              "level trusted")
     data = attested.auth_data.attested_credential_data
     if data is None:
         raise WebAuthnRefused("the authenticator sent no attested credential data")
     credential = RegistrationCredential(
         id=bytes_to_base64url(data.credential_id), raw_id=data.credential_id,
         response=AuthenticatorAttestationResponse(client_data_json=clientdata, attestation_object=regdata))
-    roots = {attested.fmt: list(trusted_roots)} if trusted_roots else None
+    roots = {attested.fmt: list(trust_anchors(trust_anchor_dir))} if level == "trusted" else None
     try:
         verified = verify_registration_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin,

@@ -34,7 +34,7 @@ def init(api: Api, token: str | None = None, origin: str | None = ORIGIN, **para
     return api.call("POST", "/token/init", token or api.admin(), params, headers=headers)
 
 
-def steps(api: Api, auth: SoftAuthenticator, user: str = "alice", fmt: str = "none",
+def steps(api: Api, auth: SoftAuthenticator, user: str = "alice", fmt: str = "packed",
           **params: str) -> tuple[int, Any, str]:
     """Both enrollment steps: the second's status and body, and the serial."""
     status, body = init(api, type="webauthn", user=user, **params)
@@ -46,7 +46,7 @@ def steps(api: Api, auth: SoftAuthenticator, user: str = "alice", fmt: str = "no
     return status, body, request["serialNumber"]
 
 
-def register(api: Api, auth: SoftAuthenticator, user: str = "alice", fmt: str = "none", **params: str) -> str:
+def register(api: Api, auth: SoftAuthenticator, user: str = "alice", fmt: str = "packed", **params: str) -> str:
     """Both enrollment steps, which succeed; the serial of the new token."""
     status, body, serial = steps(api, auth, user, fmt, **params)
     assert status == 200 and body["result"]["value"] is True, body

@@ -18,7 +18,7 @@ RP = "tessera.example"
 ALGS = ["ES256", "EdDSA", "RS256"]
 
 
-def _register(auth, fmt="none", **kw):
+def _register(auth, fmt="packed", **kw):
     challenge = os.urandom(32)
     reg = auth.register(challenge, fmt=fmt)
     return registration.verify_registration(clientdata=reg.clientdata, regdata=reg.regdata, challenge=challenge,
@@ -37,7 +37,7 @@ def _assert(auth, credential, challenge=None, **kw):
 @pytest.mark.parametrize("alg", ALGS)
 def test_register_then_assert_for_each_algorithm_and_format(alg, fmt):
     auth = SoftAuthenticator(alg=alg)
-    done = _register(auth, fmt)
+    done = _register(auth, fmt, level="none" if fmt == "none" else "untrusted")
     assert done.credential.credential_id == auth.credential_id
     assert done.credential.fmt == fmt and done.credential.rp_id == RP
     assert done.credential.aaguid == "00010203-0405-0607-0809-0a0b0c0d0e0f"
@@ -221,14 +221,59 @@ def test_a_subdomain_and_localhost_are_origins_of_their_relying_party():
                                      rp_id="localhost", origin="http://localhost:8080")
 
 
-def test_full_packed_attestation_names_its_certificate_and_chains_to_trusted_roots():
+def _anchors(directory, *vendors):
+    directory.mkdir(exist_ok=True)
+    for number, vendor in enumerate(vendors):
+        (directory / f"root{number}.pem").write_bytes(vendor.root.public_bytes(Encoding.PEM))
+    return str(directory)
+
+
+def test_full_packed_attestation_names_its_certificate_and_chains_to_trusted_roots(tmp_path):
     vendor = AttestationCA(subject="Tessera Key", serial=77)
     auth = SoftAuthenticator(vendor=vendor)
     done = _register(auth, "packed")
     assert done.certificate == registration.AttestationCertificate(
         "OU=Authenticator Attestation,CN=Tessera Key", "CN=Tessera Test Root", "77")
-    root = vendor.root.public_bytes(Encoding.PEM)
-    assert _register(auth, "packed", trusted_roots=[root]).certificate is not None
-    other = AttestationCA().root.public_bytes(Encoding.PEM)
+    trusted = _register(auth, "packed", level="trusted", trust_anchor_dir=_anchors(tmp_path / "ours", vendor))
+    assert trusted.certificate == done.certificate
     with pytest.raises(WebAuthnRefused, match="registration refused"):
-        _register(auth, "packed", trusted_roots=[other])
+        _register(auth, "packed", level="trusted", trust_anchor_dir=_anchors(tmp_path / "other", AttestationCA()))
+
+
+@pytest.mark.parametrize(("fmt", "level", "message"), [
+    ("none", "untrusted", "no attestation"),
+    ("none", "trusted", "no attestation"),
+    ("packed", "trusted", "self attestation is not permitted"),
+])
+def test_attestation_levels_refuse_what_privacyidea_refuses(tmp_path, fmt, level, message):
+    with pytest.raises(WebAuthnRefused, match=message):
+        _register(SoftAuthenticator(), fmt, level=level, trust_anchor_dir=_anchors(tmp_path, AttestationCA()))
+
+
+def test_an_unknown_ca_passes_untrusted_and_none(tmp_path):
+    auth = SoftAuthenticator(vendor=AttestationCA())
+    assert _register(auth, "packed").certificate is not None
+    assert _register(SoftAuthenticator(), "none", level="none").certificate is None
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    (lambda path: None, "is not set"),
+    (lambda path: str(path / "missing"), "cannot be read"),
+    (lambda path: str(path), "holds no PEM certificate"),
+])
+def test_trusted_without_a_usable_anchor_directory_is_a_clear_refusal(tmp_path, setup, message):
+    (tmp_path / "README").write_text("not a certificate")
+    auth = SoftAuthenticator(vendor=AttestationCA())
+    with pytest.raises(WebAuthnRefused, match=message):
+        _register(auth, "packed", level="trusted", trust_anchor_dir=setup(tmp_path))
+
+
+def test_anchors_are_read_again_when_the_directory_changes(tmp_path):
+    vendor = AttestationCA()
+    auth = SoftAuthenticator(vendor=vendor)
+    directory = _anchors(tmp_path, AttestationCA())
+    with pytest.raises(WebAuthnRefused):
+        _register(auth, "packed", level="trusted", trust_anchor_dir=directory)
+    (tmp_path / "new.pem").write_bytes(vendor.root.public_bytes(Encoding.PEM))
+    os.utime(tmp_path, ns=(1, os.stat(tmp_path).st_mtime_ns + 1_000_000))
+    assert _register(auth, "packed", level="trusted", trust_anchor_dir=directory).certificate is not None

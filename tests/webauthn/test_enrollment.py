@@ -4,6 +4,7 @@ enrollment policies that shape it."""
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.http.restapi import Api
 from tests.softauthn import AttestationCA, SoftAuthenticator
@@ -163,3 +164,37 @@ def test_only_authenticators_whose_attestation_matches_enroll(wa: Api) -> None:
     info = tokens(wa, serial=serial)[0]["info"]
     assert (info["attestation_subject"], info["attestation_issuer"], info["attestation_serial"]) == (
         "OU=Authenticator Attestation,CN=Tessera Key", "CN=Tessera Test Root", "99")
+
+
+def _trust(api: Api, directory, *vendors: AttestationCA) -> None:
+    """webauthn.trust_anchor_dir (a system config key, as in privacyIDEA) with the vendors' roots."""
+    directory.mkdir()
+    for number, vendor in enumerate(vendors):
+        (directory / f"root{number}.pem").write_bytes(vendor.root.public_bytes(Encoding.PEM))
+    status, body = api.call("POST", "/system/setConfig", api.admin(), {"webauthn.trust_anchor_dir": str(directory)})
+    assert status == 200, body
+
+
+@pytest.mark.policy_action("enrollment", "webauthn_authenticator_attestation_level")
+def test_trusted_attestation_needs_a_certificate_from_a_trust_anchor(wa: Api, tmp_path) -> None:
+    ours = AttestationCA(subject="Tessera Key")
+    wa.policy("level", scope="enrollment", action="webauthn_authenticator_attestation_level=trusted")
+    assert "is not set" in refused(wa, SoftAuthenticator(vendor=ours))
+    _trust(wa, tmp_path / "anchors", ours)
+    assert "registration refused" in refused(wa, SoftAuthenticator(vendor=AttestationCA(subject="Other Key")))
+    assert "self attestation is not permitted" in refused(wa, SoftAuthenticator())
+    assert "no attestation" in refused(wa, SoftAuthenticator(), fmt="none")
+    assert [t["rollout_state"] for t in tokens(wa, user="alice")] == ["clientwait"] * 4  # nothing registered
+    serial = register(wa, SoftAuthenticator(vendor=ours))
+    token = tokens(wa, serial=serial)[0]
+    assert token["rollout_state"] == "" and token["info"]["attestation_subject"].endswith("CN=Tessera Key")
+
+
+@pytest.mark.policy_action("enrollment", "webauthn_authenticator_attestation_level")
+def test_level_none_takes_no_attestation_and_the_default_untrusted_refuses_it(wa: Api) -> None:
+    assert "no attestation, and the attestation level untrusted requires one" in refused(
+        wa, SoftAuthenticator(), fmt="none")
+    assert register(wa, SoftAuthenticator(vendor=AttestationCA()))  # an unknown CA passes untrusted
+    wa.policy("level", scope="enrollment", action="webauthn_authenticator_attestation_level=none")
+    serial = register(wa, SoftAuthenticator(), fmt="none")
+    assert tokens(wa, serial=serial)[0]["info"]["attestation_format"] == "none"
