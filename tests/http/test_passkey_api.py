@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import func, select
 
 from tesserad.core.auth.passkey_login import parse_answer
@@ -19,7 +20,7 @@ from tesserad.core.policy.auth import PolicyAuthPolicies
 from tesserad.core.store.models import AuditEntry, Challenge, Token, TokenCredential
 
 from tests.http.restapi import Api
-from tests.softauthn import Assertion, SoftAuthenticator, websafe
+from tests.softauthn import Assertion, AttestationCA, SoftAuthenticator, websafe
 
 ORIGIN = "https://tessera.example"
 RP = {"webauthn_relying_party_id": "tessera.example", "webauthn_relying_party_name": "Tessera"}
@@ -421,3 +422,22 @@ def test_bad_enrolment_input_changes_nothing(stored: Api) -> None:
                                headers={"Origin": ORIGIN})
     assert body["result"]["status"] is False and counts(stored) == before
     assert stored.call("POST", "/token/init", bob, good, headers={"Origin": ORIGIN})[1]["result"]["value"] is True
+
+
+@pytest.mark.policy_action("enrollment", "webauthn_authenticator_attestation_level")
+def test_a_passkey_checks_attestation_only_when_the_level_is_set(stored: Api, tmp_path) -> None:
+    alice = stored.user("alice")
+    assert api_init(stored, alice, {"type": "passkey"})[1]["detail"]["passkey_registration"]["attestation"] == "none"
+    vendor = AttestationCA()
+    (tmp_path / "root.pem").write_bytes(vendor.root.public_bytes(Encoding.PEM))
+    status, _ = stored.call("POST", "/system/setConfig", stored.admin(), {"webauthn.trust_anchor_dir": str(tmp_path)})
+    assert status == 200
+    stored.policy("level", scope="enrollment", action="webauthn_authenticator_attestation_level=trusted")
+    assert api_init(stored, alice, {"type": "passkey"})[1]["detail"]["passkey_registration"]["attestation"] == "direct"
+    before = counts(stored)
+    _, body = enroll(stored, alice, SoftAuthenticator())
+    assert "self attestation is not permitted" in body["result"]["error"]["message"]
+    _, body = enroll(stored, alice, SoftAuthenticator(vendor=AttestationCA()))
+    assert "registration refused" in body["result"]["error"]["message"]
+    assert counts(stored)[1:] == before[1:]  # no credential filed (the open enrolments are rows of their own)
+    assert enroll(stored, alice, SoftAuthenticator(vendor=vendor))[1]["result"]["value"] is True
