@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tesserad.core.policy.auth import PolicyAuthPolicies
 from tesserad.core.store.models import Challenge, Token
 from tesserad.core.tokens import oath
 
+from tests.http.people import PASSWORDS
 from tests.http.restapi import Api
 from tests.http.test_token_api import row
 from tests.wired import RFC4226, RFC_SEED_HEX
@@ -117,6 +119,16 @@ def test_a_right_otp_with_a_wrong_pin_does_not_confirm(rule: Api) -> None:
     assert body["result"]["value"] is False
     assert body["detail"]["foureyes"] == "Only found 1 tokens in realm sales"
     assert counts(rule, "DAVE1") == [(0, 1, 0)]  # dave's token counts the failure, its value stays
+
+
+@pytest.mark.policy_action("authentication", "otppin")
+def test_the_owners_otppin_policy_says_how_a_confirming_pin_is_checked(rule: Api) -> None:
+    rule.core.auth.engine.policies = PolicyAuthPolicies(rule.ctx.policies, "node", directory=rule.core.directory)
+    rule.policy("salespin", scope="authentication", action="otppin=userstore", realm="sales")
+    token_pins = f"dv{RFC4226[0]} er{erin_otp()} bb{bob_otp(0)}"
+    assert check(rule, user="alice", realm="example", **{"pass": token_pins})["result"]["value"] is False
+    passwords = f"{PASSWORDS['dave']}{RFC4226[1]} {PASSWORDS['erin']}{erin_otp(1)} bb{bob_otp(1)}"
+    assert check(rule, user="alice", realm="example", **{"pass": passwords})["result"]["value"] is True
 
 
 def test_a_disabled_token_does_not_confirm(rule: Api) -> None:
