@@ -37,9 +37,10 @@ class RealmConfirmations:
         self._env: TokenEnv | None = None
         self._realms: dict[str, list[TokenClass]] = {}
 
-    def confirm(self, realm: str, block: str, exclude: Collection[str]) -> str | None:
+    def confirm(self, realm: str, block: str, exclude: Collection[str],
+                people: Collection[tuple[str, str]]) -> str | None:
         for token in self._tokens(realm):
-            if token.serial in exclude:
+            if token.serial in exclude or any((o.resolver, o.user_id) in people for o in token.row.owners):
                 continue
             pin, otp = token.split_pin(block)
             matched = token.check_otp(otp)

@@ -75,9 +75,11 @@ class ParameterError(TesseraError):
 class RealmTokens(Protocol):
     """The tokens of a realm, as the engine lets a meta token (4eyes) use them."""
 
-    def confirm(self, realm: str, block: str, exclude: Collection[str]) -> str | None:
-        """The serial of the token of ``realm`` (none of ``exclude``) whose PIN and OTP value
-        ``block`` is, the value used up; None when no token's is."""
+    def confirm(self, realm: str, block: str, exclude: Collection[str],
+                people: Collection[tuple[str, str]]) -> str | None:
+        """The serial of the token of ``realm`` whose PIN and OTP value ``block`` is, the value
+        used up; None when no token's is. Not one of the serials ``exclude``, nor a token of
+        ``people`` (resolver, user id)."""
 
 
 class Confirmed(Enum):

@@ -8,8 +8,10 @@ tokens of each must confirm (``realm1:2,realm2:1``, or the web UI's JSON form), 
 one after the other: its own PIN (or the first value alone) opens a challenge, and each
 answer is the value of one more token until every realm has its count.
 
-As the spec says, a token counts once, but two tokens of one user count twice: a realm
-whose users should each count once allows one token per user (``max_token_per_user``).
+Only other users confirm: the tokens of the 4eyes token's owner do not count (so their own
+logins with those tokens stay theirs). As the spec says, a token counts once, but two tokens
+of one other user count twice: a realm whose users should each count once allows one token
+per user (``max_token_per_user``).
 The engine finds and uses up the other tokens' values (``TokenEnv.realm_tokens``).
 """
 
@@ -156,9 +158,10 @@ class FourEyesToken(TokenClass):
             self.reply = {"foureyes": f"{len(values)} values given, but only {outstanding} tokens are missing"}
             return confirmed
         done = list(confirmed)
+        owners = {(owner.resolver, owner.user_id) for owner in self.row.owners}
         for value in values:
             for realm in self.missing(done):
-                serial = realm_tokens.confirm(realm, value, {self.serial, *(s for _, s in done)})
+                serial = realm_tokens.confirm(realm, value, {self.serial, *(s for _, s in done)}, owners)
                 if serial is not None:
                     done.append((realm, serial))
                     break

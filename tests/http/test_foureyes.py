@@ -113,6 +113,15 @@ def test_two_tokens_of_one_user_count_twice_as_the_spec_says(rule: Api) -> None:
     assert body["result"]["value"] is True, body
 
 
+def test_the_owners_own_tokens_do_not_confirm_and_still_log_in(rule: Api) -> None:
+    enrolled(rule, type="hotp", otpkey=BOB_KEY.hex(), user="alice", realm="example", pin="al", serial="ALICE1")
+    body = check(rule, user="alice", realm="example", **{"pass": f"dv{RFC4226[0]} er{erin_otp()} al{bob_otp(0)}"})
+    assert body["detail"]["foureyes"] == "Only found 0 tokens in realm example"
+    assert counts(rule, "ALICE1") == [(0, 0, 0)]
+    body = check(rule, user="alice", realm="example", **{"pass": f"al{bob_otp(0)}"})
+    assert body["result"]["value"] is True and body["detail"]["serial"] == "ALICE1"
+
+
 def test_a_right_otp_with_a_wrong_pin_does_not_confirm(rule: Api) -> None:
     body = check(rule, user="alice", realm="example",
                  **{"pass": f"xx{RFC4226[0]} er{erin_otp()} bb{bob_otp(0)}"})
