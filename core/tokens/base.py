@@ -243,6 +243,8 @@ class TokenClass:
     # A WebAuthn assertion (AuthRequest.webauthn), not ``pass``, answers its challenges;
     # RADIUS and PAM cannot carry one.
     answers_assertions: ClassVar[bool] = False
+    # Enrolment parameters that may come as a JSON object (privacyIDEA's web UI sends them so).
+    structured_parameters: ClassVar[tuple[str, ...]] = ()
     # Tokens of other users confirm it (4eyes): the engine checks it with ``confirm_password``.
     confirmed_by_others: ClassVar[bool] = False
     # What the last check adds to the answer's detail (4eyes: ``foureyes``, the realm short of tokens).

@@ -46,11 +46,13 @@ Confirmation = tuple[str, str]  # (realm, serial of the token that confirmed)
 def parse_required(value: Any) -> dict[str, int]:
     """The ``4eyes`` parameter as {realm: count}: ``realm1:2,realm2:1``, or the web UI's
     {realm: {"selected": true, "count": 2}} (as a mapping or its JSON)."""
-    if isinstance(value, str) and value.strip().startswith("{"):
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
         try:
             value = json.loads(value)
         except ValueError:
-            raise ParameterError("4eyes: not a JSON object of realms") from None
+            value = None
+        if not isinstance(value, Mapping):
+            raise ParameterError("4eyes: not a JSON object of realms")
     if isinstance(value, Mapping):
         return _checked([(str(realm), _ui_count(entry)) for realm, entry in value.items()
                          if not isinstance(entry, Mapping) or entry.get("selected", True)])
@@ -107,6 +109,7 @@ class FourEyesToken(TokenClass):
     has_otp = False
     generates_otp = False
     confirmed_by_others = True
+    structured_parameters = (REQUIRED_KEY,)
 
     # The confirmations of this request (set by a check, read by the next challenge).
     _confirmed: tuple[Confirmation, ...] | None = None

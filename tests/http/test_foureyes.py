@@ -232,3 +232,18 @@ def test_an_unknown_serial_is_an_error(rule: Api) -> None:
     status, body = rule.call("POST", "/validate/check", None, {"serial": "PI4ENOSUCH", "pass": "four"})
     assert body["result"]["status"] is False
     assert "PI4ENOSUCH does not exist" in body["result"]["error"]["message"]
+
+
+def test_the_web_ui_form_as_a_json_object(rule: Api) -> None:
+    """privacyIDEA's web UI sends the realms as an object in a JSON body."""
+    status, body = rule.call("POST", "/token/init", rule.admin(),
+                             body={"type": "4eyes", "4eyes": {"sales": {"selected": True, "count": 1},
+                                                              "example": {"selected": True, "count": 1}}})
+    assert status == 200, body
+    status, body = rule.call("GET", "/token/", rule.admin(), {"serial": body["detail"]["serial"]})
+    assert body["result"]["value"]["tokens"][0]["info"]["4eyes"] == "sales:1,example:1"
+    status, body = rule.call("POST", "/token/init", rule.admin(), body={"type": "4eyes", "4eyes": ["sales:1"]})
+    assert status == 400 and body["result"]["error"]["message"] == "ERR905: 4eyes: not a JSON object of realms"
+    status, body = rule.call("POST", "/token/init", rule.admin(), body={"type": "hotp", "otplen": {"a": 1}})
+    assert status == 400 and body["result"]["error"]["message"].endswith("parameter otplen must be a string, "
+                                                                       "number or boolean")
