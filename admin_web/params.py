@@ -9,8 +9,9 @@ among them) send more than each endpoint reads.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from tesserad.admin_web.api import text_value
@@ -95,9 +96,11 @@ class Params(Mapping[str, Any]):
             items = (self.text(name) or "").split(",")
         return [item.strip() for item in items if item.strip()]
 
-    def texts(self) -> dict[str, str]:
-        """All parameters as text, for code that reads many of them (token enrollment)."""
-        return {name: text_value(name, value) for name, value in self._raw.items()}
+    def texts(self, structured: Collection[str] = ()) -> dict[str, str]:
+        """All parameters as text, for code that reads many of them (token enrollment); the
+        ``structured`` ones may be JSON objects or lists, handed on as JSON text."""
+        return {name: json.dumps(value) if name in structured and isinstance(value, (dict, list))
+                else text_value(name, value) for name, value in self._raw.items()}
 
 
 def check_path(values: dict[str, str]) -> None:

@@ -26,6 +26,7 @@ from tesserad.core.tokens.importers import parse
 from tesserad.core.tokens.importers.base import options_of
 from tesserad.core.tokens.importers.loader import TokenLoader
 from tesserad.core.tokens.passkey import ORIGIN_PARAM
+from tesserad.core.tokens.registry import token_class
 from tesserad.core.tokens.search import token_of_otp
 from tesserad.core.tokens.service import MAX_PAGE_SIZE, SORT_COLUMNS, TokenFilter, realm_names
 from tesserad.core.users.base import User
@@ -154,7 +155,7 @@ class TokenResource(Resource):
     def init(self, call: Call) -> Any:
         """Enroll a token (type-specific parameters), or confirm one with ``verify``."""
         realms = [name.lower() for name in call.params.names("tokenrealm") or []]
-        params = call.params.texts()
+        params = call.params.texts(token_class(call.params.text("type") or "hotp").structured_parameters)
         params.pop(ORIGIN_PARAM, None)  # the header's, never a parameter's: what a WebAuthn answer must match
         if call.facts.headers.get("origin"):
             params[ORIGIN_PARAM] = call.facts.headers["origin"][:255]

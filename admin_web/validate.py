@@ -87,6 +87,7 @@ def result_detail(result: AuthResult) -> dict[str, Any]:
         detail["type"] = result.token_type
     if result.otplen is not None:
         detail["otplen"] = result.otplen
+    detail.update(result.reply)
     if result.next_pin_change is not None:
         detail["next_pin_change"], detail["pin_change"] = result.next_pin_change, result.pin_change
     if result.challenges:

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session, selectinload
 from tesserad.core import radius_client, radius_servers
 from tesserad.core.auth import cache, challenges, counters, enroll_at_login, pinchange, resync
 from tesserad.core.auth.autoassign import ASSIGNED_MESSAGE, autoassign, passthru_assign
+from tesserad.core.auth.confirmations import RealmConfirmations
 from tesserad.core.auth.limits import RateLimit
 from tesserad.core.auth.mangle import mangled
 from tesserad.core.auth.policy import AuthPolicies, AuthSettings
@@ -73,6 +74,7 @@ from tesserad.core.tokens import oath
 from tesserad.core.tokens.base import (
     NEXT_PIN_CHANGE,
     ChallengeSpec,
+    Confirmed,
     Notice,
     ParameterError,
     Success,
@@ -437,7 +439,8 @@ class Engine:
                 user = self.policies.set_realm(session, user, req.client)
         settings = self.policies.for_request(session, user, req.client)
         snapshot = self.sysconfig.snapshot(session)
-        env = TokenEnv(self.security, self.hasher, self.clock, snapshot.settings, snapshot.extra)
+        env = TokenEnv(self.security, self.hasher, self.clock, snapshot.settings, snapshot.extra,
+                       realm_tokens=RealmConfirmations(self, session, req.client))
         return RequestState(utc_datetime(self.clock), settings, snapshot.settings, env, user)
 
     # ---- token loading ---------------------------------------------------------------------
@@ -576,7 +579,8 @@ class Engine:
         mode = state.settings.otppin
         return mode == "userstore" or (mode != "none" and token.pin_hashed)
 
-    def _pin_ok(self, session: Session, state: RequestState, token: TokenClass, pin: str) -> bool:
+    def pin_ok(self, session: Session, state: RequestState, token: TokenClass, pin: str) -> bool:
+        """Whether ``pin`` is the fixed part as the ``otppin`` policy of ``state`` says."""
         mode = state.settings.otppin
         if mode == "none":
             return True
@@ -592,8 +596,11 @@ class Engine:
 
     def _classify(self, session: Session, req: AuthRequest, state: RequestState, token: TokenClass,
                   walk: Walk) -> None:
+        if token.confirmed_by_others:
+            self._classify_confirmed(session, req, state, token, walk)
+            return
         if (not req.otp_only and token.is_challenge_request(state.settings.challenge_response)
-                and self._pin_ok(session, state, token, req.password)):
+                and self.pin_ok(session, state, token, req.password)):
             walk.challenge_requested.append(token)
             return
         if req.otp_only:
@@ -605,7 +612,7 @@ class Engine:
                 and not (state.system.AutoResync and token.sync_counter(otp) >= 0)):
             walk.unchecked.append((token, token.previously_used(otp)))
             return
-        if not req.otp_only and not self._pin_ok(session, state, token, pin):
+        if not req.otp_only and not self.pin_ok(session, state, token, pin):
             walk.invalid.append(token)
             return
         if matched < 0 and state.system.AutoResync:
@@ -624,6 +631,25 @@ class Engine:
             walk.valid.append((token, verdict))
         else:
             walk.pin_matching.append((token, True))  # used by a concurrent request, or a replay
+
+    def _classify_confirmed(self, session: Session, req: AuthRequest, state: RequestState, token: TokenClass,
+                            walk: Walk) -> None:
+        """A 4eyes token: its own PIN asks for the first confirmation (with otppin=none only
+        an empty ``pass`` does); else the values in ``pass`` confirm it, all at once, or a
+        first one that starts the challenges for the others."""
+        if (not req.otp_only and (req.password == "" or state.settings.otppin != "none")
+                and self.pin_ok(session, state, token, req.password)):
+            walk.challenge_requested.append(token)
+            return
+        confirmed = token.confirm_password(req.password)
+        if confirmed is Confirmed.SOME:
+            walk.challenge_requested.append(token)
+        elif confirmed is Confirmed.NONE:
+            walk.pin_matching.append((token, False))
+        else:
+            verdict = self._verdict(session, state, token)
+            token.consume(session, 0, state.success if verdict.ok else None)
+            walk.valid.append((token, verdict))
 
     @staticmethod
     def _classify_answers(session: Session, req: AuthRequest, state: RequestState, tokens: list[TokenClass],
@@ -856,6 +882,8 @@ class Engine:
         if len(tokens) == 1:
             result.serial, result.token_type, result.otplen = (tokens[0].serial, tokens[0].type,
                                                                tokens[0].row.otplen)
+            if tokens[0].reply:
+                result.reply = dict(tokens[0].reply)
         elif tokens:
             types = {t.type for t in tokens}
             result.token_type = types.pop() if len(types) == 1 else "undetermined"

@@ -95,6 +95,8 @@ class AuthResult:
     serial: str | None = None
     token_type: str | None = None
     otplen: int | None = None
+    # What the token adds to the answer's detail (4eyes: ``foureyes``, the realm short of tokens).
+    reply: dict[str, str] = field(default_factory=dict)
     challenges: list[IssuedChallenge] = field(default_factory=list)
     # The accepted token's tokeninfo next_pin_change, and whether that date has come.
     next_pin_change: str | None = None

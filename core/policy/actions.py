@@ -48,7 +48,7 @@ USER_ENROLLABLE = ("hotp", "totp", "spass", "sms", "email", "push", "webauthn", 
 TOKEN_TYPES = USER_ENROLLABLE + ("pw", "registration", "remote", "4eyes", "ocra", "daplug", "vasco")
 # The token types tesserad implements (``core.tokens.registry``; a test keeps them equal):
 # the per-type actions of the other types are not offered.
-IMPLEMENTED_TYPES = ("daypassword", "email", "hotp", "indexedsecret", "motp", "paper", "passkey", "pw",
+IMPLEMENTED_TYPES = ("4eyes", "daypassword", "email", "hotp", "indexedsecret", "motp", "paper", "passkey", "pw",
                      "push", "question", "registration", "sms", "spass", "tan", "totp", "webauthn", "yubikey")
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})

@@ -12,9 +12,11 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
+from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import ColumnElement, bindparam, update
@@ -70,6 +72,24 @@ class ParameterError(TesseraError):
     """A request parameter is missing or malformed (privacyIDEA ParameterError, 905)."""
 
 
+class RealmTokens(Protocol):
+    """The tokens of a realm, as the engine lets a meta token (4eyes) use them."""
+
+    def confirm(self, realm: str, block: str, exclude: Collection[str],
+                people: Collection[tuple[str, str]]) -> str | None:
+        """The serial of the token of ``realm`` whose PIN and OTP value ``block`` is, the value
+        used up; None when no token's is. Not one of the serials ``exclude``, nor a token of
+        ``people`` (resolver, user id)."""
+
+
+class Confirmed(Enum):
+    """How far the values in one ``pass`` confirm a token that others confirm (4eyes)."""
+
+    ALL = "all"  # every required confirmation is there: the token authenticates
+    SOME = "some"  # one value started a confirmation in challenges, one token after the other
+    NONE = "none"
+
+
 @dataclass(frozen=True)
 class TokenEnv:
     """What a token class may use besides its own row."""
@@ -82,6 +102,8 @@ class TokenEnv:
     extra: Mapping[str, str] = field(default_factory=dict)
     # Whether enrollment details carry QR images (some ms each); a bulk import shows none.
     qr_images: bool = True
+    # The tokens of other users, for the engine's checks of a 4eyes token (None elsewhere).
+    realm_tokens: RealmTokens | None = None
 
 
 class InfoItem(Protocol):
@@ -221,6 +243,12 @@ class TokenClass:
     # A WebAuthn assertion (AuthRequest.webauthn), not ``pass``, answers its challenges;
     # RADIUS and PAM cannot carry one.
     answers_assertions: ClassVar[bool] = False
+    # Enrolment parameters that may come as a JSON object (privacyIDEA's web UI sends them so).
+    structured_parameters: ClassVar[tuple[str, ...]] = ()
+    # Tokens of other users confirm it (4eyes): the engine checks it with ``confirm_password``.
+    confirmed_by_others: ClassVar[bool] = False
+    # What the last check adds to the answer's detail (4eyes: ``foureyes``, the realm short of tokens).
+    reply: Mapping[str, str] = MappingProxyType({})
 
     def __init__(self, row: Token | TokenRecord, env: TokenEnv, info: Iterable[InfoItem] | None = None):
         """``row``: the ORM object, or (the engine's hot path) a TokenRecord with ``info``
@@ -350,6 +378,10 @@ class TokenClass:
             self.row.description = str(params["description"])[:255]
         return {}
 
+    def referenced_realms(self) -> Collection[str]:
+        """The realms the token's parameters name (they must exist); none by default."""
+        return ()
+
     def complete_two_step(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The second step of a two-step enrolment (rollout state ``clientwait``): the final
         key from the client's key part in ``otpkey``; the answer's ``detail``."""
@@ -437,6 +469,11 @@ class TokenClass:
     def check_challenge_response(self, answer: str, challenge_data: str) -> int:
         """Check the answer to a challenge this token issued; counter or -1."""
         return self.check_otp(answer)
+
+    def confirm_password(self, password: str) -> Confirmed:
+        """Types ``confirmed_by_others``: how far the values in ``password`` confirm the
+        token (the values used up as they confirm); sets ``reply`` for the answer."""
+        raise TokenError(f"{self.type} tokens are not confirmed by other tokens")
 
     def check_assertion(self, response: Any, challenge_data: str) -> int:
         """Types that ``answers_assertions``: the counter the WebAuthn answer ``response``

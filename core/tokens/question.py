@@ -30,6 +30,7 @@ class QuestionnaireToken(TokenClass):
     prefix = "QUST"
     title = "Questionnaire Token"
     challenge_always = True
+    structured_parameters = ("questions",)
 
     def enroll(self, params: Mapping[str, Any]) -> dict[str, Any]:
         detail = super().enroll(params)

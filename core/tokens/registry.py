@@ -10,6 +10,11 @@ import pkgutil
 from tesserad.core.tokens.base import ParameterError, TokenClass
 
 TOKEN_TYPES: dict[str, type[TokenClass]] = {}
+# Types of the spec left unbuilt rather than guessed, with the reason their refusal gives.
+REFUSED = {
+    "tiqr": "the specification names the TiQR protocol but does not give it (the enrolment URL, the metadata "
+            "and messages the app exchanges with /ttype/tiqr, their answers, the tiqrauth URL, the OCRA suite)",
+}
 _INFRASTRUCTURE = {"base", "registry", "record", "oath", "otpauth", "service"}
 
 
@@ -34,4 +39,7 @@ def token_class(tokentype: str) -> type[TokenClass]:
     try:
         return types[tokentype.lower()]
     except KeyError:
+        reason = REFUSED.get(tokentype.lower())
+        if reason is not None:
+            raise ParameterError(f"token type {tokentype.lower()} is not supported: {reason}") from None
         raise ParameterError(f"unknown token type {tokentype!r}; known: {', '.join(sorted(types))}") from None

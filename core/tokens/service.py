@@ -147,6 +147,8 @@ class TokenService:
                              f"it cannot be initialized as {cls.type}")
         token = cls(row, self.env(session))
         detail = self._enroll(token, params)
+        for realm in token.referenced_realms():
+            self._realm(session, realm)
         session.flush()
         if user is not None:
             self.assign(session, serial, user, realm_id=realm_id)

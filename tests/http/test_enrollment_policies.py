@@ -233,6 +233,10 @@ def limited(api: Api, params: dict[str, Any]) -> tuple[int, int]:
                  marks=pytest.mark.policy_action("enrollment", "push_max_token_per_user")),
     pytest.param("push_max_active_token_per_user", "push",
                  marks=pytest.mark.policy_action("enrollment", "push_max_active_token_per_user")),
+    pytest.param("4eyes_max_token_per_user", "4eyes",
+                 marks=pytest.mark.policy_action("enrollment", "4eyes_max_token_per_user")),
+    pytest.param("4eyes_max_active_token_per_user", "4eyes",
+                 marks=pytest.mark.policy_action("enrollment", "4eyes_max_active_token_per_user")),
 ])
 def test_token_limits_per_user(api: Api, action: str, token_type: str) -> None:
     """One token of the type is allowed, a second refused; only the type counts for a

@@ -149,6 +149,7 @@ ENROLL_PARAMS: dict[str, dict[str, str]] = {
     "sms": {"phone": "+49 170 1234567"},
     "email": {"email": "someone@example.org"},
     "push": {"genkey": "1", "push_registration_url": "https://mfa.example.org/ttype/push"},
+    "4eyes": {"4eyes": "example:1"},
 }
 
 
@@ -168,6 +169,7 @@ ENROLL_PARAMS: dict[str, dict[str, str]] = {
     pytest.param("sms", marks=pytest.mark.policy_action("admin", "enrollSMS")),
     pytest.param("email", marks=pytest.mark.policy_action("admin", "enrollEMAIL")),
     pytest.param("push", marks=pytest.mark.policy_action("admin", "enrollPUSH")),
+    pytest.param("4eyes", marks=pytest.mark.policy_action("admin", "enroll4EYES")),
 ])
 def test_an_admin_enrolls_a_token_type_with_its_right(pair: Api, token_type: str) -> None:
     root, right = pair.admin("root"), f"enroll{token_type.upper()}"

@@ -295,3 +295,13 @@ def test_users_see_and_touch_only_their_own_tokens(api: Api) -> None:
     api.policy("limited", scope="user", action="disable")
     assert error(api.call("POST", f"/token/description/{mine}", bob, {"description": "x"})) == (403, 303)
     assert error(api.call("POST", f"/token/set/{mine}", bob, {"description": "x"}))[0] == 401
+
+
+def test_questions_may_come_as_a_json_object(api: Api) -> None:
+    """The web UI's wizard (and privacyIDEA's) sends the questionnaire as an object."""
+    questions = {f"Question {n}?": f"answer {n}" for n in range(5)}
+    status, body = api.call("POST", "/token/init", api.admin(), body={"type": "question", "questions": questions})
+    assert status == 200, body
+    status, body = api.call("POST", "/token/init", api.admin(), body={"type": "question", "questions": [1, 2]})
+    assert status == 400 and body["result"]["error"]["message"].endswith(
+        "questions must be a JSON object {question: answer}"), body

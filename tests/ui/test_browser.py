@@ -1,7 +1,8 @@
 """The web UI end to end in headless Chromium against a real tesserad: an admin builds a realm
 over a flat-file resolver, enrols and verifies a TOTP token for a user by reading the QR
 code's payload, the user logs in, sees the token and disables it; a help-desk admin limited
-to one realm sees only that realm. Every page is screenshotted into test-artifacts/ui/, and
+to one realm sees only that realm; the wizard enrols a 4eyes token, a type it offers from the
+registry. Every page is screenshotted into test-artifacts/ui/, and
 any script error or CSP violation in the browser fails the test."""
 
 from __future__ import annotations
@@ -107,6 +108,25 @@ def test_admin_enrols_a_verified_totp_and_the_user_disables_it(ui: Ui) -> None:
     ui.shot(user, "13-user-token")
     assert root.call("GET", "/token/", {"serial": serial})["tokens"][0]["active"] is False
     assert "Dashboard" not in user.locator("nav").inner_text()
+    assert ui.problems == []
+
+
+def test_the_wizard_offers_the_4eyes_type_from_the_registry(ui: Ui) -> None:
+    page = ui.page()
+    ui.login(page, "root", ROOT_PASSWORD)
+    page.get_by_role("link", name="Enroll a token").click()
+    page.get_by_label("Token type").select_option("4eyes")
+    assert "4EYES: Four Eyes Token" in page.locator("#type option[value='4eyes']").inner_text()
+    page.get_by_label("Realms and how many tokens of each").fill("example:2")
+    page.locator("#user").fill("alice")
+    page.locator("#realm").select_option("example")
+    page.get_by_role("button", name="Enroll").click()
+    page.wait_for_selector("text=Nothing more to set up for this token.")
+    serial = page.locator("#serial").inner_text()
+    ui.shot(page, "14-enroll-4eyes")
+    [token] = ui.rest.login("root", ROOT_PASSWORD).call("GET", "/token/", {"serial": serial})["tokens"]
+    assert serial.startswith("PI4E") and token["username"] == "alice"
+    assert token["info"] == {"4eyes": "example:2", "separator": " "}
     assert ui.problems == []
 
 

@@ -26,6 +26,8 @@ const FIELDS = {
   yubikey: [{name: "otpkey", label: "AES key (32 hex digits)", type: "password"},
             {name: "otplen", label: "OTP length", value: "44"}],
   question: [{name: "questions", label: "Questions and answers (JSON object)", value: "{}"}],
+  "4eyes": [{name: "4eyes", label: "Realms and how many tokens of each (realm1:2,realm2:1)"},
+            {name: "separator", label: "Separator between the values", value: " "}],
 };
 // Types whose key the server generates (the QR code carries it).
 const GENERATED = new Set(["hotp", "totp", "daypassword", "paper", "tan"]);
