@@ -19,4 +19,4 @@ def build_transports(reactor: Any, config: OutboxSection, sms: SmsSection) -> di
     trust = trust_root(config.ca_file)
     smtp = SMTPTransport(reactor, trust)
     return {"smtp": smtp, "sms": SmsTransport(reactor, Path(sms.script_directory), smtp),
-            fcm.KIND: FcmTransport(reactor, trust if config.ca_file else None)}
+            fcm.KIND: FcmTransport(reactor, trust)}

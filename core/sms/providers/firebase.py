@@ -134,8 +134,8 @@ class FirebaseProvider(Provider):
             raise ParameterError(f"option.{PROJECT_ID} {wanted[:80]!r} is not the project_id of the "
                                  "service-account file")
         base = checked_url(options.get(FCM_URL) or DEFAULT_FCM_URL, f"option.{FCM_URL}")
-        return FcmSettings(config.identifier, account, f"{base}/v1/projects/{quote(account.project_id, safe='')}/messages:send",
-                           seconds(options.get(TIMEOUT), DEFAULT_TIMEOUT))
+        send_url = f"{base}/v1/projects/{quote(account.project_id, safe='')}/messages:send"
+        return FcmSettings(config.identifier, account, send_url, seconds(options.get(TIMEOUT), DEFAULT_TIMEOUT))
 
     def try_out(self, config: GatewayConfig) -> None:
         self.settings(config)
