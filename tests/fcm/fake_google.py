@@ -112,6 +112,7 @@ class FakeGoogle:
         return 200, {"access_token": access, "expires_in": self.expires_in, "token_type": "Bearer"}
 
     def send(self, path: str, authorization: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        answer = self.fcm_status  # read first: a test may change it once the message is seen
         bearer = authorization.removeprefix("Bearer ")
         if path != f"/v1/projects/{PROJECT}/messages:send":
             return 404, {"error": {"code": 404, "status": "NOT_FOUND", "message": "no such project"}}
@@ -123,10 +124,10 @@ class FakeGoogle:
             self.messages.append(json.loads(body)["message"])
             self.bearers.append(bearer)
             self.arrived.notify_all()
-        if self.fcm_status == 200:
+        if answer == 200:
             return 200, {"name": f"projects/{PROJECT}/messages/{len(self.messages)}"}
-        status, code = FCM_ERRORS[self.fcm_status]
-        return self.fcm_status, {"error": {"code": self.fcm_status, "status": status, "message": "refused",
+        status, code = FCM_ERRORS[answer]
+        return answer, {"error": {"code": answer, "status": status, "message": "refused",
                                            "details": [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",
                                                         "errorCode": code}]}}
 
