@@ -29,6 +29,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.helpers import serving_in_thread
+
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 PROJECT = "tesserad-test"
@@ -158,10 +160,5 @@ def fake_google() -> Iterator[FakeGoogle]:
     google = FakeGoogle()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(google))
     google.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_in_thread(server):
         yield google
-    finally:
-        server.shutdown()
-        server.server_close()
