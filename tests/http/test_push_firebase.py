@@ -135,3 +135,16 @@ def test_an_app_without_a_firebase_token_is_told_to_poll(firebase: Api) -> None:
     app = enrolled(api, fbtoken="")
     assert challenged(api)["message"] == f"{QUESTION} {NOT_SENT}"
     assert queued(api) == [] and len(polled(api, app)) == 1
+
+
+def test_the_smsgateway_api_takes_firebase_definitions(api: Api, tmp_path: Path) -> None:
+    account = FakeGoogle().service_account(tmp_path / "service-account.json")
+    definition = {"name": "fb1", "module": FirebaseProvider.module, "option.JSON config file": str(account),
+                  "option.apikey": "AIzaLegacy"}
+    status, body = api.call("POST", "/smsgateway", api.admin(), {**definition, "option.projectid": "other"})
+    assert status == 400 and "is not the project_id" in body["result"]["error"]["message"]
+    status, body = api.call("POST", "/smsgateway", api.admin(), {**definition, "option.JSON config file": "/nowhere"})
+    assert status == 400 and "cannot read the Firebase service-account file" in body["result"]["error"]["message"]
+    assert api.call("POST", "/smsgateway", api.admin(), definition)[0] == 200
+    [shown] = api.call("GET", "/smsgateway/", api.admin())[1]["result"]["value"]
+    assert shown["options"] == {"JSON config file": str(account), "apikey": "__CENSORED__"}
