@@ -25,6 +25,7 @@ import jwt
 import treq
 from twisted.internet.defer import Deferred, DeferredLock
 from twisted.web.client import Agent, BrowserLikePolicyForHTTPS, HTTPConnectionPool
+from twisted.web.http_headers import Headers
 
 from tesserad.core.outbox import DeliveryError, Outgoing
 from tesserad.core.sms import fcm
@@ -93,8 +94,8 @@ class FcmTransport:
         settings: FcmSettings = message.settings
         access = await self._access_token(settings)
         body = json.dumps(fcm.request_body(message.payload, self._clock())).encode()
-        code, answer = await self._post(settings, settings.send_url, body, {
-            b"Authorization": [f"Bearer {access}".encode()], b"Content-Type": [b"application/json; charset=UTF-8"]},
+        code, answer = await self._post(settings, settings.send_url, body, Headers({
+            b"Authorization": [f"Bearer {access}".encode()], b"Content-Type": [b"application/json; charset=UTF-8"]}),
             "FCM")
         if code == 200:
             return
@@ -125,7 +126,8 @@ class FcmTransport:
                                else None)
         form = f"grant_type={GRANT}&assertion={assertion}".encode()  # both URL-safe already
         code, answer = await self._post(settings, account.token_uri, form,
-                                        {b"Content-Type": [b"application/x-www-form-urlencoded"]}, "the token endpoint")
+                                        Headers({b"Content-Type": [b"application/x-www-form-urlencoded"]}),
+                                        "the token endpoint")
         if code != 200:
             error = _google_error(answer)
             raise DeliveryError(f"the token endpoint answered {code}{' ' + error if error else ''}",
@@ -139,7 +141,7 @@ class FcmTransport:
             raise DeliveryError("the token endpoint answered without an access token")
         return AccessToken(value, now + lifetime - RENEW_MARGIN)
 
-    async def _post(self, settings: FcmSettings, url: str, body: bytes, headers: dict[bytes, list[bytes]],
+    async def _post(self, settings: FcmSettings, url: str, body: bytes, headers: Headers,
                     what: str) -> tuple[int, bytes]:
         try:
             response = await treq.post(url, data=body, headers=headers, agent=self._agent,
