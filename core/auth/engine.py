@@ -823,7 +823,8 @@ class Engine:
             return False
         self.outbox.enqueue(session, notice.channel, recipient, payload,
                             serial=token.serial, transaction_id=transaction_id, expires_at=expires_at)
-        return not self.outbox.failing(session, notice.channel)
+        return not self.outbox.failing(session, notice.channel,
+                                       recipient if notice.failing_per_recipient else None)
 
     def _pin_matching(self, session: Session, state: RequestState,
                       tokens: list[tuple[TokenClass, bool]]) -> AuthResult:

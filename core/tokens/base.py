@@ -143,6 +143,9 @@ class Notice:
     failure: str = "The PIN was correct, but the message could not be sent!"
     # The templates are the payload as it is, no tags filled in (push: data the token signed).
     literal: bool = False
+    # A failed attempt concerns this recipient only (push: one device's Firebase token), not
+    # every message of the channel.
+    failing_per_recipient: bool = False
 
 
 @dataclass

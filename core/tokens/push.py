@@ -242,7 +242,7 @@ class PushToken(TokenClass):
             return spec
         spec.notice = Notice(fcm.channel(gateway), {**self.signed_data(spec.challenge, question, title),
                                                     fcm.FBTOKEN: device},
-                             {}, recipient=self.serial, failure=failure, literal=True)
+                             {}, recipient=self.serial, failure=failure, literal=True, failing_per_recipient=True)
         return spec
 
     def check_challenge(self, answer: str, challenge: Challenge) -> int:

@@ -115,14 +115,22 @@ def test_the_app_renews_its_firebase_token(firebase: Api) -> None:
     assert app.receive(pushed(api, message))["serial"] == app.serial  # to the new token
 
 
-def test_a_failing_gateway_shows_in_the_challenge_message(firebase: Api) -> None:
+def fail(api: Api, message: Outgoing, reason: str) -> None:
+    with api.core.database.session() as session:
+        api.core.outbox.failed(session, message, DeliveryError(reason, permanent=True))
+        session.commit()
+
+
+def test_a_failed_notification_shows_in_the_next_challenge_message(firebase: Api) -> None:
     api = firebase
     app = enrolled(api)
-    challenged(api)
-    [message] = queued(api)
-    with api.core.database.session() as session:
-        api.core.outbox.failed(session, message, DeliveryError("FCM answered 500 INTERNAL"))
+    with api.core.database.session() as session:  # another device, unregistered: not alice's
+        api.core.outbox.enqueue(session, "fcm:fb1", "PIPU-OTHER", {fcm.FBTOKEN: "gone"})
         session.commit()
+    fail(api, queued(api)[0], "FCM answered 404 UNREGISTERED")
+    assert challenged(api)["message"] == QUESTION
+    [message] = queued(api)
+    fail(api, message, "FCM answered 404 UNREGISTERED")
     detail = challenged(api)
     assert detail["message"] == f"{QUESTION} {NOT_SENT}"
     assert detail["multi_challenge"][0]["message"] == f"{QUESTION} {NOT_SENT}"
