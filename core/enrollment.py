@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from tesserad.core.clock import utc_datetime
 from tesserad.core.policy.actions import ENROLL
 from tesserad.core.rights import PolicyDenied, Rights, Target
-from tesserad.core.sms import gateways
+from tesserad.core.sms import fcm, gateways
 from tesserad.core.store.models.base import NAME_LENGTH
 from tesserad.core.token_access import Services, TokenAccess
 from tesserad.core.tokens import passkey, webauthn
@@ -214,6 +214,9 @@ class Enrollment:
             value = self.rights.value(action, None, owner, scope=ENROLL)
             if value is not None:
                 wanted[action] = str(value)
+        if token_type == "push" and wanted.get("push_firebase_configuration"):
+            wanted["push_firebase_configuration"] = fcm.checked_configuration(
+                self.session, wanted["push_firebase_configuration"])
         self._app_parameters(wanted, token_type, owner)
         if "pin" in wanted and not self.rights.allowed("enrollpin", targets):
             del wanted["pin"]

@@ -1,5 +1,6 @@
 """A privacyIDEA Authenticator push client built from the protocol: its own RSA key, the
-registration at /ttype/push, polling and signed answers, over HTTP against tesserad."""
+registration at /ttype/push (with its Firebase token), polling, the notifications Firebase
+hands it (``receive``), a renewed Firebase token and signed answers, over HTTP against tesserad."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ def b32sign(key: rsa.RSAPrivateKey, text: str) -> str:
 
 
 class PushApp:
-    def __init__(self, send: Send):
+    def __init__(self, send: Send, fbtoken: str = "no-firebase"):
         self.send = send
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.serial = ""
         self.server_key: rsa.RSAPublicKey | None = None
+        self.fbtoken = fbtoken
 
     def pubkey(self) -> str:
         der = self.key.public_key().public_bytes(serialization.Encoding.DER,
@@ -43,7 +45,7 @@ class PushApp:
         fields = self.read_url(url)
         self.serial = fields["serial"]
         status, body = self.send("POST", "/ttype/push", {"serial": self.serial, "pubkey": self.pubkey(),
-                                                         "fbtoken": "no-firebase",
+                                                         "fbtoken": self.fbtoken,
                                                          "enrollment_credential": fields["enrollment_credential"]})
         if status == 200:
             der = base64.b64decode(body["detail"]["public_key"])
@@ -63,6 +65,26 @@ class PushApp:
         signed = "|".join(data[k] for k in ("nonce", "url", "serial", "question", "title", "sslverify"))
         self.server_key.verify(base64.b32decode(data["signature"]), signed.encode(), padding.PKCS1v15(),
                                hashes.SHA256())
+
+    def receive(self, message: dict[str, Any]) -> dict[str, str]:
+        """A notification as Firebase delivers it (an FCM v1 message): addressed to this app,
+        its data signed by the server; the data, to answer."""
+        assert message["token"] == self.fbtoken, "a notification for another device"
+        data: dict[str, str] = message["data"]
+        assert data["serial"] == self.serial
+        self.verify_challenge(data)
+        return data
+
+    def renew_fbtoken(self, fbtoken: str, now: datetime, *, key: rsa.RSAPrivateKey | None = None
+                      ) -> tuple[int, dict[str, Any]]:
+        """Firebase gave the device a new token: tell the server, signed."""
+        stamp = now.isoformat()
+        status, body = self.send("POST", "/ttype/push", {
+            "serial": self.serial, "new_fb_token": fbtoken, "timestamp": stamp,
+            "signature": b32sign(key or self.key, f"{fbtoken}|{self.serial}|{stamp}")})
+        if status == 200:
+            self.fbtoken = fbtoken
+        return status, body
 
     def answer(self, nonce: str, *, decline: bool = False, key: rsa.RSAPrivateKey | None = None
                ) -> tuple[int, dict[str, Any]]:

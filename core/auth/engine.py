@@ -837,16 +837,20 @@ class Engine:
         False when it cannot be sent (no outbox, no address, or the last attempt on its channel failed)."""
         if self.outbox is None:
             return False
-        user = state.user
-        info = self.directory.user_info(session, user) if user is not None else {}
-        recipient = notice.recipient or str(info.get(notice.recipient_attribute) or "")
+        if notice.literal:  # nothing of the owner goes in: no user store lookup
+            recipient, payload = notice.recipient or "", dict(notice.templates)
+        else:
+            user = state.user
+            info = self.directory.user_info(session, user) if user is not None else {}
+            recipient = notice.recipient or str(info.get(notice.recipient_attribute) or "")
+            tags = {**owner_tags(info, user.realm if user else "", state.now), **notice.tags}
+            payload = {key: render(text, tags) for key, text in notice.templates.items()}
         if not recipient:
             return False
-        tags = {**owner_tags(info, user.realm if user else "", state.now), **notice.tags}
-        self.outbox.enqueue(session, notice.channel, recipient,
-                            {key: render(text, tags) for key, text in notice.templates.items()},
+        self.outbox.enqueue(session, notice.channel, recipient, payload,
                             serial=token.serial, transaction_id=transaction_id, expires_at=expires_at)
-        return not self.outbox.failing(session, notice.channel)
+        return not self.outbox.failing(session, notice.channel,
+                                       recipient if notice.failing_per_recipient else None)
 
     def _pin_matching(self, session: Session, state: RequestState,
                       tokens: list[tuple[TokenClass, bool]]) -> AuthResult:

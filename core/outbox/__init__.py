@@ -1,4 +1,4 @@
-"""The durable outbox: email and SMS messages written with the challenge that needs them,
+"""The durable outbox: email, SMS and push messages written with the challenge that needs them,
 delivered by a sender in any process, each at most once per lease.
 
 Interface (for token types and channel kinds):
@@ -6,8 +6,9 @@ Interface (for token types and channel kinds):
 - ``Outbox.enqueue(session, channel, recipient, payload, serial=, transaction_id=,
   expires_at=)`` adds a message in the caller's transaction; nothing is sent if that
   transaction rolls back. ``channel`` is ``"<kind>:<identifier>"`` (``smtp:mail1``,
-  ``sms:gw1``); ``payload`` is a ``dict[str, str]`` (email: ``subject``, ``body``,
-  ``mime`` ``text/plain`` or ``text/html``; SMS: ``text``), stored encrypted.
+  ``sms:gw1``, ``fcm:fb1``); ``payload`` is a ``dict[str, str]`` (email: ``subject``, ``body``,
+  ``mime`` ``text/plain`` or ``text/html``; SMS: ``text``; push: the app's data and
+  ``fbtoken``, see ``core.sms.fcm``), stored encrypted.
 - A channel kind registers a ``Loader`` in ``channels.LOADERS`` (as ``smtp`` does): ``loader(session,
   security, identifier)`` runs in a core thread at claim time and returns the settings the
   transport needs (secrets decrypted) or raises ``DeliveryError(permanent=True)`` when the

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 from tesserad.core import smtp_servers
 from tesserad.core.errors import DeliveryError
 from tesserad.core.security.base import SecurityModule
-from tesserad.core.sms import gateways
+from tesserad.core.sms import fcm, gateways
 
 # loader(session, security, identifier) -> the transport's settings for that definition.
 Loader = Callable[[Session, SecurityModule, str], Any]
-LOADERS: dict[str, Loader] = {"sms": gateways.loaded, smtp_servers.KIND: smtp_servers.delivery_settings}
+LOADERS: dict[str, Loader] = {"sms": gateways.loaded, smtp_servers.KIND: smtp_servers.delivery_settings,
+                              fcm.KIND: fcm.loaded}
 
 
 __all__ = ["LOADERS", "DeliveryError", "Loader", "load", "split"]

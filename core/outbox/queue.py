@@ -196,13 +196,14 @@ class Outbox:
                                                              OutboxMessage.finished_at <= before))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    def failing(self, session: Session, channel: str) -> bool:
-        """Whether the last attempt on ``channel`` failed (the server is down or refusing),
-        so that a new challenge can say its message may not arrive."""
-        last = session.execute(
-            select(OutboxMessage.state, OutboxMessage.last_error)
-            .where(OutboxMessage.channel == channel, OutboxMessage.attempts > 0)
-            .order_by(OutboxMessage.id.desc()).limit(1)).first()
+    def failing(self, session: Session, channel: str, recipient: str | None = None) -> bool:
+        """Whether the last attempt on ``channel`` (to ``recipient``, when given) failed (the
+        server is down or refusing), so that a new challenge can say its message may not arrive."""
+        query = select(OutboxMessage.state, OutboxMessage.last_error).where(OutboxMessage.channel == channel,
+                                                                           OutboxMessage.attempts > 0)
+        if recipient is not None:
+            query = query.where(OutboxMessage.recipient == recipient)
+        last = session.execute(query.order_by(OutboxMessage.id.desc()).limit(1)).first()
         return last is not None and last.state != SENT and bool(last.last_error)
 
     def state(self, session: Session, message_id: int) -> str | None:

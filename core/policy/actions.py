@@ -622,8 +622,8 @@ def _enrollment() -> list[dict[str, Any]]:
               "a PIN.", enforced_by="core.enrollment"),
         _bool("totp_force_app_pin", TOKEN, "The privacyIDEA Authenticator must protect TOTP tokens with "
               "a PIN.", enforced_by="core.enrollment"),
-        _a("push_firebase_configuration", "str", TOKEN, "Firebase configuration for push tokens, or "
-           "'poll only'.", enforced_by="core.enrollment"),
+        _a("push_firebase_configuration", "str", TOKEN, "The Firebase definition (an SMS gateway of the "
+           "Firebase provider) that notifies new push tokens, or 'poll only'.", enforced_by="core.enrollment"),
         _a("push_registration_url", "str", TOKEN, "URL the push app registers at (…/ttype/push).",
            enforced_by="core.enrollment"),
         _a("push_ttl", "int", TOKEN, "Minutes the second push registration step is accepted.", default=10,

@@ -144,6 +144,12 @@ def exists(session: Session, identifier: str) -> bool:
     return _row(session, identifier) is not None
 
 
+def module_of(session: Session, identifier: str) -> str | None:
+    """The provider module of ``identifier``; None when no such definition exists."""
+    row = _row(session, identifier)
+    return row.providermodule if row is not None else None
+
+
 def config(session: Session, security: SecurityModule, identifier: str) -> GatewayConfig:
     """The definition ``identifier`` with its secrets decrypted."""
     row = _row(session, identifier)

@@ -151,7 +151,7 @@ class ChallengeOptions:
 
 @dataclass(frozen=True)
 class Notice:
-    """A message that carries a challenge's OTP to the user (email, SMS). The engine
+    """A message that carries a challenge to the user (email, SMS, push). The engine
     renders ``templates`` (payload key -> text with tags such as ``{otp}``) with ``tags``
     and the owner's attributes and queues it in the outbox with the challenge."""
 
@@ -163,6 +163,11 @@ class Notice:
     recipient_attribute: str = "email"
     # The challenge message when the message cannot be sent.
     failure: str = "The PIN was correct, but the message could not be sent!"
+    # The templates are the payload as it is, no tags filled in (push: data the token signed).
+    literal: bool = False
+    # A failed attempt concerns this recipient only (push: one device's Firebase token), not
+    # every message of the channel.
+    failing_per_recipient: bool = False
 
 
 @dataclass

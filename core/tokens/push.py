@@ -9,8 +9,14 @@ Authentication: the PIN opens a challenge (client mode ``poll``). The app fetche
 challenges with ``GET /ttype/push`` (signature over ``serial|timestamp``), each signed by
 the server over ``nonce|url|serial|question|title|sslverify``, and answers with
 ``POST /ttype/push`` (signature over ``nonce|serial``, ``nonce|serial|decline`` to decline).
-One conditional UPDATE marks the challenge answered, so a nonce counts once. Firebase is
-not built: only polling delivers challenges; a token that would need Firebase is refused.
+One conditional UPDATE marks the challenge answered, so a nonce counts once.
+
+Delivery: the enrollment policy ``push_firebase_configuration`` (kept as tokeninfo of the
+same name) is ``poll only`` or a Firebase definition. With Firebase, each challenge queues
+the signed data in the outbox (channel ``fcm:<definition>``, ``core.sms.fcm``) for the
+device's Firebase token, which the app gives at registration (``fbtoken``) and renews with
+``new_fb_token`` (signature over ``new_fb_token|serial|timestamp``). Polling works either
+way, as ``push_allow_polling`` allows. A token without tokeninfo (enrolled before) polls.
 """
 
 from __future__ import annotations
@@ -32,11 +38,13 @@ from sqlalchemy.orm import Session
 
 from tesserad.core.clock import utc_datetime
 from tesserad.core.policy.errors import PolicyError
+from tesserad.core.sms import fcm
 from tesserad.core.store.models import Challenge, Token
 from tesserad.core.tokens.base import (
     VALIDITY_FORMAT,
     ChallengeOptions,
     ChallengeSpec,
+    Notice,
     ParameterError,
     TokenClass,
     TokenError,
@@ -50,10 +58,14 @@ from tesserad.core.tokens.registry import register
 CLIENTWAIT = "clientwait"
 ENROLLED = "enrolled"
 DECLINED = "declined"
-POLL_ONLY = "poll only"
+POLL_ONLY = fcm.POLL_ONLY
+FIREBASE_CONFIG = "push_firebase_configuration"
+FIREBASE_TOKEN = "firebase_token"
 DEFAULT_TTL_MINUTES = 10
-# How far the app's poll timestamp may be from the server's clock (privacyIDEA: 1 minute).
+# How far the app's timestamp may be from the server's clock (privacyIDEA: 1 minute for a
+# poll, 5 for a new Firebase token).
 POLL_WINDOW = timedelta(minutes=1)
+UPDATE_WINDOW = timedelta(minutes=5)
 # The app's RSA key; 2048 bits is the least we accept, 8192 more than any app sends.
 MIN_KEY_BITS, MAX_KEY_BITS = 2048, 8192
 SERVER_KEY_BITS = 2048
@@ -61,6 +73,8 @@ MAX_FIELD = 2048  # serial, nonce, signature, timestamp, fbtoken: longer is not 
 MAX_PUBKEY = 4096
 DEFAULT_QUESTION = "Do you want to confirm the login?"
 DEFAULT_TITLE = "tesserad"
+# Added to the challenge message when the notification cannot be sent (privacyIDEA's words).
+NOT_SENT = "Use the polling feature of your privacyIDEA Authenticator App to check for a new Login request."
 
 
 class PushError(TokenError):
@@ -134,10 +148,7 @@ class PushToken(TokenClass):
         detail = super().enroll(params)
         if not param_bool(params, "genkey"):
             raise ParameterError("push tokens are enrolled with genkey=1")
-        firebase = str(params.get("push_firebase_configuration") or POLL_ONLY)
-        if firebase.lower() != POLL_ONLY:
-            raise ParameterError("push notifications through Firebase are not supported: "
-                                 "set push_firebase_configuration to 'poll only'")
+        firebase = str(params.get(FIREBASE_CONFIG) or POLL_ONLY)  # checked by core.enrollment
         url = str(params.get("push_registration_url") or "")
         if not url.startswith(("https://", "http://")):
             raise ParameterError("push tokens need the enrollment policy push_registration_url "
@@ -152,6 +163,7 @@ class PushToken(TokenClass):
         self.set_info("enrollment_expires", (now + timedelta(minutes=ttl)).strftime(VALIDITY_FORMAT))
         self.set_info("registration_url", url)
         self.set_info("sslverify", sslverify)
+        self.set_info(FIREBASE_CONFIG, POLL_ONLY if firebase.lower() == POLL_ONLY else firebase)
         self.row.rollout_state = CLIENTWAIT
         label = str(params.get("tokenlabel") or self.serial)[:MAX_LABEL]
         query = {"url": url, "ttl": ttl, "issuer": str(params.get("tokenissuer") or DEFAULT_TITLE),
@@ -186,7 +198,7 @@ class PushToken(TokenClass):
         self.set_info("public_key_server", public)
         self.set_info("private_key_server", private_pem, secret=True)
         if params.get("fbtoken"):
-            self.set_info("firebase_token", field(params, "fbtoken"))
+            self.set_info(FIREBASE_TOKEN, field(params, "fbtoken"))
         self.del_info("enrollment_credential")
         self.del_info("enrollment_expires")
         self.row.rollout_state = ENROLLED
@@ -204,9 +216,12 @@ class PushToken(TokenClass):
         if "pubkey" in params:
             call.detail.update(finish_enrollment(session, ctx.tokens, params))
             return True
+        if "new_fb_token" in params:
+            return update_firebase_token(session, ctx.tokens, params, now)
         if "nonce" in params or "signature" in params:
             return answer(session, ctx.tokens, params, now)
-        raise ParameterError("Missing parameters: give enrollment_credential and pubkey, or nonce and signature")
+        raise ParameterError("Missing parameters: give enrollment_credential and pubkey, nonce and signature, "
+                             "or new_fb_token, timestamp and signature")
 
     def app_key(self) -> rsa.RSAPublicKey:
         return load_app_key(self.info("public_key_smartphone") or "")
@@ -214,9 +229,21 @@ class PushToken(TokenClass):
     # ---- authentication ------------------------------------------------------------------------
 
     def create_challenge(self, options: ChallengeOptions = ChallengeOptions()) -> ChallengeSpec:
-        return ChallengeSpec(message=options.text or options.push_text or DEFAULT_QUESTION,
-                             challenge=base64.b32encode(secrets.token_bytes(20)).decode(),
-                             data=f"{options.push_title or DEFAULT_TITLE}|{options.push_text or DEFAULT_QUESTION}")
+        title, question = options.push_title or DEFAULT_TITLE, options.push_text or DEFAULT_QUESTION
+        spec = ChallengeSpec(message=options.text or options.push_text or DEFAULT_QUESTION,
+                             challenge=base64.b32encode(secrets.token_bytes(20)).decode(), data=f"{title}|{question}")
+        gateway = self.info(FIREBASE_CONFIG) or POLL_ONLY
+        if gateway.lower() == POLL_ONLY:
+            return spec
+        failure = f"{spec.message} {NOT_SENT}"
+        device = self.info(FIREBASE_TOKEN)
+        if not device:  # the app registered without Firebase: it can only poll
+            spec.message = failure
+            return spec
+        spec.notice = Notice(fcm.channel(gateway), {**self.signed_data(spec.challenge, question, title),
+                                                    fcm.FBTOKEN: device},
+                             {}, recipient=self.serial, failure=failure, literal=True, failing_per_recipient=True)
+        return spec
 
     def check_challenge(self, answer: str, challenge: Challenge) -> int:
         """Accepted once the app has confirmed the nonce; the answer itself is empty."""
@@ -226,11 +253,15 @@ class PushToken(TokenClass):
         return None
 
     def smartphone_data(self, challenge: Challenge) -> dict[str, str]:
-        """One open challenge as the app reads it, signed with the token's server key."""
+        """One open challenge as the app reads it when it polls."""
         title, _, question = challenge.data.partition("|")
+        return self.signed_data(challenge.challenge, question, title)
+
+    def signed_data(self, nonce: str, question: str, title: str) -> dict[str, str]:
+        """A challenge as the app reads it (polled or pushed), signed with the token's server key."""
         url, sslverify = self.info("registration_url") or "", self.info("sslverify") or "1"
-        signed = "|".join((challenge.challenge, url, self.serial, question, title, sslverify))
-        return {"nonce": challenge.challenge, "question": question, "serial": self.serial, "title": title,
+        signed = "|".join((nonce, url, self.serial, question, title, sslverify))
+        return {"nonce": nonce, "question": question, "serial": self.serial, "title": title,
                 "sslverify": sslverify, "url": url,
                 "signature": sign(self.secret_info("private_key_server") or "", signed)}
 
@@ -245,6 +276,18 @@ def _token(session: Session, tokens: Any, serial: str) -> PushToken:
     if not isinstance(token, PushToken):
         raise PushError("Could not verify signature!")  # says nothing about which serials exist
     return token
+
+
+def _check_timestamp(timestamp: str, now: datetime, window: timedelta) -> None:
+    """The app's ISO timestamp (UTC when it names no zone) within ``window`` of ``now``."""
+    try:
+        stamp = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise PushError(f"Could not parse timestamp {timestamp[:40]!r}. ISO-Format required.") from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=now.tzinfo)
+    if not now - window <= stamp <= now + window:
+        raise PushError(f"Timestamp {timestamp[:40]!r} not in valid range.")
 
 
 def answer(session: Session, tokens: Any, params: Mapping[str, Any], now: datetime) -> bool:
@@ -273,14 +316,7 @@ def poll(session: Session, tokens: Any, params: Mapping[str, Any], now: datetime
     if allow_polling == "deny":
         raise PollingDenied("Polling not allowed!")
     serial, timestamp, signature = field(params, "serial"), field(params, "timestamp"), field(params, "signature")
-    try:
-        stamp = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError:
-        raise PushError(f"Could not parse timestamp {timestamp[:40]!r}. ISO-Format required.") from None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=now.tzinfo)
-    if not now - POLL_WINDOW <= stamp <= now + POLL_WINDOW:
-        raise PushError(f"Timestamp {timestamp[:40]!r} not in valid range.")
+    _check_timestamp(timestamp, now, POLL_WINDOW)
     token = _token(session, tokens, serial)
     if allow_polling == "token" and not param_bool({"v": token.info("polling_allowed", "True")}, "v"):
         raise PollingDenied("Polling not allowed!")
@@ -290,6 +326,19 @@ def poll(session: Session, tokens: Any, params: Mapping[str, Any], now: datetime
         Challenge.serial == serial, Challenge.expires_at > now, Challenge.otp_valid.is_(False),
         Challenge.data != DECLINED).order_by(Challenge.id))
     return [token.smartphone_data(row) for row in rows]
+
+
+def update_firebase_token(session: Session, tokens: Any, params: Mapping[str, Any], now: datetime) -> bool:
+    """``POST /ttype/push`` with ``new_fb_token``: Firebase gave the device a new token; the
+    app's signature over ``new_fb_token|serial|timestamp`` (within 5 minutes) vouches for it."""
+    serial, new, timestamp = field(params, "serial"), field(params, "new_fb_token"), field(params, "timestamp")
+    signature = field(params, "signature")
+    _check_timestamp(timestamp, now, UPDATE_WINDOW)
+    token = _token(session, tokens, serial)
+    if token.row.rollout_state != ENROLLED or not verify(token.app_key(), signature, f"{new}|{serial}|{timestamp}"):
+        raise PushError("Could not verify signature!")
+    token.set_info(FIREBASE_TOKEN, new)
+    return True
 
 
 def finish_enrollment(session: Session, tokens: Any, params: Mapping[str, Any]) -> dict[str, Any]:

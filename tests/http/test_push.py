@@ -154,13 +154,6 @@ def test_registration_expires_and_sslverify(api: Api) -> None:
     assert status == 400
 
 
-@pytest.mark.policy_action("enrollment", "push_firebase_configuration")
-def test_firebase_is_refused(api: Api) -> None:
-    api.policy("push", scope="enrollment", action=f"push_registration_url={URL}, push_firebase_configuration=fb1")
-    status, body = api.call("POST", "/token/init", api.admin(), {"type": "push", "genkey": "1", "user": "alice"})
-    assert status == 400 and "Firebase" in body["result"]["error"]["message"]
-
-
 @pytest.mark.policy_action("authentication", "push_allow_polling")
 def test_polling_per_token(stored: Api) -> None:
     api = stored

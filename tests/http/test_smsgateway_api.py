@@ -65,7 +65,8 @@ def test_define_list_update_and_delete(api: Api) -> None:
 def test_providers_lists_the_modules(api: Api) -> None:
     shown = ok(api.call("GET", "/smsgateway/providers", api.admin()))
     assert set(shown) == {HTTP, "privacyidea.lib.smsprovider.SipgateSMSProvider.SipgateSMSProvider",
-                          "privacyidea.lib.smsprovider.ScriptSMSProvider.ScriptSMSProvider", SMTP}
+                          "privacyidea.lib.smsprovider.ScriptSMSProvider.ScriptSMSProvider", SMTP,
+                          "privacyidea.lib.smsprovider.FirebaseProvider.FirebaseProvider"}
     assert shown[HTTP]["parameters"]["URL"]["required"] is True
 
 

@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.helpers import serving_in_thread
+
 
 @dataclass
 class Received:
@@ -79,10 +81,5 @@ def http_sink(cert: tuple[Path, Path] | None = None) -> Iterator[Sink]:
         server.socket = context.wrap_socket(server.socket, server_side=True)
         sink.scheme = "https"
     sink.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_in_thread(server):
         yield sink
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -18,6 +18,7 @@ HTTP = "privacyidea.lib.smsprovider.HttpSMSProvider.HttpSMSProvider"
 SIPGATE = "privacyidea.lib.smsprovider.SipgateSMSProvider.SipgateSMSProvider"
 SCRIPT = "privacyidea.lib.smsprovider.ScriptSMSProvider.ScriptSMSProvider"
 SMTP = "privacyidea.lib.smsprovider.SmtpSMSProvider.SmtpSMSProvider"
+FIREBASE = "privacyidea.lib.smsprovider.FirebaseProvider.FirebaseProvider"
 
 
 def built(module: str, options: dict[str, str], headers: dict[str, str] | None = None,
@@ -107,7 +108,7 @@ def test_providers_are_described_as_privacyidea_does() -> None:
     assert shown["parameters"]["URL"] == {"description": "The base URL of the HTTP gateway (http or https).",
                                           "required": True}
     assert shown["parameters"]["HTTP_METHOD"]["values"] == ["GET", "POST"]
-    assert set(PROVIDERS) == {HTTP, SIPGATE, SCRIPT, SMTP}
+    assert set(PROVIDERS) == {HTTP, SIPGATE, SCRIPT, SMTP, FIREBASE}
 
 
 def test_smtp_mails_the_gateway_with_the_tags_filled_in() -> None:

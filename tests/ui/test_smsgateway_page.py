@@ -1,13 +1,16 @@
 """The SMS gateway page in headless Chromium against a real tesserad: an admin defines an
 HTTP gateway pointing at a local HTTP sink, sees it listed with its password censored, sends
-a test SMS that the daemon's outbox delivers to the sink, and deletes the gateway."""
+a test SMS that the daemon's outbox delivers to the sink, and deletes the gateway; the page
+offers the Firebase provider for push tokens too."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.fcm.fake_google import FakeGoogle
 from tests.sms.sink import http_sink
 from tests.ui.browser import Ui, running_ui
 
@@ -45,4 +48,22 @@ def test_admin_defines_tests_and_deletes_a_gateway(ui: Ui) -> None:
     page.get_by_role("button", name="Delete").click()
     page.wait_for_selector("#gateways td:text-is('Nothing found.')")
     assert ui.rest.login("root", PASSWORD).call("GET", "/smsgateway/") == []
+    assert ui.problems == []
+
+
+def test_admin_defines_a_firebase_gateway(ui: Ui, tmp_path: Path) -> None:
+    account = FakeGoogle().service_account(tmp_path / "service-account.json")
+    page = ui.page()
+    ui.login(page, "root", PASSWORD)
+    page.get_by_role("link", name="SMS gateways").click()
+    page.wait_for_url("**/ui/smsgateway")
+    page.locator("#gateway-name").fill("fb1")
+    page.get_by_label("Provider").select_option("privacyidea.lib.smsprovider.FirebaseProvider.FirebaseProvider")
+    page.wait_for_selector("#gateway-parameters:has-text('JSON config file (required)')")
+    page.locator("#gateway-options").fill(f"JSON config file={account}")
+    page.get_by_role("button", name="Save gateway").click()
+    page.wait_for_selector("#gateways td:text-is('fb1')")
+    assert "FirebaseProvider" in page.locator("#gateways").inner_text()
+    [shown] = ui.rest.login("root", PASSWORD).call("GET", "/smsgateway/")
+    assert shown["options"] == {"JSON config file": str(account)}
     assert ui.problems == []

@@ -103,7 +103,12 @@ class Provider:
         for key, value in (*options.items(), *headers.items()):
             if not key or any(c in key + value for c in "\r\n\0"):
                 raise ParameterError(f"the option or header {key[:40]!r} has an empty name or a line break")
-        self.delivery(GatewayConfig("check", self.module, options, headers), "+10000000000", "check")
+        self.try_out(GatewayConfig("check", self.module, options, headers))
+
+    def try_out(self, config: GatewayConfig) -> None:
+        """Build what sending through ``config`` takes, so that a definition that cannot
+        send is refused when it is saved (ParameterError)."""
+        self.delivery(config, "+10000000000", "check")
 
     def delivery(self, config: GatewayConfig, phone: str, message: str) -> Delivery:
         raise NotImplementedError

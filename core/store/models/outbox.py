@@ -29,7 +29,9 @@ class OutboxMessage(Base):
     ``lease_until`` lies in the future is being sent by ``lease_owner``."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index(None, "state", "next_attempt_at"), Index(None, "channel", "id"))
+    # The last attempt on a channel, and (push) on a channel to one recipient: Outbox.failing.
+    __table_args__ = (Index(None, "state", "next_attempt_at"), Index(None, "channel", "id"),
+                      Index(None, "channel", "recipient", "id"))
 
     id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
     channel: Mapped[str] = mapped_column(String(NAME_LENGTH))
